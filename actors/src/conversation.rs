@@ -1,0 +1,261 @@
+//! `ConversationActor`: stored responses keyed by id, with TTL expiry (purged on a timer, not
+//! only on access) and hard bounds on entries and bytes (oldest evicted first), so memory stays
+//! flat under any load. Generic over the stored value; the gateway stores `Arc`s.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    marker::PhantomData,
+    time::{Duration, Instant},
+};
+
+use actix::prelude::*;
+
+/// How often expired records are purged.
+const PURGE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Stores a record (replacing one with the same id).
+pub struct PutRecord<V> {
+    /// Record id.
+    pub id: String,
+    /// The value.
+    pub value: V,
+    /// Its approximate size, for the byte bound.
+    pub bytes: usize,
+}
+
+/// Fetches a live record.
+pub struct GetRecord<V> {
+    /// Record id.
+    pub id: String,
+    _value: PhantomData<fn() -> V>,
+}
+
+impl<V> GetRecord<V> {
+    /// A lookup for `id`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            _value: PhantomData,
+        }
+    }
+}
+
+/// Deletes a record; answers whether it existed.
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct DeleteRecord {
+    /// Record id.
+    pub id: String,
+}
+
+/// Asks for store statistics.
+#[derive(Message)]
+#[rtype(result = "ConversationStats")]
+pub struct StoreStats;
+
+/// Store statistics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConversationStats {
+    /// Live records.
+    pub entries: usize,
+    /// Bytes accounted.
+    pub bytes: usize,
+    /// Records evicted by the bounds.
+    pub evictions: u64,
+    /// Records removed by TTL.
+    pub expirations: u64,
+}
+
+impl<V: 'static> Message for PutRecord<V> {
+    type Result = ();
+}
+
+impl<V: 'static> Message for GetRecord<V> {
+    type Result = Option<V>;
+}
+
+struct Entry<V> {
+    value: V,
+    bytes: usize,
+    key: (Instant, u64),
+}
+
+/// The conversation store actor.
+pub struct ConversationActor<V> {
+    ttl: Duration,
+    max_entries: usize,
+    max_bytes: usize,
+    records: HashMap<String, Entry<V>>,
+    // (expiry, insertion counter) → id; with one TTL, expiry order is also age order.
+    order: BTreeSet<((Instant, u64), String)>,
+    counter: u64,
+    stats: ConversationStats,
+}
+
+impl<V: Clone + Unpin + 'static> ConversationActor<V> {
+    /// A store with the given TTL and bounds.
+    pub fn new(ttl: Duration, max_entries: usize, max_bytes: usize) -> Self {
+        Self {
+            ttl,
+            max_entries: max_entries.max(1),
+            max_bytes: max_bytes.max(1),
+            records: HashMap::new(),
+            order: BTreeSet::new(),
+            counter: 0,
+            stats: ConversationStats::default(),
+        }
+    }
+
+    fn remove(&mut self, id: &str) -> bool {
+        match self.records.remove(id) {
+            Some(entry) => {
+                self.order.remove(&(entry.key, id.to_owned()));
+                self.stats.bytes -= entry.bytes;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn purge(&mut self, now: Instant) {
+        while let Some(((expiry, _), id)) = self.order.first().cloned() {
+            if expiry > now {
+                break;
+            }
+            self.remove(&id);
+            self.stats.expirations += 1;
+        }
+    }
+
+    fn evict_to_bounds(&mut self) {
+        while self.records.len() > self.max_entries || self.stats.bytes > self.max_bytes {
+            let Some((_, id)) = self.order.first().cloned() else {
+                break;
+            };
+            self.remove(&id);
+            self.stats.evictions += 1;
+        }
+    }
+}
+
+impl<V: Clone + Unpin + 'static> Actor for ConversationActor<V> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(4096);
+        ctx.run_interval(PURGE_INTERVAL, |act, _| act.purge(Instant::now()));
+    }
+}
+
+impl<V: Clone + Unpin + 'static> Handler<PutRecord<V>> for ConversationActor<V> {
+    type Result = ();
+
+    fn handle(&mut self, msg: PutRecord<V>, _: &mut Self::Context) {
+        self.remove(&msg.id);
+        if msg.bytes > self.max_bytes {
+            // Larger than the whole store: keeping it would evict everything else.
+            self.stats.evictions += 1;
+            return;
+        }
+        self.counter += 1;
+        let key = (Instant::now() + self.ttl, self.counter);
+        self.order.insert((key, msg.id.clone()));
+        self.stats.bytes += msg.bytes;
+        self.records.insert(
+            msg.id,
+            Entry {
+                value: msg.value,
+                bytes: msg.bytes,
+                key,
+            },
+        );
+        self.evict_to_bounds();
+        self.stats.entries = self.records.len();
+    }
+}
+
+impl<V: Clone + Unpin + 'static> Handler<GetRecord<V>> for ConversationActor<V> {
+    type Result = Option<V>;
+
+    fn handle(&mut self, msg: GetRecord<V>, _: &mut Self::Context) -> Option<V> {
+        let entry = self.records.get(&msg.id)?;
+        if entry.key.0 <= Instant::now() {
+            return None;
+        }
+        Some(entry.value.clone())
+    }
+}
+
+impl<V: Clone + Unpin + 'static> Handler<DeleteRecord> for ConversationActor<V> {
+    type Result = bool;
+
+    fn handle(&mut self, msg: DeleteRecord, _: &mut Self::Context) -> bool {
+        let existed = self.remove(&msg.id);
+        self.stats.entries = self.records.len();
+        existed
+    }
+}
+
+impl<V: Clone + Unpin + 'static> Handler<StoreStats> for ConversationActor<V> {
+    type Result = MessageResult<StoreStats>;
+
+    fn handle(&mut self, _: StoreStats, _: &mut Self::Context) -> Self::Result {
+        self.stats.entries = self.records.len();
+        MessageResult(self.stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(id: &str, bytes: usize) -> PutRecord<u32> {
+        PutRecord {
+            id: id.into(),
+            value: 7,
+            bytes,
+        }
+    }
+
+    #[actix_rt::test]
+    async fn stores_gets_and_deletes() {
+        let store = ConversationActor::<u32>::new(Duration::from_secs(60), 10, 1000).start();
+        store.send(put("a", 10)).await.unwrap();
+        assert_eq!(store.send(GetRecord::new("a")).await.unwrap(), Some(7));
+        assert!(store.send(DeleteRecord { id: "a".into() }).await.unwrap());
+        assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
+    }
+
+    #[actix_rt::test]
+    async fn bounds_evict_the_oldest() {
+        let store = ConversationActor::<u32>::new(Duration::from_secs(60), 2, 25).start();
+        for id in ["a", "b", "c"] {
+            store.send(put(id, 10)).await.unwrap();
+        }
+        assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
+        assert_eq!(store.send(GetRecord::<u32>::new("c")).await.unwrap(), Some(7));
+        let stats = store.send(StoreStats).await.unwrap();
+        assert_eq!((stats.entries, stats.bytes, stats.evictions), (2, 20, 1));
+    }
+
+    #[actix_rt::test]
+    async fn expired_records_are_gone_and_purged() {
+        let store = ConversationActor::<u32>::new(Duration::from_millis(30), 10, 1000).start();
+        store.send(put("a", 10)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
+    }
+
+    #[test]
+    fn purge_removes_expired_without_access() {
+        let mut store = ConversationActor::<u32>::new(Duration::from_secs(1), 10, 1000);
+        store.counter = 1;
+        let key = (Instant::now(), 1);
+        store.order.insert((key, "a".into()));
+        store.records.insert("a".into(), Entry { value: 1, bytes: 5, key });
+        store.stats.bytes = 5;
+        store.purge(Instant::now() + Duration::from_secs(2));
+        assert!(store.records.is_empty());
+        assert_eq!(store.stats.expirations, 1);
+    }
+}

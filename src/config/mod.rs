@@ -1,0 +1,195 @@
+//! Configuration: YAML (the predecessor's schema) with `${VAR}` expansion and key overrides from
+//! the environment, parsed into `RawConfig` and validated into a typed `Config`.
+
+mod expand;
+mod raw;
+mod validate;
+
+use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
+
+pub use raw::RawConfig;
+
+use crate::api::ProviderKind;
+
+/// A configuration error naming the offending path.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The YAML is malformed.
+    #[error("config is not valid YAML: {0}")]
+    Syntax(String),
+    /// A value is wrong.
+    #[error("config error at `{path}`: {message}")]
+    Invalid {
+        /// Dotted path of the offending key.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// HTTP server settings.
+    pub server: ServerConfig,
+    /// Configured providers (those with a key), in declaration order.
+    pub providers: Vec<ProviderConfig>,
+    /// Caller authentication.
+    pub auth: AuthConfig,
+    /// Conversation store settings.
+    pub conversations: ConversationsConfig,
+    /// Model aliases and fallbacks.
+    pub routing: RoutingConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// Default filter (`RUST_LOG` wins).
+    pub level: String,
+    /// JSON lines instead of text.
+    pub json: bool,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub address: SocketAddr,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// actix-web worker threads (default: one per core).
+    pub workers: Option<usize>,
+    /// How long open streams may finish on shutdown.
+    pub shutdown_timeout: Duration,
+}
+
+/// One configured provider instance.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// Instance name (`openai`, `azureopenai`, `anthropic`, `google`).
+    pub name: String,
+    /// Wire family.
+    pub kind: ProviderKind,
+    /// Upstream API key.
+    pub api_key: Secret,
+    /// Base URL (for Azure: the resource endpoint).
+    pub base_url: String,
+    /// Azure deployment used when no per-model deployment is mapped.
+    pub deployment_id: Option<String>,
+    /// Azure per-model deployments.
+    pub deployments: BTreeMap<String, String>,
+    /// Azure `api-version`, Anthropic `anthropic-version`.
+    pub api_version: Option<String>,
+    /// Models this provider serves (for `/v1/models`).
+    pub models: Vec<String>,
+    /// Concurrent upstream requests allowed.
+    pub max_concurrency: usize,
+    /// Requests allowed to wait for a permit; beyond that → 429.
+    pub max_queue: usize,
+    /// Longest wait for a permit.
+    pub queue_timeout: Duration,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// Time allowed until the upstream answers (first byte).
+    pub request_timeout: Duration,
+    /// Longest silence allowed between stream chunks.
+    pub stream_idle_timeout: Duration,
+    /// Consecutive failures that open the breaker.
+    pub failure_threshold: u32,
+    /// How long an open breaker skips this provider.
+    pub cooldown: Duration,
+    /// Default `max_tokens` for providers that require one (Anthropic).
+    pub default_max_tokens: u32,
+}
+
+/// Caller authentication settings.
+#[derive(Debug, Clone, Default)]
+pub struct AuthConfig {
+    /// Whether requests must authenticate.
+    pub enabled: bool,
+    /// OIDC issuer.
+    pub issuer: String,
+    /// Accepted audiences.
+    pub audience: Vec<String>,
+}
+
+/// Conversation store settings.
+#[derive(Debug, Clone)]
+pub struct ConversationsConfig {
+    /// How long a stored response lives.
+    pub ttl: Duration,
+    /// Most records kept; the oldest are evicted first.
+    pub max_entries: usize,
+    /// Most bytes kept; the oldest are evicted first.
+    pub max_bytes: usize,
+}
+
+/// Routing rules from config.
+#[derive(Debug, Clone, Default)]
+pub struct RoutingConfig {
+    /// Public name → `provider/model` or `model`.
+    pub aliases: BTreeMap<String, String>,
+    /// Model → extra candidates (`provider/model` or `provider`) tried after the primary ones.
+    pub fallbacks: BTreeMap<String, Vec<String>>,
+}
+
+/// A secret string that never prints.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("*****")
+    }
+}
+
+/// Where the environment comes from (a closure, so tests need no `set_var`).
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+impl Config {
+    /// Loads the file at `path` (or only defaults and the environment when `None`).
+    pub fn load(path: Option<&Path>, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?,
+            None => String::new(),
+        };
+        Self::from_yaml(&text, env)
+    }
+
+    /// Parses and validates YAML text.
+    pub fn from_yaml(text: &str, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+        let raw = RawConfig::parse(text, env)?;
+        validate::validate(raw, env)
+    }
+
+    /// The provider instance called `name`.
+    pub fn provider(&self, name: &str) -> Option<&ProviderConfig> {
+        self.providers.iter().find(|p| p.name == name)
+    }
+}

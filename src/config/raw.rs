@@ -1,0 +1,155 @@
+//! `RawConfig`: the YAML as written (serde, unknown keys rejected), before validation.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{ConfigError, EnvLookup, expand::expand_value};
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// `server:` block.
+    #[serde(default)]
+    pub server: RawServer,
+    /// `providers:` block: instance name → settings.
+    #[serde(default)]
+    pub providers: BTreeMap<String, RawProvider>,
+    /// `auth:` block.
+    #[serde(default)]
+    pub auth: RawAuth,
+    /// `conversations:` block.
+    #[serde(default)]
+    pub conversations: RawConversations,
+    /// `routing:` block.
+    #[serde(default)]
+    pub routing: RawRouting,
+    /// `log:` block.
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+/// `server:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// `":8080"` (all interfaces) or `"127.0.0.1:8080"`.
+    pub address: Option<String>,
+    /// Largest request body in bytes (default 32 MiB).
+    pub max_body_bytes: Option<usize>,
+    /// Worker threads (default: one per core).
+    pub workers: Option<usize>,
+    /// Grace period for open streams on shutdown (default "30s").
+    pub shutdown_timeout: Option<String>,
+}
+
+/// One provider block.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvider {
+    /// Family when the instance name is not one (`openai|azureopenai|anthropic|google`).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// API key (`${VAR}` allowed).
+    pub api_key: Option<String>,
+    /// Base URL (OpenAI, Anthropic, Google).
+    pub base_url: Option<String>,
+    /// Azure resource endpoint.
+    pub endpoint: Option<String>,
+    /// Azure default deployment.
+    pub deployment_id: Option<String>,
+    /// Azure model → deployment.
+    #[serde(default)]
+    pub deployments: BTreeMap<String, String>,
+    /// Azure `api-version` / Anthropic `anthropic-version`.
+    pub api_version: Option<String>,
+    /// Models served (for `/v1/models`).
+    pub models: Option<Vec<String>>,
+    /// Concurrent upstream requests (default 256).
+    pub max_concurrency: Option<usize>,
+    /// Waiting requests beyond the limit (default 1024).
+    pub max_queue: Option<usize>,
+    /// Longest wait for a slot (default "30s").
+    pub queue_timeout: Option<String>,
+    /// Connect timeout (default "10s").
+    pub connect_timeout: Option<String>,
+    /// Time to first upstream byte (default "120s").
+    pub request_timeout: Option<String>,
+    /// Longest gap between stream chunks (default "300s").
+    pub stream_idle_timeout: Option<String>,
+    /// Consecutive failures that open the breaker (default 5).
+    pub failure_threshold: Option<u32>,
+    /// Breaker cooldown (default "30s").
+    pub cooldown: Option<String>,
+    /// Default max tokens where the provider requires it (default 4096).
+    pub default_max_tokens: Option<u32>,
+}
+
+/// `auth:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    /// Require authentication.
+    #[serde(default)]
+    pub enabled: bool,
+    /// OIDC issuer URL.
+    pub issuer: Option<String>,
+    /// One audience or a list.
+    pub audience: Option<Value>,
+}
+
+/// `conversations:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConversations {
+    /// Record lifetime (default "1h").
+    pub ttl: Option<String>,
+    /// Most records kept (default 100000).
+    pub max_entries: Option<usize>,
+    /// Most bytes kept (default 256 MiB).
+    pub max_bytes: Option<usize>,
+}
+
+/// `routing:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    /// Public name → `provider/model` or model.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    /// Model → extra candidates.
+    #[serde(default)]
+    pub fallbacks: BTreeMap<String, Vec<String>>,
+}
+
+/// `log:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    /// `trace|debug|info|warn|error` (default info; `RUST_LOG` wins).
+    pub level: Option<String>,
+    /// `text` or `json` (default text).
+    pub format: Option<String>,
+}
+
+impl RawConfig {
+    /// Parses YAML, expands `${VAR}` in string values, and deserializes with path-aware errors.
+    pub fn parse(text: &str, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+        let mut value = if text.trim().is_empty() {
+            Value::Object(serde_json::Map::new())
+        } else {
+            config::Config::builder()
+                .add_source(config::File::from_str(text, config::FileFormat::Yaml))
+                .build()
+                .and_then(|c| c.try_deserialize::<Value>())
+                .map_err(|e| ConfigError::Syntax(e.to_string()))?
+        };
+        expand_value(&mut value, env);
+        serde_path_to_error::deserialize(value).map_err(|err| ConfigError::Invalid {
+            path: err.path().to_string(),
+            message: err.inner().to_string(),
+        })
+    }
+}

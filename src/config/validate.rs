@@ -1,0 +1,228 @@
+//! `RawConfig` → `Config`: environment key overrides, defaults, and checks that name the path.
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    time::Duration,
+};
+
+use super::{
+    AuthConfig, Config, ConfigError, ConversationsConfig, EnvLookup, LogConfig, ProviderConfig,
+    RoutingConfig, Secret, ServerConfig,
+    raw::{RawConfig, RawProvider},
+};
+use crate::api::ProviderKind;
+
+const DEFAULT_ADDRESS: &str = ":8080";
+const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+const DEFAULT_MAX_CONCURRENCY: usize = 256;
+const DEFAULT_MAX_QUEUE: usize = 1024;
+const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+const DEFAULT_MAX_ENTRIES: usize = 100_000;
+const DEFAULT_MAX_STORE_BYTES: usize = 256 * 1024 * 1024;
+
+/// Default models listed per family when the config lists none.
+fn default_models(kind: ProviderKind) -> Vec<String> {
+    let names: &[&str] = match kind {
+        ProviderKind::OpenAi => &["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3", "o4-mini"],
+        ProviderKind::AzureOpenAi => &["gpt-4o", "gpt-4o-mini"],
+        ProviderKind::Anthropic => &["claude-sonnet-4-5", "claude-opus-4-1", "claude-3-5-haiku-latest"],
+        ProviderKind::Google => &["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash"],
+    };
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn invalid(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+fn duration(value: Option<&String>, default: Duration, path: &str) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(text) => humantime::parse_duration(text.trim())
+            .map_err(|e| invalid(path, format!("`{text}` is not a duration like \"30s\" or \"1h\": {e}"))),
+    }
+}
+
+fn parse_address(text: &str) -> Result<SocketAddr, ConfigError> {
+    let text = text.trim();
+    let path = "server.address";
+    if let Some(port) = text.strip_prefix(':') {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| invalid(path, format!("`{text}` has no valid port")))?;
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port));
+    }
+    if let Some(port) = text.strip_prefix("localhost:") {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| invalid(path, format!("`{text}` has no valid port")))?;
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    text.parse()
+        .map_err(|_| invalid(path, format!("`{text}` is not \":PORT\" or \"IP:PORT\"")))
+}
+
+/// Applies the documented environment overrides for the four named provider blocks.
+fn apply_env_overrides(raw: &mut RawConfig, env: EnvLookup<'_>) {
+    let overrides: [(&str, &str, fn(&mut RawProvider) -> &mut Option<String>); 6] = [
+        ("openai", "OPENAI_API_KEY", |p| &mut p.api_key),
+        ("azureopenai", "AZURE_OPENAI_API_KEY", |p| &mut p.api_key),
+        ("azureopenai", "AZURE_OPENAI_ENDPOINT", |p| &mut p.endpoint),
+        ("azureopenai", "AZURE_OPENAI_DEPLOYMENT_ID", |p| &mut p.deployment_id),
+        ("anthropic", "ANTHROPIC_API_KEY", |p| &mut p.api_key),
+        ("google", "GOOGLE_API_KEY", |p| &mut p.api_key),
+    ];
+    for (name, var, field) in overrides {
+        if let Some(value) = env(var).filter(|v| !v.trim().is_empty()) {
+            *field(raw.providers.entry(name.to_owned()).or_default()) = Some(value);
+        }
+    }
+}
+
+fn check_url(url: &str, path: &str) -> Result<String, ConfigError> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(invalid(path, format!("`{url}` must start with http:// or https://")));
+    }
+    Ok(url.to_owned())
+}
+
+fn provider(name: &str, raw: RawProvider) -> Result<Option<ProviderConfig>, ConfigError> {
+    let at = |key: &str| format!("providers.{name}.{key}");
+    let kind_name = raw.kind.as_deref().unwrap_or(name);
+    let kind = ProviderKind::parse(kind_name).ok_or_else(|| {
+        invalid(
+            if raw.kind.is_some() { at("type") } else { format!("providers.{name}") },
+            format!("unknown provider type `{kind_name}`; use openai, azureopenai, anthropic or google (set `type:` for custom instance names)"),
+        )
+    })?;
+    let api_key = raw.api_key.unwrap_or_default();
+    if api_key.trim().is_empty() {
+        return Ok(None);
+    }
+    let base_url = match kind {
+        ProviderKind::AzureOpenAi => {
+            let endpoint = raw
+                .endpoint
+                .or(raw.base_url)
+                .filter(|e| !e.trim().is_empty())
+                .ok_or_else(|| invalid(at("endpoint"), "Azure OpenAI needs the resource endpoint (or AZURE_OPENAI_ENDPOINT)"))?;
+            check_url(&endpoint, &at("endpoint"))?
+        }
+        ProviderKind::OpenAi => check_url(raw.base_url.as_deref().unwrap_or("https://api.openai.com/v1"), &at("base_url"))?,
+        ProviderKind::Anthropic => check_url(raw.base_url.as_deref().unwrap_or("https://api.anthropic.com"), &at("base_url"))?,
+        ProviderKind::Google => check_url(
+            raw.base_url.as_deref().unwrap_or("https://generativelanguage.googleapis.com"),
+            &at("base_url"),
+        )?,
+    };
+    let deployment_id = raw.deployment_id.filter(|d| !d.trim().is_empty());
+    if kind == ProviderKind::AzureOpenAi && deployment_id.is_none() && raw.deployments.is_empty() {
+        return Err(invalid(at("deployment_id"), "Azure OpenAI needs a deployment_id (or AZURE_OPENAI_DEPLOYMENT_ID) or a deployments map"));
+    }
+    let api_version = raw.api_version.or_else(|| match kind {
+        ProviderKind::AzureOpenAi => Some("2024-10-21".to_owned()),
+        ProviderKind::Anthropic => Some("2023-06-01".to_owned()),
+        ProviderKind::OpenAi | ProviderKind::Google => None,
+    });
+    let max_concurrency = raw.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
+    if max_concurrency == 0 {
+        return Err(invalid(at("max_concurrency"), "must be at least 1"));
+    }
+    let mut models = raw.models.unwrap_or_else(|| default_models(kind));
+    if kind == ProviderKind::AzureOpenAi {
+        for model in raw.deployments.keys() {
+            if !models.contains(model) {
+                models.push(model.clone());
+            }
+        }
+    }
+    Ok(Some(ProviderConfig {
+        name: name.to_owned(),
+        kind,
+        api_key: Secret::new(api_key.trim()),
+        base_url,
+        deployment_id,
+        deployments: raw.deployments,
+        api_version,
+        models,
+        max_concurrency,
+        max_queue: raw.max_queue.unwrap_or(DEFAULT_MAX_QUEUE),
+        queue_timeout: duration(raw.queue_timeout.as_ref(), Duration::from_secs(30), &at("queue_timeout"))?,
+        connect_timeout: duration(raw.connect_timeout.as_ref(), Duration::from_secs(10), &at("connect_timeout"))?,
+        request_timeout: duration(raw.request_timeout.as_ref(), Duration::from_secs(120), &at("request_timeout"))?,
+        stream_idle_timeout: duration(raw.stream_idle_timeout.as_ref(), Duration::from_secs(300), &at("stream_idle_timeout"))?,
+        failure_threshold: raw.failure_threshold.unwrap_or(5).max(1),
+        cooldown: duration(raw.cooldown.as_ref(), Duration::from_secs(30), &at("cooldown"))?,
+        default_max_tokens: raw.default_max_tokens.unwrap_or(4096),
+    }))
+}
+
+/// Validates `raw` into a `Config`.
+pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+    apply_env_overrides(&mut raw, env);
+    let server = ServerConfig {
+        address: parse_address(raw.server.address.as_deref().unwrap_or(DEFAULT_ADDRESS))?,
+        max_body_bytes: raw.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+        workers: raw.server.workers.filter(|w| *w > 0),
+        shutdown_timeout: duration(raw.server.shutdown_timeout.as_ref(), Duration::from_secs(30), "server.shutdown_timeout")?,
+    };
+    let mut providers = Vec::new();
+    for (name, block) in std::mem::take(&mut raw.providers) {
+        if let Some(p) = provider(&name, block)? {
+            providers.push(p);
+        }
+    }
+    let audience = match raw.auth.audience {
+        None => Vec::new(),
+        Some(serde_json::Value::String(s)) => vec![s],
+        Some(serde_json::Value::Array(items)) => items
+            .into_iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid("auth.audience", "must be a string or a list of strings")))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(invalid("auth.audience", "must be a string or a list of strings")),
+    };
+    let auth = AuthConfig {
+        enabled: raw.auth.enabled,
+        issuer: raw.auth.issuer.unwrap_or_default(),
+        audience,
+    };
+    if auth.enabled && auth.issuer.is_empty() {
+        return Err(invalid("auth.issuer", "required when auth.enabled is true"));
+    }
+    let conversations = ConversationsConfig {
+        ttl: duration(raw.conversations.ttl.as_ref(), DEFAULT_TTL, "conversations.ttl")?,
+        max_entries: raw.conversations.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES).max(1),
+        max_bytes: raw.conversations.max_bytes.unwrap_or(DEFAULT_MAX_STORE_BYTES).max(1),
+    };
+    for (model, targets) in &raw.routing.fallbacks {
+        if let Some(i) = targets.iter().position(|t| t.trim().is_empty()) {
+            return Err(invalid(format!("routing.fallbacks.{model}[{i}]"), "empty target"));
+        }
+    }
+    let log = LogConfig {
+        level: raw.log.level.unwrap_or_else(|| "info".to_owned()),
+        json: match raw.log.format.as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => return Err(invalid("log.format", format!("`{other}` is not text or json"))),
+        },
+    };
+    Ok(Config {
+        server,
+        providers,
+        auth,
+        conversations,
+        routing: RoutingConfig {
+            aliases: raw.routing.aliases,
+            fallbacks: raw.routing.fallbacks,
+        },
+        log,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,89 @@
+use super::*;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+const ISSUE_SCHEMA: &str = r#"
+server:
+  address: ":8080"
+providers:
+  openai:
+    api_key: "${OPENAI_API_KEY}"
+    base_url: "https://api.openai.com/v1"
+  azureopenai:
+    api_key: "${AZURE_OPENAI_API_KEY}"
+    endpoint: "https://your-resource.openai.azure.com"
+    deployment_id: "gpt-4o"
+    api_version: "2024-10-21"
+  anthropic:
+    api_key: "${ANTHROPIC_API_KEY}"
+    base_url: "https://api.anthropic.com"
+  google:
+    api_key: "${GOOGLE_API_KEY}"
+    base_url: "https://generativelanguage.googleapis.com"
+auth:
+  enabled: false
+  issuer: "https://accounts.google.com"
+  audience: "YOUR-CLIENT-ID"
+conversations:
+  ttl: "1h"
+"#;
+
+#[test]
+fn issue_schema_without_keys_configures_no_provider() {
+    let config = Config::from_yaml(ISSUE_SCHEMA, &no_env).unwrap();
+    assert!(config.providers.is_empty());
+    assert_eq!(config.server.address.port(), 8080);
+    assert_eq!(config.conversations.ttl, Duration::from_secs(3600));
+}
+
+#[test]
+fn env_keys_configure_providers() {
+    let env = |name: &str| match name {
+        "OPENAI_API_KEY" | "ANTHROPIC_API_KEY" => Some("k".to_owned()),
+        _ => None,
+    };
+    let config = Config::from_yaml(ISSUE_SCHEMA, &env).unwrap();
+    let names: Vec<_> = config.providers.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["anthropic", "openai"]);
+    assert_eq!(format!("{:?}", config.providers[0].api_key), "*****");
+}
+
+#[test]
+fn env_override_creates_azure_block() {
+    let env = |name: &str| match name {
+        "AZURE_OPENAI_API_KEY" => Some("k".to_owned()),
+        "AZURE_OPENAI_ENDPOINT" => Some("https://x.openai.azure.com/".to_owned()),
+        "AZURE_OPENAI_DEPLOYMENT_ID" => Some("dep".to_owned()),
+        _ => None,
+    };
+    let config = Config::from_yaml("", &env).unwrap();
+    let azure = config.provider("azureopenai").unwrap();
+    assert_eq!(azure.base_url, "https://x.openai.azure.com");
+    assert_eq!(azure.deployment_id.as_deref(), Some("dep"));
+    assert_eq!(azure.api_version.as_deref(), Some("2024-10-21"));
+}
+
+#[test]
+fn errors_name_the_path() {
+    let bad = [
+        ("server:\n  address: \"nope\"\n", "server.address"),
+        ("conversations:\n  ttl: \"soon\"\n", "conversations.ttl"),
+        ("providers:\n  openai:\n    api_key: k\n    bogus: 1\n", "providers.openai"),
+        ("providers:\n  mine:\n    api_key: k\n", "providers.mine"),
+        ("providers:\n  azureopenai:\n    api_key: k\n", "providers.azureopenai.endpoint"),
+        ("log:\n  format: xml\n", "log.format"),
+    ];
+    for (yaml, path) in bad {
+        let err = Config::from_yaml(yaml, &no_env).unwrap_err().to_string();
+        assert!(err.contains(path), "{err} should name {path}");
+    }
+}
+
+#[test]
+fn custom_instance_with_type() {
+    let yaml = "providers:\n  azure-eu:\n    type: azureopenai\n    api_key: k\n    endpoint: https://eu.example\n    deployment_id: d\n";
+    let config = Config::from_yaml(yaml, &no_env).unwrap();
+    assert_eq!(config.providers[0].kind, ProviderKind::AzureOpenAi);
+}

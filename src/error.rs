@@ -1,0 +1,329 @@
+//! `GatewayError`: every failure the gateway can answer with, mapped once to the Open Responses
+//! error object and HTTP status. Upstream details go to logs (debug), never to clients.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+
+use crate::api::{ErrorBody, ErrorObject};
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The request is malformed or violates a constraint (400).
+    #[error("{message}")]
+    InvalidRequest {
+        /// What is wrong, for the caller.
+        message: String,
+        /// The offending parameter.
+        param: Option<String>,
+        /// Machine-readable code.
+        code: &'static str,
+    },
+    /// Something the request names does not exist (404).
+    #[error("{message}")]
+    NotFound {
+        /// What is missing.
+        message: String,
+        /// The offending parameter.
+        param: Option<String>,
+        /// Machine-readable code (`model_not_found`, `previous_response_not_found`).
+        code: &'static str,
+    },
+    /// The body exceeds `server.max_body_bytes` (413).
+    #[error("request body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A provider's wait queue is full (429 with retry-after).
+    #[error("provider {provider} is at capacity; retry later")]
+    QueueFull {
+        /// The provider instance.
+        provider: String,
+        /// Suggested wait.
+        retry_after: Duration,
+    },
+    /// Every candidate's breaker is open (503 with retry-after).
+    #[error("no healthy provider for model {model}; retry later")]
+    NoHealthyProvider {
+        /// The requested model.
+        model: String,
+        /// Until the first breaker half-opens.
+        retry_after: Duration,
+    },
+    /// An upstream provider failed.
+    #[error("{0}")]
+    Upstream(#[from] UpstreamError),
+    /// A bug or broken invariant inside the gateway (500).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// How an upstream call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamErrorKind {
+    /// The provider rejected the request as invalid (400).
+    BadRequest,
+    /// Model/deployment not found upstream (404).
+    NotFound,
+    /// The gateway's own credentials were refused (401/403 → 502).
+    Auth,
+    /// Rate limited (429, retryable).
+    RateLimited,
+    /// Quota or billing exhausted (429, not retryable).
+    QuotaExceeded,
+    /// Provider overloaded/unavailable (503, Anthropic 529).
+    Overloaded,
+    /// Provider 5xx.
+    Server,
+    /// No answer in time.
+    Timeout,
+    /// Could not connect.
+    Connect,
+    /// The provider answered something we cannot understand.
+    Protocol,
+    /// The provider's content filter blocked the prompt (400).
+    ContentFilter,
+}
+
+/// An upstream failure: a safe client message plus log-only detail.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{provider}: {message}")]
+pub struct UpstreamError {
+    /// Provider instance name.
+    pub provider: String,
+    /// Failure class.
+    pub kind: UpstreamErrorKind,
+    /// Message safe to show the caller.
+    pub message: String,
+    /// Upstream retry hint.
+    pub retry_after: Option<Duration>,
+    /// The parameter the upstream blamed, if any.
+    pub param: Option<String>,
+    /// Raw detail for debug logs only (may contain upstream bodies).
+    pub detail: String,
+}
+
+impl UpstreamError {
+    /// A new upstream error.
+    pub fn new(provider: &str, kind: UpstreamErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            provider: provider.to_owned(),
+            kind,
+            message: message.into(),
+            retry_after: None,
+            param: None,
+            detail: String::new(),
+        }
+    }
+
+    /// Attaches log-only detail.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    /// Attaches a retry hint.
+    #[must_use]
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// Whether another attempt (same or next candidate) may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            UpstreamErrorKind::RateLimited
+            | UpstreamErrorKind::Overloaded
+            | UpstreamErrorKind::Server
+            | UpstreamErrorKind::Timeout
+            | UpstreamErrorKind::Connect => true,
+            UpstreamErrorKind::BadRequest
+            | UpstreamErrorKind::NotFound
+            | UpstreamErrorKind::Auth
+            | UpstreamErrorKind::QuotaExceeded
+            | UpstreamErrorKind::Protocol
+            | UpstreamErrorKind::ContentFilter => false,
+        }
+    }
+}
+
+impl GatewayError {
+    /// A 400 for `param`.
+    pub fn invalid(message: impl Into<String>, param: Option<&str>) -> Self {
+        Self::InvalidRequest {
+            message: message.into(),
+            param: param.map(str::to_owned),
+            code: "invalid_request",
+        }
+    }
+
+    /// Whether failover to the next candidate may help.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Upstream(e) => e.is_retryable(),
+            Self::QueueFull { .. } | Self::NoHealthyProvider { .. } => true,
+            Self::InvalidRequest { .. }
+            | Self::NotFound { .. }
+            | Self::PayloadTooLarge { .. }
+            | Self::Internal(_) => false,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::NoHealthyProvider { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Upstream(e) => match e.kind {
+                UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter => {
+                    StatusCode::BAD_REQUEST
+                }
+                UpstreamErrorKind::NotFound => StatusCode::NOT_FOUND,
+                UpstreamErrorKind::RateLimited | UpstreamErrorKind::QuotaExceeded => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
+                UpstreamErrorKind::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+                UpstreamErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+                UpstreamErrorKind::Auth
+                | UpstreamErrorKind::Server
+                | UpstreamErrorKind::Connect
+                | UpstreamErrorKind::Protocol => StatusCode::BAD_GATEWAY,
+            },
+        }
+    }
+
+    /// The Open Responses error `type`.
+    pub fn error_type(&self) -> &'static str {
+        match self.status().as_u16() {
+            400 | 413 => "invalid_request_error",
+            404 => "not_found",
+            429 => "too_many_requests",
+            _ => "server_error",
+        }
+    }
+
+    /// The machine-readable `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest { code, .. } | Self::NotFound { code, .. } => code,
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::QueueFull { .. } => "provider_queue_full",
+            Self::NoHealthyProvider { .. } => "no_healthy_provider",
+            Self::Internal(_) => "internal_error",
+            Self::Upstream(e) => match e.kind {
+                UpstreamErrorKind::BadRequest => "upstream_invalid_request",
+                UpstreamErrorKind::NotFound => "model_not_found",
+                UpstreamErrorKind::Auth => "upstream_authentication_failed",
+                UpstreamErrorKind::RateLimited => "rate_limit_exceeded",
+                UpstreamErrorKind::QuotaExceeded => "insufficient_quota",
+                UpstreamErrorKind::Overloaded => "upstream_overloaded",
+                UpstreamErrorKind::Server => "upstream_error",
+                UpstreamErrorKind::Timeout => "upstream_timeout",
+                UpstreamErrorKind::Connect => "upstream_unreachable",
+                UpstreamErrorKind::Protocol => "upstream_protocol_error",
+                UpstreamErrorKind::ContentFilter => "content_filter",
+            },
+        }
+    }
+
+    /// The parameter at fault.
+    pub fn param(&self) -> Option<String> {
+        match self {
+            Self::InvalidRequest { param, .. } | Self::NotFound { param, .. } => param.clone(),
+            Self::Upstream(e) => e.param.clone(),
+            Self::PayloadTooLarge { .. }
+            | Self::QueueFull { .. }
+            | Self::NoHealthyProvider { .. }
+            | Self::Internal(_) => None,
+        }
+    }
+
+    /// The suggested wait before retrying, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::QueueFull { retry_after, .. } | Self::NoHealthyProvider { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            Self::Upstream(e) => e.retry_after,
+            Self::InvalidRequest { .. }
+            | Self::NotFound { .. }
+            | Self::PayloadTooLarge { .. }
+            | Self::Internal(_) => None,
+        }
+    }
+
+    /// The message shown to the caller (internal detail is never included).
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "The gateway hit an internal error.".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The wire error object (also the payload of a streaming `error` event).
+    pub fn to_object(&self) -> ErrorObject {
+        ErrorObject {
+            kind: self.error_type().to_owned(),
+            code: Some(self.code().to_owned()),
+            message: self.public_message(),
+            param: self.param(),
+        }
+    }
+}
+
+impl ResponseError for GatewayError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status());
+        if let Some(wait) = self.retry_after() {
+            let secs = wait.as_secs_f64().ceil().max(1.0);
+            builder.insert_header(("retry-after", format!("{secs}")));
+        }
+        builder.json(ErrorBody {
+            error: self.to_object(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_auth_failure_is_a_bad_gateway_without_detail() {
+        let err = GatewayError::from(
+            UpstreamError::new("openai", UpstreamErrorKind::Auth, "the gateway's openai key was rejected")
+                .with_detail("sk-secret body"),
+        );
+        assert_eq!(err.status(), StatusCode::BAD_GATEWAY);
+        assert!(!err.to_object().message.contains("sk-secret"));
+        assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn queue_full_is_429_with_retry_after() {
+        let err = GatewayError::QueueFull {
+            provider: "openai".into(),
+            retry_after: Duration::from_millis(1500),
+        };
+        let resp = err.error_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers().get("retry-after").unwrap(), "2");
+    }
+
+    #[test]
+    fn internal_errors_are_generic() {
+        let err = GatewayError::Internal("mailbox closed at foo.rs:12".into());
+        assert!(!err.to_object().message.contains("foo.rs"));
+    }
+}

@@ -1,0 +1,14 @@
+//! llm-gateway: one Open Responses endpoint in front of OpenAI, Azure OpenAI, Anthropic and Gemini.
+//!
+//! Request flow: `http` handlers parse and validate a `CreateResponse` (`api`), load history from
+//! the conversation actor, ask the router actor for ordered candidates, take a permit from each
+//! candidate's provider actor, and call `providers::*` (pure translation + thin transport). The
+//! upstream stream is translated into Open Responses events by a `stream::ResponseEmitter` and
+//! written as SSE (or assembled into one JSON response). Finished responses are stored back.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod stream;
+
+pub use error::GatewayError;

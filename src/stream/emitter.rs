@@ -1,0 +1,645 @@
+//! `ResponseEmitter`: turns provider-neutral calls (text delta, tool call, reasoning, finish) into
+//! the spec's event grammar with gap-free sequence numbers, and assembles the final response.
+//! Every provider translator drives one, so the grammar is enforced in exactly one place.
+
+use crate::api::{
+    ContentPart, ErrorObject, EventBody, FunctionCallItem, IncompleteDetails, Item, ItemStatus,
+    MessageContent, MessageItem, ReasoningItem, ResponseError, ResponseResource, ResponseStatus,
+    Role, StreamEvent, Usage,
+};
+
+/// What the caller supplies that a pure translator must not invent: ids and the clock.
+#[derive(Debug, Clone)]
+pub struct ResponseContext {
+    /// The response id (`resp_…`); item ids derive from it.
+    pub response_id: String,
+    /// Unix seconds at creation.
+    pub created_at: u64,
+    /// Clock for `completed_at`.
+    pub now: fn() -> u64,
+}
+
+impl ResponseContext {
+    /// A context with a fresh random id and the system clock.
+    pub fn fresh() -> Self {
+        Self {
+            response_id: format!("resp_{}", uuid::Uuid::new_v4().simple()),
+            created_at: unix_now(),
+            now: unix_now,
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// How a response ends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    /// Normal end.
+    Completed,
+    /// Cut short (`max_output_tokens`, `content_filter`).
+    Incomplete(String),
+    /// The model failed on a valid request.
+    Failed(ResponseError),
+}
+
+#[derive(Debug)]
+enum OpenItem {
+    Message {
+        index: usize,
+        id: String,
+        parts: Vec<ContentPart>,
+        open_part: Option<OpenPart>,
+    },
+    FunctionCall {
+        index: usize,
+        item: FunctionCallItem,
+    },
+    Reasoning {
+        index: usize,
+        id: String,
+        summary: Option<String>,
+        summary_done: Vec<ContentPart>,
+        content: Option<String>,
+        encrypted: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+enum OpenPart {
+    Text(String),
+    Refusal(String),
+}
+
+/// Builds the event stream and the final response for one request.
+#[derive(Debug)]
+pub struct ResponseEmitter {
+    response: ResponseResource,
+    now: fn() -> u64,
+    id_suffix: String,
+    seq: u64,
+    open: Option<OpenItem>,
+    events: Vec<StreamEvent>,
+    record_events: bool,
+    started: bool,
+    finished: bool,
+}
+
+impl ResponseEmitter {
+    /// An emitter for `skeleton` (an in-progress response echoing the request).
+    /// With `record_events` false (non-streaming), only the final response is assembled.
+    pub fn new(skeleton: ResponseResource, ctx: &ResponseContext, record_events: bool) -> Self {
+        let id_suffix = ctx
+            .response_id
+            .strip_prefix("resp_")
+            .unwrap_or(&ctx.response_id)
+            .to_owned();
+        Self {
+            response: skeleton,
+            now: ctx.now,
+            id_suffix,
+            seq: 0,
+            open: None,
+            events: Vec::new(),
+            record_events,
+            started: false,
+            finished: false,
+        }
+    }
+
+    /// Takes the events produced since the last call.
+    pub fn drain(&mut self) -> Vec<StreamEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Whether a terminal event has been produced.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Whether `start` has run (the stream has begun).
+    pub fn is_started(&self) -> bool {
+        self.started
+    }
+
+    /// The response as assembled so far.
+    pub fn response(&self) -> &ResponseResource {
+        &self.response
+    }
+
+    /// Consumes the emitter, returning the response.
+    pub fn into_response(self) -> ResponseResource {
+        self.response
+    }
+
+    /// Records the model the upstream reports.
+    pub fn set_model(&mut self, model: &str) {
+        if !model.is_empty() {
+            model.clone_into(&mut self.response.model);
+        }
+    }
+
+    /// Records usage (the latest value wins).
+    pub fn set_usage(&mut self, usage: Usage) {
+        self.response.usage = Some(usage);
+    }
+
+    fn push(&mut self, body: EventBody) {
+        if self.record_events {
+            self.events.push(StreamEvent {
+                sequence_number: self.seq,
+                body,
+            });
+        }
+        self.seq += 1;
+    }
+
+    fn snapshot(&self) -> Box<ResponseResource> {
+        Box::new(self.response.clone())
+    }
+
+    fn item_id(&self, prefix: &str, index: usize) -> String {
+        format!("{prefix}_{}{index:02}", self.id_suffix)
+    }
+
+    /// Emits `response.created` and `response.in_progress` once.
+    pub fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        if self.record_events {
+            let snap = self.snapshot();
+            self.push(EventBody::Created {
+                response: snap.clone(),
+            });
+            self.push(EventBody::InProgress { response: snap });
+        }
+    }
+
+    /// Appends output text, opening a message and a text part as needed.
+    pub fn text_delta(&mut self, delta: &str) {
+        if delta.is_empty() {
+            return;
+        }
+        self.ensure_part(false);
+        self.part_delta(delta);
+    }
+
+    /// Appends refusal text, opening a message and a refusal part as needed.
+    pub fn refusal_delta(&mut self, delta: &str) {
+        if delta.is_empty() {
+            return;
+        }
+        self.ensure_part(true);
+        self.part_delta(delta);
+    }
+
+    fn ensure_message(&mut self) {
+        self.start();
+        if matches!(self.open, Some(OpenItem::Message { .. })) {
+            return;
+        }
+        self.close_item();
+        let index = self.response.output.len();
+        let id = self.item_id("msg", index);
+        let item = message_item(&id, Vec::new(), ItemStatus::InProgress);
+        self.response.output.push(item.clone());
+        self.push(EventBody::OutputItemAdded {
+            output_index: index,
+            item,
+        });
+        self.open = Some(OpenItem::Message {
+            index,
+            id,
+            parts: Vec::new(),
+            open_part: None,
+        });
+    }
+
+    fn ensure_part(&mut self, refusal: bool) {
+        self.ensure_message();
+        let kind_matches = match &self.open {
+            Some(OpenItem::Message {
+                open_part: Some(OpenPart::Refusal(_)),
+                ..
+            }) => refusal,
+            Some(OpenItem::Message {
+                open_part: Some(OpenPart::Text(_)),
+                ..
+            }) => !refusal,
+            _ => false,
+        };
+        if kind_matches {
+            return;
+        }
+        self.close_part();
+        let Some(OpenItem::Message {
+            index,
+            id,
+            parts,
+            open_part,
+        }) = &mut self.open
+        else {
+            return;
+        };
+        let (part, new_open) = if refusal {
+            (
+                ContentPart::Refusal {
+                    refusal: String::new(),
+                },
+                OpenPart::Refusal(String::new()),
+            )
+        } else {
+            (ContentPart::output_text(""), OpenPart::Text(String::new()))
+        };
+        *open_part = Some(new_open);
+        let body = EventBody::ContentPartAdded {
+            item_id: id.clone(),
+            output_index: *index,
+            content_index: parts.len(),
+            part,
+        };
+        self.push(body);
+    }
+
+    fn part_delta(&mut self, delta: &str) {
+        let Some(OpenItem::Message {
+            index,
+            id,
+            parts,
+            open_part: Some(part),
+        }) = &mut self.open
+        else {
+            return;
+        };
+        let (item_id, output_index, content_index) = (id.clone(), *index, parts.len());
+        let body = match part {
+            OpenPart::Text(text) => {
+                text.push_str(delta);
+                EventBody::OutputTextDelta {
+                    item_id,
+                    output_index,
+                    content_index,
+                    delta: delta.to_owned(),
+                    logprobs: Vec::new(),
+                }
+            }
+            OpenPart::Refusal(text) => {
+                text.push_str(delta);
+                EventBody::RefusalDelta {
+                    item_id,
+                    output_index,
+                    content_index,
+                    delta: delta.to_owned(),
+                }
+            }
+        };
+        self.push(body);
+    }
+
+    fn close_part(&mut self) {
+        let Some(OpenItem::Message {
+            index,
+            id,
+            parts,
+            open_part,
+        }) = &mut self.open
+        else {
+            return;
+        };
+        let Some(part) = open_part.take() else {
+            return;
+        };
+        let (item_id, output_index, content_index) = (id.clone(), *index, parts.len());
+        let (done, final_part) = match part {
+            OpenPart::Text(text) => (
+                EventBody::OutputTextDone {
+                    item_id: item_id.clone(),
+                    output_index,
+                    content_index,
+                    text: text.clone(),
+                    logprobs: Vec::new(),
+                },
+                ContentPart::output_text(&text),
+            ),
+            OpenPart::Refusal(refusal) => (
+                EventBody::RefusalDone {
+                    item_id: item_id.clone(),
+                    output_index,
+                    content_index,
+                    refusal: refusal.clone(),
+                },
+                ContentPart::Refusal { refusal },
+            ),
+        };
+        parts.push(final_part.clone());
+        self.push(done);
+        self.push(EventBody::ContentPartDone {
+            item_id,
+            output_index,
+            content_index,
+            part: final_part,
+        });
+    }
+
+    /// Opens a function call item (closing whatever was open).
+    pub fn start_function_call(&mut self, call_id: &str, name: &str) {
+        self.start();
+        self.close_item();
+        let index = self.response.output.len();
+        let item = FunctionCallItem {
+            id: Some(self.item_id("fc", index)),
+            call_id: call_id.to_owned(),
+            name: name.to_owned(),
+            arguments: String::new(),
+            status: Some(ItemStatus::InProgress),
+        };
+        self.response.output.push(Item::FunctionCall(item.clone()));
+        self.push(EventBody::OutputItemAdded {
+            output_index: index,
+            item: Item::FunctionCall(item.clone()),
+        });
+        self.open = Some(OpenItem::FunctionCall { index, item });
+    }
+
+    /// Appends to the open function call's arguments.
+    pub fn function_arguments_delta(&mut self, delta: &str) {
+        if delta.is_empty() {
+            return;
+        }
+        let Some(OpenItem::FunctionCall { index, item }) = &mut self.open else {
+            return;
+        };
+        item.arguments.push_str(delta);
+        let body = EventBody::FunctionCallArgumentsDelta {
+            item_id: item.id.clone().unwrap_or_default(),
+            output_index: *index,
+            delta: delta.to_owned(),
+        };
+        self.push(body);
+    }
+
+    /// Whether a function call is open (for translators that stream arguments by index).
+    pub fn has_open_function_call(&self) -> bool {
+        matches!(self.open, Some(OpenItem::FunctionCall { .. }))
+    }
+
+    /// A complete function call in one step.
+    pub fn function_call(&mut self, call_id: &str, name: &str, arguments: &str) {
+        self.start_function_call(call_id, name);
+        self.function_arguments_delta(arguments);
+        self.close_item();
+    }
+
+    fn ensure_reasoning(&mut self) {
+        self.start();
+        if matches!(self.open, Some(OpenItem::Reasoning { .. })) {
+            return;
+        }
+        self.close_item();
+        let index = self.response.output.len();
+        let id = self.item_id("rs", index);
+        let item = reasoning_item(&id, Vec::new(), None, None, ItemStatus::InProgress);
+        self.response.output.push(item.clone());
+        self.push(EventBody::OutputItemAdded {
+            output_index: index,
+            item,
+        });
+        self.open = Some(OpenItem::Reasoning {
+            index,
+            id,
+            summary: None,
+            summary_done: Vec::new(),
+            content: None,
+            encrypted: None,
+        });
+    }
+
+    /// Appends reasoning summary text (opening a reasoning item and a summary part as needed).
+    pub fn reasoning_summary_delta(&mut self, delta: &str) {
+        if delta.is_empty() {
+            return;
+        }
+        self.ensure_reasoning();
+        let Some(OpenItem::Reasoning {
+            index,
+            id,
+            summary,
+            summary_done,
+            ..
+        }) = &mut self.open
+        else {
+            return;
+        };
+        let (item_id, output_index, summary_index) = (id.clone(), *index, summary_done.len());
+        let opened = summary.is_none();
+        summary.get_or_insert_with(String::new).push_str(delta);
+        if opened {
+            self.push(EventBody::ReasoningSummaryPartAdded {
+                item_id: item_id.clone(),
+                output_index,
+                summary_index,
+                part: ContentPart::SummaryText {
+                    text: String::new(),
+                },
+            });
+        }
+        self.push(EventBody::ReasoningSummaryTextDelta {
+            item_id,
+            output_index,
+            summary_index,
+            delta: delta.to_owned(),
+        });
+    }
+
+    /// Appends raw reasoning text (`response.reasoning.delta`).
+    pub fn reasoning_text_delta(&mut self, delta: &str) {
+        if delta.is_empty() {
+            return;
+        }
+        self.ensure_reasoning();
+        let Some(OpenItem::Reasoning {
+            index, id, content, ..
+        }) = &mut self.open
+        else {
+            return;
+        };
+        content.get_or_insert_with(String::new).push_str(delta);
+        let body = EventBody::ReasoningDelta {
+            item_id: id.clone(),
+            output_index: *index,
+            content_index: 0,
+            delta: delta.to_owned(),
+        };
+        self.push(body);
+    }
+
+    /// Attaches opaque provider state to the current reasoning item (opening one if needed).
+    pub fn reasoning_encrypted(&mut self, data: &str) {
+        self.ensure_reasoning();
+        if let Some(OpenItem::Reasoning { encrypted, .. }) = &mut self.open {
+            encrypted.get_or_insert_with(String::new).push_str(data);
+        }
+    }
+
+    /// Closes the open item, if any, as completed.
+    pub fn close_item(&mut self) {
+        self.close_item_with(ItemStatus::Completed);
+    }
+
+    fn close_item_with(&mut self, status: ItemStatus) {
+        self.close_part();
+        let Some(open) = self.open.take() else {
+            return;
+        };
+        let (index, item) = match open {
+            OpenItem::Message {
+                index, id, parts, ..
+            } => (index, message_item(&id, parts, status)),
+            OpenItem::FunctionCall { index, mut item } => {
+                let done = EventBody::FunctionCallArgumentsDone {
+                    item_id: item.id.clone().unwrap_or_default(),
+                    output_index: index,
+                    arguments: item.arguments.clone(),
+                };
+                self.push(done);
+                item.status = Some(status);
+                (index, Item::FunctionCall(item))
+            }
+            OpenItem::Reasoning {
+                index,
+                id,
+                summary,
+                mut summary_done,
+                content,
+                encrypted,
+            } => {
+                if let Some(text) = summary {
+                    let summary_index = summary_done.len();
+                    let part = ContentPart::SummaryText { text: text.clone() };
+                    self.push(EventBody::ReasoningSummaryTextDone {
+                        item_id: id.clone(),
+                        output_index: index,
+                        summary_index,
+                        text,
+                    });
+                    self.push(EventBody::ReasoningSummaryPartDone {
+                        item_id: id.clone(),
+                        output_index: index,
+                        summary_index,
+                        part: part.clone(),
+                    });
+                    summary_done.push(part);
+                }
+                if let Some(text) = &content {
+                    self.push(EventBody::ReasoningDone {
+                        item_id: id.clone(),
+                        output_index: index,
+                        content_index: 0,
+                        text: text.clone(),
+                    });
+                }
+                let content = content.map(|text| vec![ContentPart::ReasoningText { text }]);
+                (
+                    index,
+                    reasoning_item(&id, summary_done, content, encrypted, status),
+                )
+            }
+        };
+        if let Some(slot) = self.response.output.get_mut(index) {
+            *slot = item.clone();
+        }
+        self.push(EventBody::OutputItemDone {
+            output_index: index,
+            item,
+        });
+    }
+
+    /// Ends the response: closes open items and emits the terminal event.
+    pub fn finish(&mut self, finish: Finish) {
+        if self.finished {
+            return;
+        }
+        self.start();
+        let item_status = match finish {
+            Finish::Completed => ItemStatus::Completed,
+            Finish::Incomplete(_) | Finish::Failed(_) => ItemStatus::Incomplete,
+        };
+        self.close_item_with(item_status);
+        self.finished = true;
+        self.response.completed_at = Some((self.now)());
+        let body = match finish {
+            Finish::Completed => {
+                self.response.status = ResponseStatus::Completed;
+                EventBody::Completed {
+                    response: self.snapshot(),
+                }
+            }
+            Finish::Incomplete(reason) => {
+                self.response.status = ResponseStatus::Incomplete;
+                self.response.incomplete_details = Some(IncompleteDetails { reason });
+                EventBody::Incomplete {
+                    response: self.snapshot(),
+                }
+            }
+            Finish::Failed(error) => {
+                self.response.status = ResponseStatus::Failed;
+                self.response.completed_at = None;
+                self.response.error = Some(error);
+                EventBody::Failed {
+                    response: self.snapshot(),
+                }
+            }
+        };
+        self.push(body);
+    }
+
+    /// A failure after the stream began: an `error` event, then `response.failed`.
+    pub fn fail(&mut self, error: ErrorObject) {
+        if self.finished {
+            return;
+        }
+        self.start();
+        let response_error = ResponseError {
+            code: error.code.clone().unwrap_or_else(|| error.kind.clone()),
+            message: error.message.clone(),
+        };
+        self.push(EventBody::Error { error });
+        self.finish(Finish::Failed(response_error));
+    }
+}
+
+fn message_item(id: &str, parts: Vec<ContentPart>, status: ItemStatus) -> Item {
+    Item::Message(MessageItem {
+        id: Some(id.to_owned()),
+        status: Some(status),
+        role: Role::Assistant,
+        content: MessageContent::Parts(parts),
+        phase: None,
+    })
+}
+
+fn reasoning_item(
+    id: &str,
+    summary: Vec<ContentPart>,
+    content: Option<Vec<ContentPart>>,
+    encrypted_content: Option<String>,
+    status: ItemStatus,
+) -> Item {
+    Item::Reasoning(ReasoningItem {
+        id: Some(id.to_owned()),
+        summary,
+        content,
+        encrypted_content,
+        status: Some(status),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+//! Server-Sent Events: a byte-fed decoder that works for any chunking and LF/CRLF/CR line ends,
+//! and the encoder for the gateway's own frames.
+
+use bytes::Bytes;
+
+use crate::api::StreamEvent;
+
+/// One decoded SSE event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field (empty when absent).
+    pub event: String,
+    /// The `data:` lines joined with `\n`.
+    pub data: String,
+}
+
+/// Incremental SSE decoder: feed bytes, get complete events.
+#[derive(Debug, Default)]
+pub struct SseDecoder {
+    buffer: Vec<u8>,
+    event: String,
+    data: Vec<String>,
+    has_data: bool,
+    skip_lf: bool,
+}
+
+/// Upper bound on one buffered line, so a peer cannot grow memory without limit.
+const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The decoder met a line longer than [`MAX_LINE_BYTES`].
+#[derive(Debug, thiserror::Error)]
+#[error("SSE line exceeds {MAX_LINE_BYTES} bytes")]
+pub struct LineTooLong;
+
+impl SseDecoder {
+    /// A fresh decoder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds a chunk; returns every event completed by it.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, LineTooLong> {
+        let mut events = Vec::new();
+        for &byte in chunk {
+            if self.skip_lf {
+                self.skip_lf = false;
+                if byte == b'\n' {
+                    continue;
+                }
+            }
+            match byte {
+                b'\n' | b'\r' => {
+                    self.skip_lf = byte == b'\r';
+                    let line = std::mem::take(&mut self.buffer);
+                    if let Some(event) = self.on_line(&line) {
+                        events.push(event);
+                    }
+                }
+                _ => {
+                    if self.buffer.len() >= MAX_LINE_BYTES {
+                        return Err(LineTooLong);
+                    }
+                    self.buffer.push(byte);
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    /// Flushes an event left without a trailing blank line at end of stream.
+    pub fn finish(&mut self) -> Option<SseEvent> {
+        let line = std::mem::take(&mut self.buffer);
+        if !line.is_empty() {
+            let _ = self.on_line(&line);
+        }
+        self.dispatch()
+    }
+
+    fn on_line(&mut self, line: &[u8]) -> Option<SseEvent> {
+        if line.is_empty() {
+            return self.dispatch();
+        }
+        if line.first() == Some(&b':') {
+            return None;
+        }
+        let text = String::from_utf8_lossy(line);
+        let (field, value) = match text.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (text.as_ref(), ""),
+        };
+        match field {
+            "event" => value.clone_into(&mut self.event),
+            "data" => {
+                self.data.push(value.to_owned());
+                self.has_data = true;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn dispatch(&mut self) -> Option<SseEvent> {
+        let event = std::mem::take(&mut self.event);
+        if !self.has_data {
+            return None;
+        }
+        self.has_data = false;
+        let data = std::mem::take(&mut self.data).join("\n");
+        Some(SseEvent { event, data })
+    }
+}
+
+/// Encodes one event as a complete SSE frame: `event: <type>\ndata: <json>\n\n`.
+pub fn encode_event(event: &StreamEvent) -> Bytes {
+    let json = serde_json::to_string(event).unwrap_or_else(|_| String::from("{}"));
+    let kind = event.event_type();
+    let mut frame = String::with_capacity(json.len() + kind.len() + 16);
+    frame.push_str("event: ");
+    frame.push_str(kind);
+    frame.push_str("\ndata: ");
+    frame.push_str(&json);
+    frame.push_str("\n\n");
+    Bytes::from(frame)
+}
+
+/// The terminal frame.
+pub const DONE_FRAME: &[u8] = b"data: [DONE]\n\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "event: a\ndata: {\"x\":1}\n\n: comment\r\ndata: line1\r\ndata: line2\r\n\r\nevent: b\rdata: z\r\r";
+
+    fn decode_all(chunks: &[&[u8]]) -> Vec<SseEvent> {
+        let mut decoder = SseDecoder::new();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            out.extend(decoder.feed(chunk).unwrap());
+        }
+        out.extend(decoder.finish());
+        out
+    }
+
+    #[test]
+    fn decodes_mixed_line_endings() {
+        let events = decode_all(&[SAMPLE.as_bytes()]);
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].event, "a");
+        assert_eq!(events[1].data, "line1\nline2");
+        assert_eq!(events[2].event, "b");
+        assert_eq!(events[2].data, "z");
+    }
+
+    #[test]
+    fn any_chunking_gives_the_same_events() {
+        let whole = decode_all(&[SAMPLE.as_bytes()]);
+        let bytes: Vec<&[u8]> = SAMPLE.as_bytes().chunks(1).collect();
+        assert_eq!(decode_all(&bytes), whole);
+        for split in 1..SAMPLE.len() {
+            let (a, b) = SAMPLE.as_bytes().split_at(split);
+            assert_eq!(decode_all(&[a, b]), whole, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn unterminated_last_event_is_flushed() {
+        let events = decode_all(&[b"data: tail"]);
+        assert_eq!(events, vec![SseEvent { event: String::new(), data: "tail".into() }]);
+    }
+}
