@@ -9,6 +9,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod providers;
 pub mod stream;
 
 pub use error::GatewayError;

@@ -610,6 +610,8 @@ impl ResponseEmitter {
             code: error.code.clone().unwrap_or_else(|| error.kind.clone()),
             message: error.message.clone(),
         };
+        // The grammar allows only `response.failed` after `error`, so close items first.
+        self.close_item_with(ItemStatus::Incomplete);
         self.push(EventBody::Error { error });
         self.finish(Finish::Failed(response_error));
     }

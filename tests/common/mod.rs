@@ -1,6 +1,6 @@
 //! Owns the shared integration-test harness: `spec` (Open Responses schema / SSE checks) and `mock_upstream`
 //! (a fake OpenAI / Azure / Anthropic / Gemini server). Use it from `tests/*.rs` with `mod common;`.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod mock_upstream;

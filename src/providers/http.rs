@@ -1,0 +1,240 @@
+//! Shared transport pieces: one reqwest client, POST with timeouts, upstream SSE → `DataStream`,
+//! status classification and retry hints. Provider transports stay a few lines each.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use reqwest::header::HeaderMap;
+
+use super::{DataStream, UpstreamReply};
+use crate::{
+    config::ProviderConfig,
+    error::{GatewayError, UpstreamError, UpstreamErrorKind},
+    stream::SseDecoder,
+};
+
+/// Largest upstream error body read (the rest is discarded).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The shared upstream HTTP client (connection pool, HTTP/2 where offered, no proxies).
+pub fn build_client() -> Result<reqwest::Client, GatewayError> {
+    reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .tcp_keepalive(Duration::from_secs(30))
+        .build()
+        .map_err(|e| GatewayError::Internal(format!("cannot build HTTP client: {e}")))
+}
+
+/// Classifies a non-2xx status into an upstream error kind.
+pub fn classify_status(status: u16) -> UpstreamErrorKind {
+    match status {
+        400 | 409 | 413 | 415 | 422 => UpstreamErrorKind::BadRequest,
+        401 | 403 => UpstreamErrorKind::Auth,
+        404 => UpstreamErrorKind::NotFound,
+        408 | 504 => UpstreamErrorKind::Timeout,
+        429 => UpstreamErrorKind::RateLimited,
+        503 | 529 => UpstreamErrorKind::Overloaded,
+        _ => UpstreamErrorKind::Server,
+    }
+}
+
+/// `retry-after-ms` or `retry-after` (seconds) from upstream headers.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    }
+    get("retry-after")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|s| Duration::from_secs_f64(s.max(0.0)))
+}
+
+/// The client-safe message for an upstream failure whose body we do not pass through.
+pub fn generic_message(provider: &str, kind: UpstreamErrorKind, status: u16) -> String {
+    match kind {
+        UpstreamErrorKind::Auth => format!(
+            "The gateway's credentials for provider `{provider}` were rejected (upstream status {status}); check the configured API key."
+        ),
+        UpstreamErrorKind::RateLimited => format!("Provider `{provider}` is rate limiting requests; retry later."),
+        UpstreamErrorKind::Overloaded => format!("Provider `{provider}` is overloaded; retry later."),
+        UpstreamErrorKind::Timeout => format!("Provider `{provider}` did not answer in time."),
+        UpstreamErrorKind::NotFound => format!("Provider `{provider}` does not know the requested model or deployment."),
+        UpstreamErrorKind::QuotaExceeded => format!("The gateway's quota at provider `{provider}` is exhausted."),
+        UpstreamErrorKind::Connect => format!("Provider `{provider}` could not be reached."),
+        UpstreamErrorKind::Protocol => format!("Provider `{provider}` sent a response the gateway could not understand."),
+        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter => {
+            format!("Provider `{provider}` rejected the request.")
+        }
+        UpstreamErrorKind::Server => format!("Provider `{provider}` failed (upstream status {status})."),
+    }
+}
+
+/// Maps a reqwest failure (connect, timeout, body) to an upstream error.
+pub fn transport_error(provider: &str, err: &reqwest::Error) -> GatewayError {
+    let kind = if err.is_timeout() {
+        UpstreamErrorKind::Timeout
+    } else if err.is_connect() {
+        UpstreamErrorKind::Connect
+    } else {
+        UpstreamErrorKind::Server
+    };
+    UpstreamError::new(provider, kind, generic_message(provider, kind, 0))
+        .with_detail(err.to_string())
+        .into()
+}
+
+/// POSTs `body` as JSON and returns the reply; a non-2xx status is parsed by `parse_error`.
+pub async fn post_json(
+    http: &reqwest::Client,
+    config: &ProviderConfig,
+    url: &str,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    stream: bool,
+    parse_error: fn(&str, u16, &HeaderMap, &[u8]) -> UpstreamError,
+) -> Result<UpstreamReply, GatewayError> {
+    let provider = config.name.as_str();
+    let send = http
+        .post(url)
+        .headers(headers)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send();
+    let response = match tokio::time::timeout(config.request_timeout, send).await {
+        Err(_) => {
+            let kind = UpstreamErrorKind::Timeout;
+            return Err(UpstreamError::new(provider, kind, generic_message(provider, kind, 0)).into());
+        }
+        Ok(Err(err)) => return Err(transport_error(provider, &err)),
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status().as_u16();
+    if !response.status().is_success() {
+        let headers = response.headers().clone();
+        let body = read_capped(response, MAX_ERROR_BODY).await;
+        return Err(parse_error(provider, status, &headers, &body).into());
+    }
+    if stream {
+        return Ok(UpstreamReply::Stream(sse_data_stream(
+            response,
+            provider.to_owned(),
+            config.stream_idle_timeout,
+        )));
+    }
+    match tokio::time::timeout(config.request_timeout, response.bytes()).await {
+        Ok(Ok(bytes)) => Ok(UpstreamReply::Json(bytes)),
+        Ok(Err(err)) => Err(transport_error(provider, &err)),
+        Err(_) => {
+            let kind = UpstreamErrorKind::Timeout;
+            Err(UpstreamError::new(provider, kind, generic_message(provider, kind, 0)).into())
+        }
+    }
+}
+
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = cap.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= cap {
+            break;
+        }
+    }
+    body
+}
+
+/// Decodes an upstream SSE body into its `data:` payloads, enforcing an idle timeout.
+/// `[DONE]` markers are dropped. Dropping the stream drops the response (cancelling upstream).
+pub fn sse_data_stream(response: reqwest::Response, provider: String, idle: Duration) -> DataStream {
+    let bytes = response.bytes_stream();
+    let state = (bytes, SseDecoder::new(), std::collections::VecDeque::<String>::new(), false);
+    Box::pin(futures::stream::unfold(state, move |(mut bytes, mut decoder, mut pending, mut ended)| {
+        let provider = provider.clone();
+        async move {
+            loop {
+                if let Some(data) = pending.pop_front() {
+                    return Some((Ok(data), (bytes, decoder, pending, ended)));
+                }
+                if ended {
+                    return None;
+                }
+                let next: Option<Result<Bytes, reqwest::Error>> =
+                    match tokio::time::timeout(idle, bytes.next()).await {
+                        Ok(next) => next,
+                        Err(_) => {
+                            let kind = UpstreamErrorKind::Timeout;
+                            let err = UpstreamError::new(&provider, kind, "The upstream stream stalled.");
+                            ended = true;
+                            return Some((Err(err.into()), (bytes, decoder, pending, ended)));
+                        }
+                    };
+                match next {
+                    Some(Ok(chunk)) => match decoder.feed(&chunk) {
+                        Ok(events) => pending.extend(
+                            events.into_iter().map(|e| e.data).filter(|d| d.trim() != "[DONE]"),
+                        ),
+                        Err(e) => {
+                            ended = true;
+                            let err = UpstreamError::new(&provider, UpstreamErrorKind::Protocol, generic_message(&provider, UpstreamErrorKind::Protocol, 0))
+                                .with_detail(e.to_string());
+                            return Some((Err(err.into()), (bytes, decoder, pending, ended)));
+                        }
+                    },
+                    Some(Err(e)) => {
+                        ended = true;
+                        return Some((Err(transport_error(&provider, &e)), (bytes, decoder, pending, ended)));
+                    }
+                    None => {
+                        ended = true;
+                        pending.extend(decoder.finish().map(|e| e.data).filter(|d| d.trim() != "[DONE]"));
+                    }
+                }
+            }
+        }
+    }))
+}
+
+/// Extracts `error.message` (or `message`) from a JSON error body, if any.
+pub fn json_error_message(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let error = value.get("error").unwrap_or(&value);
+    let error = match error {
+        serde_json::Value::Array(items) => items.first()?.get("error").unwrap_or(error),
+        _ => error,
+    };
+    error
+        .get("message")
+        .and_then(|m| m.as_str())
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_prefers_milliseconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert("retry-after-ms", "250".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn statuses_classify() {
+        assert_eq!(classify_status(529), UpstreamErrorKind::Overloaded);
+        assert_eq!(classify_status(401), UpstreamErrorKind::Auth);
+        assert_eq!(classify_status(500), UpstreamErrorKind::Server);
+    }
+
+    #[test]
+    fn error_messages_are_found_in_common_shapes() {
+        assert_eq!(json_error_message(br#"{"error":{"message":"m"}}"#).as_deref(), Some("m"));
+        assert_eq!(json_error_message(br#"[{"error":{"message":"g"}}]"#).as_deref(), Some("g"));
+        assert_eq!(json_error_message(b"not json"), None);
+    }
+}

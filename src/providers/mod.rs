@@ -1,0 +1,125 @@
+//! Upstream providers. Each module holds pure translation (request, response, stream event,
+//! error) plus one thin transport function; [`Provider`] dispatches over them exhaustively.
+
+pub mod anthropic;
+pub mod chat;
+pub mod gemini;
+pub mod http;
+pub mod openai;
+
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures::Stream;
+
+use crate::{
+    api::{CreateResponse, Item, ProviderKind},
+    config::ProviderConfig,
+    error::GatewayError,
+    stream::ResponseEmitter,
+};
+
+/// What one upstream attempt needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// The caller's request (settings, tools, format).
+    pub request: &'a CreateResponse,
+    /// The full input: stored history followed by the new input.
+    pub input: &'a [Item],
+    /// The upstream model (or Azure deployment) name.
+    pub model: &'a str,
+    /// Whether to ask the upstream for a stream.
+    pub stream: bool,
+    /// The gateway request id, forwarded where the provider accepts one.
+    pub request_id: &'a str,
+}
+
+/// The `data:` payloads of an upstream SSE stream, in order.
+pub type DataStream = Pin<Box<dyn Stream<Item = Result<String, GatewayError>> + Send>>;
+
+/// A successful upstream answer, before translation.
+pub enum UpstreamReply {
+    /// A complete JSON body.
+    Json(Bytes),
+    /// An SSE stream.
+    Stream(DataStream),
+}
+
+/// Translates one provider's stream `data:` payloads into emitter calls.
+pub trait StreamTranslator: Send {
+    /// Handles one `data:` payload. An `Err` is an upstream failure reported in-stream.
+    fn on_data(&mut self, data: &str, out: &mut ResponseEmitter) -> Result<(), GatewayError>;
+    /// The upstream stream ended; finish the response (or report a cut stream as an error).
+    fn on_end(&mut self, out: &mut ResponseEmitter) -> Result<(), GatewayError>;
+}
+
+/// A configured upstream provider instance.
+pub struct Provider {
+    /// Its configuration.
+    pub config: ProviderConfig,
+    client: ProviderClient,
+}
+
+enum ProviderClient {
+    OpenAi(openai::OpenAiClient),
+    Azure(chat::AzureClient),
+    Anthropic(anthropic::AnthropicClient),
+    Google(gemini::GeminiClient),
+}
+
+impl Provider {
+    /// Builds the client for `config`, sharing `http` (connection pool).
+    pub fn new(config: ProviderConfig, http: reqwest::Client) -> Self {
+        let client = match config.kind {
+            ProviderKind::OpenAi => ProviderClient::OpenAi(openai::OpenAiClient::new(&config, http)),
+            ProviderKind::AzureOpenAi => ProviderClient::Azure(chat::AzureClient::new(&config, http)),
+            ProviderKind::Anthropic => {
+                ProviderClient::Anthropic(anthropic::AnthropicClient::new(&config, http))
+            }
+            ProviderKind::Google => ProviderClient::Google(gemini::GeminiClient::new(&config, http)),
+        };
+        Self { config, client }
+    }
+
+    /// Instance name.
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// Sends one attempt upstream (no retries: failover is the caller's decision).
+    pub async fn send(&self, call: Call<'_>) -> Result<UpstreamReply, GatewayError> {
+        match &self.client {
+            ProviderClient::OpenAi(c) => c.send(&self.config, call).await,
+            ProviderClient::Azure(c) => c.send(&self.config, call).await,
+            ProviderClient::Anthropic(c) => c.send(&self.config, call).await,
+            ProviderClient::Google(c) => c.send(&self.config, call).await,
+        }
+    }
+
+    /// Translates a complete JSON answer into the emitter (which it finishes).
+    pub fn parse_response(
+        &self,
+        call: Call<'_>,
+        body: &[u8],
+        out: &mut ResponseEmitter,
+    ) -> Result<(), GatewayError> {
+        let name = &self.config.name;
+        match &self.client {
+            ProviderClient::OpenAi(_) => openai::parse_response(body, call, out, name),
+            ProviderClient::Azure(_) => chat::parse_response(body, call, out, name),
+            ProviderClient::Anthropic(_) => anthropic::parse_response(body, call, out, name),
+            ProviderClient::Google(_) => gemini::parse_response(body, call, out, name),
+        }
+    }
+
+    /// A stream translator for one attempt.
+    pub fn stream_translator(&self, call: Call<'_>) -> Box<dyn StreamTranslator> {
+        let name = self.config.name.clone();
+        match &self.client {
+            ProviderClient::OpenAi(_) => Box::new(openai::OpenAiStream::new(call, name)),
+            ProviderClient::Azure(_) => Box::new(chat::ChatStream::new(call, name)),
+            ProviderClient::Anthropic(_) => Box::new(anthropic::AnthropicStream::new(call, name)),
+            ProviderClient::Google(_) => Box::new(gemini::GeminiStream::new(call, name)),
+        }
+    }
+}
