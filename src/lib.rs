@@ -7,9 +7,13 @@
 //! written as SSE (or assembled into one JSON response). Finished responses are stored back.
 
 pub mod api;
+pub mod app;
 pub mod config;
 pub mod error;
+pub mod gateway;
+pub mod http;
 pub mod providers;
+pub mod routing;
 pub mod stream;
 
 pub use error::GatewayError;

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod gemini;
 pub mod http;
 pub mod openai;
+pub mod sdk;
 
 use std::pin::Pin;
 

@@ -26,7 +26,9 @@ impl SpecValidator {
         let text = include_str!("../spec/openapi.json");
         let spec: Value = serde_json::from_str(text).expect("tests/spec/openapi.json is not JSON");
         let components = spec["components"].clone();
-        let schemas = components["schemas"].as_object().expect("spec has no components.schemas");
+        let schemas = components["schemas"]
+            .as_object()
+            .expect("spec has no components.schemas");
         let event_schemas = schemas
             .iter()
             .filter(|(name, _)| name.ends_with("StreamingEvent"))
@@ -35,7 +37,11 @@ impl SpecValidator {
                 Some((event_type.to_owned(), name.clone()))
             })
             .collect();
-        Self { components, event_schemas, compiled: Mutex::new(HashMap::new()) }
+        Self {
+            components,
+            event_schemas,
+            compiled: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The schema name for a streaming event type, e.g. `response.created` → `ResponseCreatedStreamingEvent`.
@@ -79,7 +85,11 @@ impl SpecValidator {
             .iter_errors(instance)
             .map(|e| format!("at {:?}: {e}", e.instance_path().as_str()))
             .collect();
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// Panics (listing the violations and the instance) unless `instance` matches the schema.
@@ -112,7 +122,10 @@ pub fn assert_valid_event(event: &Value) {
         panic!("streaming event has no string `type`: {event}");
     };
     let Some(schema) = spec.event_schema_name(event_type) else {
-        panic!("unknown streaming event type {event_type:?} (spec types: {:?}): {event}", spec.event_types());
+        panic!(
+            "unknown streaming event type {event_type:?} (spec types: {:?}): {event}",
+            spec.event_types()
+        );
     };
     spec.assert_valid(schema, event);
 }
@@ -123,7 +136,12 @@ pub fn assert_valid_error_body(body: &Value) {
     let Some(error) = body.get("error").and_then(Value::as_object) else {
         panic!("error body has no `error` object: {}", pretty(body));
     };
-    for (key, nullable) in [("type", false), ("code", true), ("message", false), ("param", true)] {
+    for (key, nullable) in [
+        ("type", false),
+        ("code", true),
+        ("message", false),
+        ("param", true),
+    ] {
         match error.get(key) {
             Some(Value::String(_)) => {}
             Some(Value::Null) if nullable => {}
@@ -165,7 +183,11 @@ pub fn parse_sse(body: &str) -> Vec<(String, Value)> {
     out
 }
 
-const TERMINAL: [&str; 3] = ["response.completed", "response.incomplete", "response.failed"];
+const TERMINAL: [&str; 3] = [
+    "response.completed",
+    "response.incomplete",
+    "response.failed",
+];
 
 /// Strictly checks an Open Responses SSE body and returns its JSON events in order. Rules: LF line endings only;
 /// every frame is `event: X\ndata: {json}\n\n` with X == json.type (comment-only keep-alive frames allowed);
@@ -188,16 +210,26 @@ pub fn assert_valid_sse_stream(body: &str) -> Vec<Value> {
     for (index, frame) in frames.iter().enumerate() {
         let is_last = index + 1 == frames.len();
         if frame.is_empty() {
-            panic!("empty SSE frame (extra blank line) at frame #{index}; previous frame:\n{:?}", frames.get(index.wrapping_sub(1)));
+            panic!(
+                "empty SSE frame (extra blank line) at frame #{index}; previous frame:\n{:?}",
+                frames.get(index.wrapping_sub(1))
+            );
         }
         if frame.lines().all(|l| l.starts_with(':')) {
             continue;
         }
         if *frame == "data: [DONE]" {
-            assert!(is_last, "`data: [DONE]` is frame #{index} but not the last frame; next frame:\n{}", frames[index + 1]);
+            assert!(
+                is_last,
+                "`data: [DONE]` is frame #{index} but not the last frame; next frame:\n{}",
+                frames[index + 1]
+            );
             continue;
         }
-        assert!(!is_last, "the last frame must be `data: [DONE]`, got:\n{frame}");
+        assert!(
+            !is_last,
+            "the last frame must be `data: [DONE]`, got:\n{frame}"
+        );
         let lines: Vec<&str> = frame.lines().collect();
         let (Some(name), Some(data), 2) = (
             lines.first().and_then(|l| l.strip_prefix("event: ")),
@@ -232,15 +264,24 @@ pub fn assert_valid_sse_stream(body: &str) -> Vec<Value> {
             );
         }
         if let Err(errors) = SpecValidator::get().validate(spec_name(name, frame), &json) {
-            panic!("frame #{index}: {name} does not match the spec:\n  {}\nframe:\n{frame}", errors.join("\n  "));
+            panic!(
+                "frame #{index}: {name} does not match the spec:\n  {}\nframe:\n{frame}",
+                errors.join("\n  ")
+            );
         }
         events.push(json);
     }
-    let last_type = events.last().and_then(|e| e["type"].as_str()).unwrap_or("<no events>");
+    let last_type = events
+        .last()
+        .and_then(|e| e["type"].as_str())
+        .unwrap_or("<no events>");
     assert!(
         TERMINAL.contains(&last_type),
         "stream has no terminal event (response.completed|response.incomplete|response.failed); last event: {}",
-        events.last().map(Value::to_string).unwrap_or_else(|| "<none>".into())
+        events
+            .last()
+            .map(Value::to_string)
+            .unwrap_or_else(|| "<none>".into())
     );
     events
 }

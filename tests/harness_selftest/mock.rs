@@ -1,36 +1,36 @@
-//! Self-tests of `MockUpstream` (tests/common/mock_upstream): every provider route, auth rejections, scripted
-//! behaviours (keywords and the pushed queue), request recording and client-disconnect detection.
+//! Self-tests of `MockUpstream` (tests/common/mock_upstream): every provider route, auth and body rejections,
+//! request recording; plus the request helpers the behaviour tests (`mock_behaviours.rs`) share.
 
-use std::time::{Duration, Instant};
-
-use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::common::mock_upstream::{Behaviour, MockOptions, MockUpstream, fixture, fixture_json};
+use crate::common::mock_upstream::{MockOptions, MockUpstream, fixture, fixture_json};
 use crate::common::spec::parse_sse;
 
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) text: String,
 }
 
 impl Reply {
-    fn content_type(&self) -> &str {
-        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default()
+    pub(crate) fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 }
 
 /// Which provider to call, with the auth and path conventions it needs.
 #[derive(Clone, Copy)]
-enum P {
+pub(crate) enum P {
     Responses,
     Chat,
     Azure,
@@ -38,112 +38,217 @@ enum P {
     Gemini,
 }
 
-fn request(mock: &MockUpstream, p: P, model: &str, stream: bool, extra: Value) -> reqwest::RequestBuilder {
+pub(crate) fn request(
+    mock: &MockUpstream,
+    p: P,
+    model: &str,
+    stream: bool,
+    extra: Value,
+) -> reqwest::RequestBuilder {
     let client = reqwest::Client::new();
     let mut body = match p {
         P::Responses => json!({"model": model, "input": "hi", "stream": stream}),
-        P::Chat => json!({"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": stream}),
+        P::Chat => {
+            json!({"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": stream})
+        }
         P::Azure => json!({"messages": [{"role": "user", "content": "hi"}], "stream": stream}),
-        P::Anthropic => json!({"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}], "stream": stream}),
+        P::Anthropic => {
+            json!({"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}], "stream": stream})
+        }
         P::Gemini => json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
     };
-    body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().cloned().unwrap_or_default());
     let builder = match p {
-        P::Responses => client.post(mock.url("/v1/responses")).bearer_auth("sk-test"),
-        P::Chat => client.post(mock.url("/v1/chat/completions")).bearer_auth("sk-test"),
+        P::Responses => client
+            .post(mock.url("/v1/responses"))
+            .bearer_auth("sk-test"),
+        P::Chat => client
+            .post(mock.url("/v1/chat/completions"))
+            .bearer_auth("sk-test"),
         P::Azure => client
-            .post(mock.url(&format!("/openai/deployments/{model}/chat/completions?api-version=2024-10-21")))
+            .post(mock.url(&format!(
+                "/openai/deployments/{model}/chat/completions?api-version=2024-10-21"
+            )))
             .header("api-key", "az-test"),
         P::Anthropic => client
             .post(mock.url("/v1/messages"))
             .header("x-api-key", "sk-ant-test")
             .header("anthropic-version", "2023-06-01"),
         P::Gemini if stream => client
-            .post(mock.url(&format!("/v1beta/models/{model}:streamGenerateContent?alt=sse")))
+            .post(mock.url(&format!(
+                "/v1beta/models/{model}:streamGenerateContent?alt=sse"
+            )))
             .header("x-goog-api-key", "g-test"),
-        P::Gemini => client.post(mock.url(&format!("/v1beta/models/{model}:generateContent"))).header("x-goog-api-key", "g-test"),
+        P::Gemini => client
+            .post(mock.url(&format!("/v1beta/models/{model}:generateContent")))
+            .header("x-goog-api-key", "g-test"),
     };
     builder.json(&body)
 }
 
-async fn send(builder: reqwest::RequestBuilder) -> Reply {
+pub(crate) async fn send(builder: reqwest::RequestBuilder) -> Reply {
     let resp = builder.send().await.expect("request to the mock failed");
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let text = resp.text().await.expect("reading the mock's body failed");
-    Reply { status, headers, text }
+    Reply {
+        status,
+        headers,
+        text,
+    }
 }
 
-async fn call(mock: &MockUpstream, p: P, model: &str, stream: bool) -> Reply {
+pub(crate) async fn call(mock: &MockUpstream, p: P, model: &str, stream: bool) -> Reply {
     send(request(mock, p, model, stream, json!({}))).await
 }
 
-fn assert_json_fixture(reply: &Reply, name: &str) {
+pub(crate) fn assert_json_fixture(reply: &Reply, name: &str) {
     assert_eq!(reply.status, 200, "{name}: {}", reply.text);
-    assert!(reply.content_type().starts_with("application/json"), "{name}: {}", reply.content_type());
+    assert!(
+        reply.content_type().starts_with("application/json"),
+        "{name}: {}",
+        reply.content_type()
+    );
     assert_eq!(reply.json(), fixture_json(name), "{name}");
 }
 
-fn assert_sse_fixture(reply: &Reply, name: &str) {
+pub(crate) fn assert_sse_fixture(reply: &Reply, name: &str) {
     assert_eq!(reply.status, 200, "{name}: {}", reply.text);
     assert_eq!(reply.content_type(), "text/event-stream", "{name}");
-    assert!(reply.text.starts_with(fixture(name)), "{name}: body differs from the fixture");
+    assert!(
+        reply.text.starts_with(fixture(name)),
+        "{name}: body differs from the fixture"
+    );
 }
 
 #[actix_web::test]
 async fn serves_every_provider_route() {
     let mock = MockUpstream::start();
     let tools = json!({"tools": [{"type": "function", "name": "get_weather", "parameters": {}}]});
-    assert_json_fixture(&call(&mock, P::Responses, "gpt-4o-mini", false).await, "openai/responses_text.json");
-    let r = send(request(&mock, P::Responses, "gpt-5-mini", false, tools.clone())).await;
+    assert_json_fixture(
+        &call(&mock, P::Responses, "gpt-4o-mini", false).await,
+        "openai/responses_text.json",
+    );
+    let r = send(request(
+        &mock,
+        P::Responses,
+        "gpt-5-mini",
+        false,
+        tools.clone(),
+    ))
+    .await;
     assert_json_fixture(&r, "openai/responses_tool_call.json");
-    assert_sse_fixture(&call(&mock, P::Responses, "gpt-4o-mini", true).await, "openai/responses_text_stream.sse");
-    let r = send(request(&mock, P::Responses, "gpt-5-mini", true, tools.clone())).await;
+    assert_sse_fixture(
+        &call(&mock, P::Responses, "gpt-4o-mini", true).await,
+        "openai/responses_text_stream.sse",
+    );
+    let r = send(request(
+        &mock,
+        P::Responses,
+        "gpt-5-mini",
+        true,
+        tools.clone(),
+    ))
+    .await;
     assert_sse_fixture(&r, "openai/responses_tool_call_stream.sse");
 
-    assert_json_fixture(&call(&mock, P::Chat, "gpt-4o", false).await, "openai/chat_completion_text.json");
+    assert_json_fixture(
+        &call(&mock, P::Chat, "gpt-4o", false).await,
+        "openai/chat_completion_text.json",
+    );
     let r = send(request(&mock, P::Chat, "gpt-4o", true, tools.clone())).await;
     assert_sse_fixture(&r, "openai/chat_completion_tool_call_stream.sse");
 
-    assert_json_fixture(&call(&mock, P::Azure, "prod-gpt41", false).await, "azure-openai/chat_completion_text.json");
-    assert_sse_fixture(&call(&mock, P::Azure, "prod-gpt41", true).await, "azure-openai/chat_completion_text_stream.sse");
+    assert_json_fixture(
+        &call(&mock, P::Azure, "prod-gpt41", false).await,
+        "azure-openai/chat_completion_text.json",
+    );
+    assert_sse_fixture(
+        &call(&mock, P::Azure, "prod-gpt41", true).await,
+        "azure-openai/chat_completion_text_stream.sse",
+    );
     let r = send(request(&mock, P::Azure, "prod-gpt41", false, tools.clone())).await;
     assert_json_fixture(&r, "azure-openai/chat_completion_tool_call.json");
 
-    assert_json_fixture(&call(&mock, P::Anthropic, "claude-sonnet-4-6", false).await, "anthropic/message_text.json");
+    assert_json_fixture(
+        &call(&mock, P::Anthropic, "claude-sonnet-4-6", false).await,
+        "anthropic/message_text.json",
+    );
     let r = call(&mock, P::Anthropic, "claude-sonnet-4-6", true).await;
     assert_sse_fixture(&r, "anthropic/message_text_stream.sse");
-    assert!(r.text.ends_with("\n\n"), "the last Anthropic frame is terminated even though the fixture is not");
+    assert!(
+        r.text.ends_with("\n\n"),
+        "the last Anthropic frame is terminated even though the fixture is not"
+    );
     let r = send(request(&mock, P::Anthropic, "claude", true, tools.clone())).await;
     assert_sse_fixture(&r, "anthropic/message_tool_use_stream.sse");
-    let thinking = json!({"thinking": {"type": "enabled", "budget_tokens": 1024}, "tools": tools["tools"]});
-    let r = send(request(&mock, P::Anthropic, "claude", false, thinking.clone())).await;
+    let thinking =
+        json!({"thinking": {"type": "enabled", "budget_tokens": 1024}, "tools": tools["tools"]});
+    let r = send(request(
+        &mock,
+        P::Anthropic,
+        "claude",
+        false,
+        thinking.clone(),
+    ))
+    .await;
     assert_json_fixture(&r, "anthropic/message_thinking.json");
-    assert_sse_fixture(&send(request(&mock, P::Anthropic, "claude", true, thinking)).await, "anthropic/message_thinking_stream.sse");
+    assert_sse_fixture(
+        &send(request(&mock, P::Anthropic, "claude", true, thinking)).await,
+        "anthropic/message_thinking_stream.sse",
+    );
 
-    assert_json_fixture(&call(&mock, P::Gemini, "gemini-2.5-flash", false).await, "gemini/generate_content_text.json");
+    assert_json_fixture(
+        &call(&mock, P::Gemini, "gemini-2.5-flash", false).await,
+        "gemini/generate_content_text.json",
+    );
     let r = call(&mock, P::Gemini, "gemini-2.5-flash", true).await;
     assert_sse_fixture(&r, "gemini/stream_generate_content_text.sse");
-    assert_eq!(r.text, fixture("gemini/stream_generate_content_text.sse"), "Gemini CRLF bytes are served verbatim");
+    assert_eq!(
+        r.text,
+        fixture("gemini/stream_generate_content_text.sse"),
+        "Gemini CRLF bytes are served verbatim"
+    );
     let gemini_tools = json!({"tools": [{"functionDeclarations": [{"name": "get_weather"}]}]});
-    let r = send(request(&mock, P::Gemini, "gemini-2.5-flash", false, gemini_tools)).await;
+    let r = send(request(
+        &mock,
+        P::Gemini,
+        "gemini-2.5-flash",
+        false,
+        gemini_tools,
+    ))
+    .await;
     assert_json_fixture(&r, "gemini/generate_content_function_call.json");
     // Without alt=sse, streamGenerateContent answers one JSON array; `key=` query auth works too.
     let url = mock.url("/v1beta/models/gemini-2.5-flash:streamGenerateContent?key=g-test");
-    let r = send(reqwest::Client::new().post(url).json(&json!({"contents": []}))).await;
+    let r = send(
+        reqwest::Client::new()
+            .post(url)
+            .json(&json!({"contents": []})),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.json().as_array().map(Vec::len), Some(parse_sse(fixture("gemini/stream_generate_content_text.sse")).len()));
+    assert_eq!(
+        r.json().as_array().map(Vec::len),
+        Some(parse_sse(fixture("gemini/stream_generate_content_text.sse")).len())
+    );
 }
 
 #[actix_web::test]
 async fn rejects_missing_auth_like_each_provider() {
     let mock = MockUpstream::start();
     let client = reqwest::Client::new();
-    let body = json!({"model": "m", "input": "hi", "messages": [], "max_tokens": 1, "contents": []});
+    let body =
+        json!({"model": "m", "input": "hi", "messages": [], "max_tokens": 1, "contents": []});
     let cases = [
         ("/v1/responses", 401),
         ("/v1/chat/completions", 401),
-        ("/openai/deployments/d/chat/completions?api-version=2024-10-21", 401),
+        (
+            "/openai/deployments/d/chat/completions?api-version=2024-10-21",
+            401,
+        ),
         ("/v1/messages", 401),
         ("/v1beta/models/gemini-2.5-flash:generateContent", 403),
     ];
@@ -152,19 +257,55 @@ async fn rejects_missing_auth_like_each_provider() {
         assert_eq!(r.status, status, "{path}: {}", r.text);
         assert!(r.json()["error"].is_object(), "{path}: {}", r.text);
     }
-    let r = send(client.post(mock.url("/v1/messages")).header("x-api-key", "k").json(&body)).await;
-    assert_eq!((r.status, r.json()["error"]["type"].as_str()), (400, Some("invalid_request_error")));
-    let r = send(client.post(mock.url("/openai/deployments/d/chat/completions")).header("api-key", "k").json(&body)).await;
+    let r = send(
+        client
+            .post(mock.url("/v1/messages"))
+            .header("x-api-key", "k")
+            .json(&body),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["type"].as_str()),
+        (400, Some("invalid_request_error"))
+    );
+    let r = send(
+        client
+            .post(mock.url("/openai/deployments/d/chat/completions"))
+            .header("api-key", "k")
+            .json(&body),
+    )
+    .await;
     assert_eq!(r.status, 404, "Azure without api-version");
-    let r = send(client.post(mock.url("/v1/nope")).bearer_auth("k").json(&body)).await;
+    let r = send(
+        client
+            .post(mock.url("/v1/nope"))
+            .bearer_auth("k")
+            .json(&body),
+    )
+    .await;
     assert_eq!(r.status, 404);
 
-    let strict = MockUpstream::start_with(MockOptions { api_key: Some("right".into()), ..MockOptions::default() });
+    let strict = MockUpstream::start_with(MockOptions {
+        api_key: Some("right".into()),
+        ..MockOptions::default()
+    });
     let r = call(&strict, P::Responses, "gpt", false).await;
-    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (401, Some("invalid_api_key")));
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (401, Some("invalid_api_key"))
+    );
     let r = call(&strict, P::Gemini, "gemini", false).await;
-    assert_eq!((r.status, r.json()["error"]["status"].as_str()), (400, Some("INVALID_ARGUMENT")));
-    let r = send(reqwest::Client::new().post(strict.url("/v1/responses")).bearer_auth("right").json(&body)).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["status"].as_str()),
+        (400, Some("INVALID_ARGUMENT"))
+    );
+    let r = send(
+        reqwest::Client::new()
+            .post(strict.url("/v1/responses"))
+            .bearer_auth("right")
+            .json(&body),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(strict.hits("/"), 3, "rejected requests are recorded too");
 }
@@ -172,144 +313,27 @@ async fn rejects_missing_auth_like_each_provider() {
 #[actix_web::test]
 async fn rejects_bodies_the_real_api_rejects() {
     let mock = MockUpstream::start();
-    let r = send(request(&mock, P::Anthropic, "claude", false, json!({"max_tokens": null}))).await;
+    let r = send(request(
+        &mock,
+        P::Anthropic,
+        "claude",
+        false,
+        json!({"max_tokens": null}),
+    ))
+    .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"]["message"], "max_tokens: Field required");
-    let r = send(reqwest::Client::new().post(mock.url("/v1/responses")).bearer_auth("k").body("{not json")).await;
-    assert_eq!((r.status, r.json()["error"]["type"].as_str()), (400, Some("invalid_request_error")));
-}
-
-#[actix_web::test]
-async fn keyword_failures_use_each_providers_error_shape() {
-    let mock = MockUpstream::start();
-    let r = call(&mock, P::Anthropic, "claude-fail-429", false).await;
-    assert_eq!((r.status, r.header("retry-after")), (429, Some("21")));
-    assert_eq!(r.json()["error"]["type"], "rate_limit_error");
-    let r = call(&mock, P::Azure, "dep-fail-429", true).await;
-    assert_eq!((r.status, r.header("retry-after"), r.header("retry-after-ms")), (429, Some("6"), Some("6000")));
-    let r = call(&mock, P::Responses, "gpt-fail-429", false).await;
-    assert_eq!((r.status, r.header("x-ratelimit-reset-tokens")), (429, Some("1.864s")));
-    assert_eq!(r.json()["error"]["code"], "rate_limit_exceeded");
-    let r = call(&mock, P::Chat, "gpt-fail-quota", false).await;
-    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (429, Some("insufficient_quota")));
-    let r = call(&mock, P::Gemini, "gemini-fail-429", false).await;
-    assert_eq!((r.status, r.json()["error"]["status"].as_str()), (429, Some("RESOURCE_EXHAUSTED")));
-
-    let expect = [
-        (P::Responses, "fail-500", 500),
-        (P::Chat, "fail-503", 503),
-        (P::Azure, "fail-500", 500),
-        (P::Anthropic, "fail-529", 529),
-        (P::Anthropic, "fail-500", 500),
-        (P::Gemini, "fail-503", 503),
-        (P::Responses, "fail-400", 400),
-        (P::Azure, "fail-400", 400),
-        (P::Anthropic, "fail-400", 400),
-        (P::Gemini, "fail-400", 400),
-        (P::Responses, "fail-401", 401),
-        (P::Gemini, "fail-401", 401),
-        (P::Azure, "fail-404", 404),
-    ];
-    for (p, keyword, status) in expect {
-        let r = call(&mock, p, &format!("model-{keyword}"), false).await;
-        assert_eq!(r.status, status, "{keyword}: {}", r.text);
-        assert!(r.json()["error"].is_object(), "{keyword}: {}", r.text);
-    }
-    assert_eq!(call(&mock, P::Anthropic, "fail-529", false).await.json()["error"]["type"], "overloaded_error");
-    assert_eq!(call(&mock, P::Azure, "x-fail-404", false).await.json()["error"]["code"], "DeploymentNotFound");
-}
-
-#[actix_web::test]
-async fn max_tokens_and_in_band_variants() {
-    let mock = MockUpstream::start();
-    assert_json_fixture(&call(&mock, P::Responses, "max-tokens", false).await, "openai/responses_incomplete_max_tokens.json");
-    let r = call(&mock, P::Responses, "max-tokens", true).await;
-    let last = parse_sse(&r.text).pop().unwrap().1;
-    assert_eq!((last["type"].as_str(), last["response"]["status"].as_str()), (Some("response.incomplete"), Some("incomplete")));
-    assert_eq!(call(&mock, P::Chat, "max-tokens", false).await.json()["choices"][0]["finish_reason"], "length");
-    assert!(call(&mock, P::Azure, "max-tokens", true).await.text.contains("\"finish_reason\":\"length\""));
-    assert_json_fixture(&call(&mock, P::Anthropic, "max-tokens", false).await, "anthropic/message_max_tokens.json");
-    assert!(call(&mock, P::Anthropic, "max-tokens", true).await.text.contains("\"stop_reason\":\"max_tokens\""));
-    assert_json_fixture(&call(&mock, P::Gemini, "max-tokens", false).await, "gemini/generate_content_max_tokens.json");
-    assert!(call(&mock, P::Gemini, "max-tokens", true).await.text.contains("\"finishReason\":\"MAX_TOKENS\""));
-
-    assert_sse_fixture(&call(&mock, P::Responses, "stream-error", true).await, "openai/responses_stream_failed.sse");
-    assert_sse_fixture(&call(&mock, P::Anthropic, "stream-error", true).await, "anthropic/stream_error_overloaded.sse");
-    for p in [P::Chat, P::Azure, P::Gemini] {
-        let r = call(&mock, p, "stream-error", true).await;
-        let last = parse_sse(&r.text).pop().unwrap().1;
-        assert!(last["error"]["message"].is_string(), "{}", r.text);
-        assert!(!r.text.contains("[DONE]"));
-    }
-    assert_eq!(call(&mock, P::Chat, "stream-error", false).await.status, 500);
-
-    assert_json_fixture(&call(&mock, P::Azure, "content-filter", false).await, "azure-openai/chat_completion_output_filtered.json");
-    assert_json_fixture(&call(&mock, P::Gemini, "prompt-blocked", false).await, "gemini/generate_content_prompt_blocked.json");
-    assert_json_fixture(&call(&mock, P::Gemini, "parallel-calls", false).await, "gemini/generate_content_parallel_function_calls.json");
-    assert_sse_fixture(&call(&mock, P::Anthropic, "refusal", true).await, "anthropic/message_refusal_stream.sse");
-    assert_eq!(call(&mock, P::Anthropic, "refusal", false).await.json()["stop_reason"], "refusal");
-}
-
-#[actix_web::test]
-async fn pushed_behaviours_run_in_order_before_keywords() {
-    let mock = MockUpstream::start();
-    mock.push_behaviour(Behaviour::Fail500);
-    mock.push_behaviour(Behaviour::Ok);
-    mock.push_behaviour(Behaviour::Status(418, "{\"teapot\":true}".into(), vec![("x-custom".into(), "1".into())]));
-    assert_eq!(mock.pending_behaviours(), 3);
-    assert_eq!(call(&mock, P::Anthropic, "claude-fail-429", false).await.status, 500);
-    assert_eq!(call(&mock, P::Anthropic, "claude-fail-429", false).await.status, 200, "Ok ignores keywords");
-    let r = call(&mock, P::Anthropic, "claude", false).await;
-    assert_eq!((r.status, r.header("x-custom"), r.json()), (418, Some("1"), json!({"teapot": true})));
-    assert_eq!(call(&mock, P::Anthropic, "claude-fail-429", false).await.status, 429, "queue empty: keywords again");
-    assert_eq!(mock.pending_behaviours(), 0);
-}
-
-#[actix_web::test]
-async fn cut_stream_ends_early_with_a_broken_body() {
-    let mock = MockUpstream::start();
-    for p in [P::Responses, P::Chat, P::Azure, P::Anthropic, P::Gemini] {
-        let resp = request(&mock, p, "cut-stream", true, json!({})).send().await.unwrap();
-        assert_eq!(resp.status().as_u16(), 200);
-        let mut stream = resp.bytes_stream();
-        let mut received = Vec::new();
-        let mut failed = false;
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(bytes) => received.extend_from_slice(&bytes),
-                Err(_) => failed = true,
-            }
-        }
-        assert!(failed, "the body should end with a transport error");
-        let text = String::from_utf8(received).unwrap();
-        let events = parse_sse(&text);
-        assert!(events.len() <= 3, "{} events", events.len());
-        assert!(!text.contains("response.completed") && !text.contains("[DONE]") && !text.contains("message_stop"));
-    }
-    let err = request(&mock, P::Responses, "cut-stream", false, json!({})).send().await.unwrap().text().await;
-    assert!(err.is_err(), "non-stream cut: half a body, then an error");
-    assert_eq!(mock.cancelled_streams(), 0, "deliberate aborts are not client cancels");
-}
-
-#[actix_web::test]
-async fn slow_hang_and_chunk_delay() {
-    let mock = MockUpstream::start();
-    let t = Instant::now();
-    let r = call(&mock, P::Responses, "gpt-slow", true).await;
-    let frames = parse_sse(&r.text).len() as u32;
-    assert!(t.elapsed() >= Duration::from_millis(300) + Duration::from_millis(50) * (frames - 1), "{:?}", t.elapsed());
-    let t = Instant::now();
-    assert_eq!(call(&mock, P::Anthropic, "slow-fail-500", false).await.status, 500, "slow combines with keywords");
-    assert!(t.elapsed() >= Duration::from_millis(300));
-
-    let hang = request(&mock, P::Chat, "hang", false, json!({})).timeout(Duration::from_millis(400)).send().await;
-    assert!(hang.is_err_and(|e| e.is_timeout()));
-
-    let delayed = MockUpstream::start_with(MockOptions { chunk_delay: Duration::from_millis(20), ..MockOptions::default() });
-    let t = Instant::now();
-    let r = call(&delayed, P::Gemini, "gemini", true).await;
-    assert!(t.elapsed() >= Duration::from_millis(60), "4 frames, 3 gaps: {:?}", t.elapsed());
-    assert_eq!(r.text, fixture("gemini/stream_generate_content_text.sse"));
+    let r = send(
+        reqwest::Client::new()
+            .post(mock.url("/v1/responses"))
+            .bearer_auth("k")
+            .body("{not json"),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["type"].as_str()),
+        (400, Some("invalid_request_error"))
+    );
 }
 
 #[actix_web::test]
@@ -319,42 +343,47 @@ async fn records_requests() {
     call(&mock, P::Responses, "gpt-4o", false).await;
     call(&mock, P::Azure, "prod", false).await;
     call(&mock, P::Gemini, "gemini-2.5-flash", true).await;
-    assert_eq!((mock.requests().len(), mock.hits("/v1/"), mock.hits("/openai/deployments/prod/")), (3, 1, 1));
+    assert_eq!(
+        (
+            mock.requests().len(),
+            mock.hits("/v1/"),
+            mock.hits("/openai/deployments/prod/")
+        ),
+        (3, 1, 1)
+    );
     let first = &mock.requests()[0];
-    assert_eq!((first.method.as_str(), first.path.as_str()), ("POST", "/v1/responses"));
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("POST", "/v1/responses")
+    );
     assert_eq!(first.header("Authorization"), Some("Bearer sk-test"));
     assert_eq!(first.body["model"], "gpt-4o");
     let azure = &mock.requests()[1];
-    assert_eq!((azure.query_param("api-version"), azure.header("api-key")), (Some("2024-10-21"), Some("az-test")));
+    assert_eq!(
+        (azure.query_param("api-version"), azure.header("api-key")),
+        (Some("2024-10-21"), Some("az-test"))
+    );
     let last = mock.last_request().unwrap();
-    assert_eq!((last.path.as_str(), last.query.as_str()), ("/v1beta/models/gemini-2.5-flash:streamGenerateContent", "alt=sse"));
+    assert_eq!(
+        (last.path.as_str(), last.query.as_str()),
+        (
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            "alt=sse"
+        )
+    );
     assert!(last.headers.keys().all(|k| *k == k.to_ascii_lowercase()));
     mock.clear_requests();
     assert_eq!(mock.hits("/"), 0);
-}
-
-#[actix_web::test]
-async fn counts_streams_the_client_abandons() {
-    let mock = MockUpstream::start();
-    call(&mock, P::Anthropic, "claude-slow", true).await;
-    assert_eq!(mock.cancelled_streams(), 0, "a stream read to the end is not cancelled");
-
-    let resp = request(&mock, P::Anthropic, "claude-slow", true, json!({})).send().await.unwrap();
-    let mut stream = resp.bytes_stream();
-    assert!(stream.next().await.unwrap().is_ok());
-    drop(stream);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while mock.cancelled_streams() == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(mock.cancelled_streams(), 1);
 }
 
 #[test]
 fn works_without_an_async_runtime() {
     let mock = MockUpstream::start();
     assert!(mock.base_url().starts_with("http://127.0.0.1:"));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let r = rt.block_on(call(&mock, P::Chat, "gpt", false));
     assert_eq!(r.status, 200);
     drop(mock);

@@ -24,23 +24,48 @@ pub enum Api {
 
 const REQUEST_ID: &str = "req_011MockUpstream0000000000";
 
-fn openai(code: u16, message: &str, kind: &str, param: Option<&str>, err_code: Option<&str>) -> HttpResponse {
-    let body = json!({"error": {"message": message, "type": kind, "param": param, "code": err_code}});
-    reply::body(code, reply::JSON, body.to_string(), &[("x-request-id".into(), REQUEST_ID.into())])
+fn openai(
+    code: u16,
+    message: &str,
+    kind: &str,
+    param: Option<&str>,
+    err_code: Option<&str>,
+) -> HttpResponse {
+    let body =
+        json!({"error": {"message": message, "type": kind, "param": param, "code": err_code}});
+    reply::body(
+        code,
+        reply::JSON,
+        body.to_string(),
+        &[("x-request-id".into(), REQUEST_ID.into())],
+    )
 }
 
 fn azure(code: u16, err_code: &str, message: &str) -> HttpResponse {
-    reply::json(code, &json!({"error": {"code": err_code, "message": message}}))
+    reply::json(
+        code,
+        &json!({"error": {"code": err_code, "message": message}}),
+    )
 }
 
 fn anthropic(code: u16, kind: &str, message: &str) -> HttpResponse {
     let body = json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": REQUEST_ID});
-    reply::body(code, reply::JSON, body.to_string(), &[("request-id".into(), REQUEST_ID.into())])
+    reply::body(
+        code,
+        reply::JSON,
+        body.to_string(),
+        &[("request-id".into(), REQUEST_ID.into())],
+    )
 }
 
 fn gemini(code: u16, status: &str, message: &str) -> HttpResponse {
     let body = json!({"error": {"code": code, "message": message, "status": status}});
-    reply::body(code, "application/json; charset=UTF-8", body.to_string(), &[])
+    reply::body(
+        code,
+        "application/json; charset=UTF-8",
+        body.to_string(),
+        &[],
+    )
 }
 
 /// 401 (Gemini: see `missing_key` / `wrong_key`; this is the OAuth-style 401 `UNAUTHENTICATED`).
@@ -90,7 +115,12 @@ pub fn missing_key(api: Api) -> HttpResponse {
 /// A key that is not the configured one (Gemini: 400 `API_KEY_INVALID`, the fixture).
 pub fn wrong_key(api: Api) -> HttpResponse {
     match api {
-        Api::Gemini => reply::body(400, "application/json; charset=UTF-8", fixture("gemini/error_400_invalid_argument.json"), &[]),
+        Api::Gemini => reply::body(
+            400,
+            "application/json; charset=UTF-8",
+            fixture("gemini/error_400_invalid_argument.json"),
+            &[],
+        ),
         _ => unauthorized(api),
     }
 }
@@ -114,7 +144,10 @@ pub fn not_found(api: Api, model: &str) -> HttpResponse {
             None,
             Some("model_not_found"),
         ),
-        Api::Azure => reply::json_text(404, fixture("azure-openai/error_404_deployment_not_found.json")),
+        Api::Azure => reply::json_text(
+            404,
+            fixture("azure-openai/error_404_deployment_not_found.json"),
+        ),
         Api::Anthropic => anthropic(404, "not_found_error", &format!("model: {model}")),
         Api::Gemini => gemini(
             404,
@@ -155,7 +188,12 @@ pub fn overloaded(api: Api, code: u16) -> HttpResponse {
     match (api, code) {
         (Api::Anthropic, 529) => reply::http("anthropic/error_529_overloaded.http"),
         (Api::Anthropic, _) => anthropic(code, "overloaded_error", "Overloaded"),
-        (Api::Gemini, _) => reply::body(code, "application/json; charset=UTF-8", fixture("gemini/error_503_unavailable.json"), &[]),
+        (Api::Gemini, _) => reply::body(
+            code,
+            "application/json; charset=UTF-8",
+            fixture("gemini/error_503_unavailable.json"),
+            &[],
+        ),
         (Api::Responses | Api::Chat, _) => openai(
             code,
             "The server is overloaded or not ready yet.",
@@ -174,7 +212,9 @@ pub fn overloaded(api: Api, code: u16) -> HttpResponse {
 /// The provider's 429 fixture; `quota` picks OpenAI's non-retryable `insufficient_quota` variant.
 pub fn rate_limited(api: Api, quota: bool) -> HttpResponse {
     match api {
-        Api::Responses | Api::Chat if quota => reply::http("openai/error_429_insufficient_quota.http"),
+        Api::Responses | Api::Chat if quota => {
+            reply::http("openai/error_429_insufficient_quota.http")
+        }
         Api::Responses | Api::Chat => reply::http("openai/error_429_rate_limit.http"),
         Api::Azure => reply::http("azure-openai/error_429_rate_limit.http"),
         Api::Anthropic => reply::http("anthropic/error_429_rate_limit.http"),

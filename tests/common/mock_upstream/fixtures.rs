@@ -63,17 +63,24 @@ pub fn fixture(name: &str) -> &'static str {
     ALL.iter()
         .find(|(n, _)| *n == name)
         .map(|(_, text)| *text)
-        .unwrap_or_else(|| panic!("no fixture named {name:?} (see tests/common/mock_upstream/fixtures.rs)"))
+        .unwrap_or_else(|| {
+            panic!("no fixture named {name:?} (see tests/common/mock_upstream/fixtures.rs)")
+        })
 }
 
 /// A fixture parsed as JSON. Panics if it is not JSON.
 pub fn fixture_json(name: &str) -> serde_json::Value {
-    serde_json::from_str(fixture(name)).unwrap_or_else(|e| panic!("fixture {name} is not JSON: {e}"))
+    serde_json::from_str(fixture(name))
+        .unwrap_or_else(|e| panic!("fixture {name} is not JSON: {e}"))
 }
 
 /// The frame terminator a stream fixture uses: `"\r\n\r\n"` for the Gemini (CRLF) files, `"\n\n"` otherwise.
 pub fn frame_separator(text: &str) -> &'static str {
-    if text.contains("\r\n") { "\r\n\r\n" } else { "\n\n" }
+    if text.contains("\r\n") {
+        "\r\n\r\n"
+    } else {
+        "\n\n"
+    }
 }
 
 /// Splits an SSE body into frames, each keeping its own terminator, so that concatenating the frames gives back the
@@ -123,7 +130,10 @@ pub struct HttpFixture {
 impl HttpFixture {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn headers_map(&self) -> BTreeMap<String, String> {
@@ -147,9 +157,15 @@ pub fn http_fixture(name: &str) -> HttpFixture {
         .unwrap_or_else(|| panic!("{name}: bad status line {status_line:?}"));
     let headers = lines
         .map(|line| {
-            let (n, v) = line.split_once(':').unwrap_or_else(|| panic!("{name}: bad header line {line:?}"));
+            let (n, v) = line
+                .split_once(':')
+                .unwrap_or_else(|| panic!("{name}: bad header line {line:?}"));
             (n.trim().to_ascii_lowercase(), v.trim().to_owned())
         })
         .collect();
-    HttpFixture { status, headers, body: body.to_owned() }
+    HttpFixture {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
 }

@@ -7,6 +7,7 @@
 //! `max-tokens`, `cut-stream`, `stream-error`, `content-filter`, `prompt-blocked`, `parallel-calls`, `refusal`;
 //! `slow` combines with any of them (300 ms before answering, 50 ms between stream chunks).
 
+mod answers;
 mod errors;
 pub mod fixtures;
 mod providers;
@@ -128,16 +129,20 @@ pub struct RecordedRequest {
 
 impl RecordedRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// The first value of a query parameter (not percent-decoded).
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query.split('&').find_map(|kv| match kv.split_once('=') {
-            Some((k, v)) if k == name => Some(v),
-            None if kv == name => Some(""),
-            _ => None,
-        })
+        self.query
+            .split('&')
+            .find_map(|kv| match kv.split_once('=') {
+                Some((k, v)) if k == name => Some(v),
+                None if kv == name => Some(""),
+                _ => None,
+            })
     }
 }
 
@@ -189,7 +194,8 @@ impl MockUpstream {
                     .expect("mock upstream: bind 127.0.0.1:0");
                     let addr = server.addrs()[0];
                     let server = server.run();
-                    tx.send((addr, server.handle())).expect("mock upstream: report address");
+                    tx.send((addr, server.handle()))
+                        .expect("mock upstream: report address");
                     let _ = server.await;
                 });
             })
@@ -197,7 +203,11 @@ impl MockUpstream {
         let (addr, handle) = rx
             .recv_timeout(Duration::from_secs(10))
             .expect("mock upstream did not start within 10 s");
-        Self { shared, addr, handle }
+        Self {
+            shared,
+            addr,
+            handle,
+        }
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -216,7 +226,11 @@ impl MockUpstream {
 
     /// Queues a behaviour for the next authenticated request (FIFO; takes precedence over keywords).
     pub fn push_behaviour(&self, behaviour: Behaviour) {
-        self.shared.queue.lock().expect("queue lock").push_back(behaviour);
+        self.shared
+            .queue
+            .lock()
+            .expect("queue lock")
+            .push_back(behaviour);
     }
 
     /// How many pushed behaviours are still unconsumed.
@@ -232,11 +246,19 @@ impl MockUpstream {
     /// Number of requests whose path starts with `path_prefix`.
     pub fn hits(&self, path_prefix: &str) -> usize {
         let requests = self.shared.requests.lock().expect("requests lock");
-        requests.iter().filter(|r| r.path.starts_with(path_prefix)).count()
+        requests
+            .iter()
+            .filter(|r| r.path.starts_with(path_prefix))
+            .count()
     }
 
     pub fn last_request(&self) -> Option<RecordedRequest> {
-        self.shared.requests.lock().expect("requests lock").last().cloned()
+        self.shared
+            .requests
+            .lock()
+            .expect("requests lock")
+            .last()
+            .cloned()
     }
 
     /// Forgets recorded requests (not the behaviour queue or the cancel counter).
@@ -260,7 +282,11 @@ impl Drop for MockUpstream {
 
 async fn dispatch(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
     let recorded = record(&req, &body);
-    shared.requests.lock().expect("requests lock").push(recorded.clone());
+    shared
+        .requests
+        .lock()
+        .expect("requests lock")
+        .push(recorded.clone());
     providers::handle(&shared, &recorded).await
 }
 
@@ -279,8 +305,9 @@ fn record(req: &HttpRequest, body: &[u8]) -> RecordedRequest {
     let body = if body.is_empty() {
         serde_json::Value::Null
     } else {
-        serde_json::from_slice(body)
-            .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(body).into_owned()))
+        serde_json::from_slice(body).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(body).into_owned())
+        })
     };
     RecordedRequest {
         method: req.method().to_string(),

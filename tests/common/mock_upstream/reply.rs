@@ -20,7 +20,12 @@ fn status(code: u16) -> StatusCode {
 }
 
 /// A complete body with the given status and content type, plus extra headers.
-pub fn body(code: u16, content_type: &str, body: impl Into<String>, headers: &[(String, String)]) -> HttpResponse {
+pub fn body(
+    code: u16,
+    content_type: &str,
+    body: impl Into<String>,
+    headers: &[(String, String)],
+) -> HttpResponse {
     let mut builder = HttpResponse::build(status(code));
     let mut has_content_type = false;
     for (name, value) in headers {
@@ -93,7 +98,10 @@ pub fn stream(
         first: true,
         end,
         delay,
-        guard: Guard { finished: false, cancelled },
+        guard: Guard {
+            finished: false,
+            cancelled,
+        },
     };
     let body = futures::stream::unfold(state, |mut st| async move {
         match st.chunks.pop_front() {
@@ -109,9 +117,14 @@ pub fn stream(
                 match st.end {
                     End::Clean => None,
                     End::Abort => {
-                        // Make the next poll end the stream; actix drops the connection on the error anyway.
+                        // Yield once (Pending) so actix flushes what was written, then fail: actix drops the
+                        // connection without the terminating chunk. The next poll would end the stream.
+                        tokio::time::sleep(Duration::from_millis(5)).await;
                         st.end = End::Clean;
-                        Some((Err(std::io::Error::other("mock upstream: cut-stream abort")), st))
+                        Some((
+                            Err(std::io::Error::other("mock upstream: cut-stream abort")),
+                            st,
+                        ))
                     }
                 }
             }

@@ -1,0 +1,36 @@
+//! Composition root: start the actors once, then the HTTP server whose workers share them.
+
+use std::net::SocketAddr;
+
+use actix_web::{App, HttpServer, dev::Server, web};
+
+use crate::{config::Config, error::GatewayError, gateway::Gateway};
+
+/// A bound, not yet awaited server.
+pub struct Running {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// The server future; await it, or spawn it and stop it with its handle.
+    pub server: Server,
+}
+
+/// Starts actors and binds the HTTP server (must run inside an actix System).
+pub fn start(config: Config) -> Result<Running, GatewayError> {
+    let address = config.server.address;
+    let workers = config.server.workers;
+    let shutdown = config.server.shutdown_timeout;
+    let gateway = web::Data::new(Gateway::start(config)?);
+    let mut server = HttpServer::new(move || App::new().app_data(gateway.clone()).configure(crate::http::configure))
+        .shutdown_timeout(shutdown.as_secs())
+        .bind(address)
+        .map_err(|e| GatewayError::Internal(format!("cannot listen on {address}: {e}")))?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| GatewayError::Internal("server bound no address".to_owned()))?;
+    Ok(Running { addr, server: server.run() })
+}

@@ -1,0 +1,58 @@
+//! actix-web handlers: extract → validate → ask the gateway → render JSON or SSE. Every error,
+//! including unknown routes and wrong methods, is an Open Responses error object.
+
+mod body;
+mod models;
+mod responses;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::GatewayError;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/responses")
+            .route(web::post().to(responses::create))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(web::resource("/v1/models").route(web::get().to(models::list)))
+    .service(web::resource("/healthz").route(web::get().to(health)))
+    .service(web::resource("/readyz").route(web::get().to(health)))
+    .default_service(web::to(not_found));
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, GatewayError> {
+    Err(GatewayError::NotFound {
+        message: format!("No route for {} {}.", req.method(), req.path()),
+        param: None,
+        code: "route_not_found",
+    })
+}
+
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let error = crate::api::ErrorBody {
+        error: crate::api::ErrorObject {
+            kind: "invalid_request_error".to_owned(),
+            code: Some("method_not_allowed".to_owned()),
+            message: format!("{} is not allowed on {}; use POST.", req.method(), req.path()),
+            param: None,
+        },
+    };
+    HttpResponse::MethodNotAllowed()
+        .insert_header(("allow", "POST"))
+        .json(error)
+}
+
+/// The request id: the caller's `x-request-id` when sane, else a fresh one.
+pub fn request_id(req: &HttpRequest) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| format!("req_{}", uuid::Uuid::new_v4().simple()), str::to_owned)
+}

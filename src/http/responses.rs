@@ -1,0 +1,43 @@
+//! `POST /v1/responses`: JSON or SSE.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{body, request_id};
+use crate::{
+    api::CreateResponse,
+    error::GatewayError,
+    gateway::{Execution, Gateway},
+};
+
+/// Creates a response.
+pub async fn create(req: HttpRequest, payload: web::Payload, gateway: web::Data<Gateway>) -> HttpResponse {
+    let id = request_id(&req);
+    let result = async {
+        let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
+        let request: CreateResponse = body::parse_json(&bytes)?;
+        gateway.create_response(request, id.clone()).await
+    }
+    .await;
+    let mut response = match result {
+        Ok(Execution::Json(response)) => HttpResponse::Ok().json(response),
+        Ok(Execution::Stream(body)) => HttpResponse::Ok()
+            .content_type("text/event-stream")
+            .insert_header(("cache-control", "no-cache"))
+            .insert_header(("x-accel-buffering", "no"))
+            .streaming(body.into_stream()),
+        Err(err) => render_error(&id, &err),
+    };
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+    }
+    response
+}
+
+fn render_error(request_id: &str, err: &GatewayError) -> HttpResponse {
+    if let GatewayError::Internal(detail) = err {
+        tracing::error!(request_id, detail, "Internal error.");
+    } else {
+        tracing::info!(request_id, status = err.status().as_u16(), code = err.code(), "Request rejected.");
+    }
+    actix_web::ResponseError::error_response(err)
+}

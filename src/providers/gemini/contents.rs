@@ -1,0 +1,390 @@
+//! Open Responses input items → Gemini `systemInstruction` parts and `contents` turns: role
+//! mapping, turn merging, media parts, call/result pairing and thought-signature restoration.
+
+use serde_json::{Value, json};
+
+use super::{
+    ENCRYPTED_PREFIX,
+    wire::{
+        GeminiBlob, GeminiContent, GeminiFileData, GeminiFunctionCall, GeminiFunctionResponse,
+        GeminiPart, ROLE_MODEL, ROLE_USER,
+    },
+};
+use crate::{
+    api::{
+        ContentPart, FunctionCallItem, FunctionCallOutputItem, FunctionOutput, Item, MessageItem,
+        Role,
+    },
+    error::GatewayError,
+};
+
+/// The signature Google documents for replaying function calls Gemini did not sign (history from
+/// another provider or a client that dropped our reasoning items). Gemini 3 rejects unsigned calls.
+const DUMMY_SIGNATURE: &str = "skip_thought_signature_validator";
+/// The user turn inserted when the history starts with model output (Gemini wants `user` first).
+const LEADING_USER_TEXT: &str = ".";
+/// Where Files API URIs live; the gateway never fetches URLs itself.
+const FILES_API_PREFIX: &str = "https://generativelanguage.googleapis.com/";
+/// Prefixes of call ids that Gemini did not mint: ours (synthesized, `call_…`), OpenAI and Azure
+/// (`call_…`), Anthropic (`toolu_…`). Only other ids are echoed upstream as `id`.
+const FOREIGN_CALL_ID_PREFIXES: [&str; 3] = ["call_", "toolu_", "fc_"];
+
+/// The translated conversation.
+#[derive(Debug, Default)]
+pub(super) struct Conversation {
+    /// `systemInstruction.parts`.
+    pub system: Vec<GeminiPart>,
+    /// `contents`.
+    pub contents: Vec<GeminiContent>,
+}
+
+/// Translates instructions and input items. `sign_calls` adds the documented dummy signature to
+/// unsigned model turns with function calls (Gemini 3 enforces signatures).
+pub(super) fn build_conversation(
+    instructions: Option<&str>,
+    input: &[Item],
+    sign_calls: bool,
+) -> Result<Conversation, GatewayError> {
+    let mut system = Vec::new();
+    if let Some(text) = instructions.filter(|t| !t.is_empty()) {
+        system.push(text_part(text));
+    }
+    let mut turns = Turns::default();
+    for item in input {
+        match item {
+            Item::Message(message) => add_message(message, &mut system, &mut turns)?,
+            Item::FunctionCall(call) => turns.push(ROLE_MODEL, function_call_part(call)),
+            Item::FunctionCallOutput(output) => {
+                turns.push(ROLE_USER, function_response_part(output, input)?);
+            }
+            Item::Reasoning(reasoning) => {
+                let signature = reasoning
+                    .encrypted_content
+                    .as_deref()
+                    .and_then(|e| e.strip_prefix(ENCRYPTED_PREFIX))
+                    .filter(|s| !s.is_empty());
+                // Reasoning from other providers (or without state) has no Gemini equivalent.
+                if let Some(signature) = signature {
+                    turns.signature(signature);
+                }
+            }
+            Item::Compaction(_) => {
+                return Err(invalid("`compaction` items cannot be sent to a Gemini model."));
+            }
+            Item::ItemReference(reference) => {
+                return Err(invalid(format!("Unresolved item_reference `{}`.", reference.id)));
+            }
+        }
+    }
+    let mut contents = turns.finish();
+    if sign_calls {
+        add_missing_signatures(&mut contents);
+    }
+    match contents.first() {
+        None => Err(invalid(
+            "Gemini needs at least one user or assistant message in `input`.",
+        )),
+        Some(first) if first.role.as_deref() == Some(ROLE_MODEL) => {
+            let lead = GeminiContent {
+                role: Some(ROLE_USER.to_owned()),
+                parts: vec![text_part(LEADING_USER_TEXT)],
+            };
+            contents.insert(0, lead);
+            Ok(Conversation { system, contents })
+        }
+        Some(_) => Ok(Conversation { system, contents }),
+    }
+}
+
+/// Builds turns, merging consecutive same-role parts and placing restored signatures.
+#[derive(Debug, Default)]
+struct Turns {
+    contents: Vec<GeminiContent>,
+    /// A signature from a reasoning item: it belongs to the next model part of the same turn.
+    pending_signature: Option<String>,
+}
+
+impl Turns {
+    fn push(&mut self, role: &str, mut part: GeminiPart) {
+        if role == ROLE_MODEL {
+            if let Some(signature) = self.pending_signature.take() {
+                part.thought_signature.get_or_insert(signature);
+            }
+        } else {
+            self.flush_signature();
+        }
+        self.append(role, part);
+    }
+
+    fn signature(&mut self, signature: &str) {
+        self.flush_signature();
+        self.pending_signature = Some(signature.to_owned());
+    }
+
+    /// A signature with no following model part came on a trailing empty text part; replay it so.
+    fn flush_signature(&mut self) {
+        if let Some(signature) = self.pending_signature.take() {
+            let part = GeminiPart {
+                text: Some(String::new()),
+                thought_signature: Some(signature),
+                ..GeminiPart::default()
+            };
+            self.append(ROLE_MODEL, part);
+        }
+    }
+
+    fn append(&mut self, role: &str, part: GeminiPart) {
+        match self.contents.last_mut() {
+            Some(last) if last.role.as_deref() == Some(role) => last.parts.push(part),
+            _ => self.contents.push(GeminiContent {
+                role: Some(role.to_owned()),
+                parts: vec![part],
+            }),
+        }
+    }
+
+    fn finish(mut self) -> Vec<GeminiContent> {
+        self.flush_signature();
+        self.contents
+    }
+}
+
+fn add_message(
+    message: &MessageItem,
+    system: &mut Vec<GeminiPart>,
+    turns: &mut Turns,
+) -> Result<(), GatewayError> {
+    let parts = message.content.to_parts(message.role);
+    match message.role {
+        Role::System | Role::Developer => {
+            for part in &parts {
+                let Some(text) = part.text() else {
+                    return Err(invalid("System and developer messages may hold only text."));
+                };
+                if !text.is_empty() {
+                    system.push(text_part(text));
+                }
+            }
+        }
+        Role::User | Role::Assistant => {
+            let role = if message.role == Role::User { ROLE_USER } else { ROLE_MODEL };
+            for part in &parts {
+                if let Some(part) = content_part(part)? {
+                    turns.push(role, part);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn text_part(text: &str) -> GeminiPart {
+    GeminiPart {
+        text: Some(text.to_owned()),
+        ..GeminiPart::default()
+    }
+}
+
+/// One content part; `None` for empty text (Gemini rejects empty parts).
+fn content_part(part: &ContentPart) -> Result<Option<GeminiPart>, GatewayError> {
+    match part {
+        ContentPart::InputImage {
+            image_url, file_id, ..
+        } => match (image_url, file_id) {
+            (Some(url), _) => media_from_url(url, None, "image").map(Some),
+            (None, Some(_)) => Err(not_portable("input_image.file_id")),
+            (None, None) => Err(invalid("`input_image` needs an `image_url`.")),
+        },
+        ContentPart::InputFile {
+            filename,
+            file_data,
+            file_url,
+            file_id,
+        } => match (file_data, file_url, file_id) {
+            (Some(data), _, _) if data.starts_with("data:") => {
+                media_from_url(data, filename.as_deref(), "file").map(Some)
+            }
+            (Some(data), _, _) => Ok(Some(inline(
+                filename
+                    .as_deref()
+                    .and_then(guess_mime)
+                    .unwrap_or("application/pdf"),
+                data,
+            ))),
+            (None, Some(url), _) => media_from_url(url, filename.as_deref(), "file").map(Some),
+            (None, None, Some(_)) => Err(not_portable("input_file.file_id")),
+            (None, None, None) => Err(invalid("`input_file` needs `file_data` or `file_url`.")),
+        },
+        ContentPart::InputVideo { video_url } => media_from_url(video_url, None, "video").map(Some),
+        other => Ok(other
+            .text()
+            .filter(|text| !text.is_empty())
+            .map(text_part)),
+    }
+}
+
+/// `data:` URLs become `inlineData`; Files API / `gs://` (and YouTube, for video) URIs become
+/// `fileData`. Anything else is rejected: the gateway does not fetch arbitrary URLs.
+fn media_from_url(url: &str, filename: Option<&str>, what: &str) -> Result<GeminiPart, GatewayError> {
+    if url.starts_with("data:") {
+        let Some((mime, data)) = parse_data_url(url) else {
+            return Err(invalid(format!(
+                "The {what} `data:` URL must be base64 encoded with a media type (`data:<type>;base64,<data>`)."
+            )));
+        };
+        return Ok(inline(mime, data));
+    }
+    let youtube = ["https://www.youtube.com/", "https://youtube.com/", "https://youtu.be/"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    let files_api = url.starts_with(FILES_API_PREFIX) && url.contains("/files/");
+    if files_api || url.starts_with("gs://") || (what == "video" && youtube) {
+        let mime = filename.and_then(guess_mime).or_else(|| guess_mime(url));
+        return Ok(GeminiPart {
+            file_data: Some(GeminiFileData {
+                mime_type: mime.map(str::to_owned),
+                file_uri: url.to_owned(),
+            }),
+            ..GeminiPart::default()
+        });
+    }
+    Err(invalid(format!(
+        "Gemini models accept a {what} only as a base64 `data:` URL or a Gemini Files API / gs:// URI; \
+         the gateway does not fetch remote URLs. Inline the {what} as a data URL."
+    )))
+}
+
+fn inline(mime: &str, data: &str) -> GeminiPart {
+    GeminiPart {
+        inline_data: Some(GeminiBlob {
+            mime_type: mime.to_owned(),
+            data: data.to_owned(),
+        }),
+        ..GeminiPart::default()
+    }
+}
+
+/// `data:<type>[;params];base64,<data>` → (`type`, `data`).
+fn parse_data_url(url: &str) -> Option<(&str, &str)> {
+    let (meta, data) = url.strip_prefix("data:")?.split_once(',')?;
+    let meta = meta.strip_suffix(";base64")?;
+    let mime = meta.split(';').next().unwrap_or_default().trim();
+    (!mime.is_empty() && !data.is_empty()).then_some((mime, data))
+}
+
+/// The media type implied by a file name's extension.
+fn guess_mime(name: &str) -> Option<&'static str> {
+    let path = name.split(['?', '#']).next().unwrap_or_default();
+    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "heic" => "image/heic",
+        "heif" => "image/heif",
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "mp4" => "video/mp4",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        _ => return None,
+    })
+}
+
+/// Whether a call id was minted by Gemini (and so may be echoed back as `id`).
+pub(super) fn is_gemini_call_id(call_id: &str) -> bool {
+    !call_id.is_empty() && !FOREIGN_CALL_ID_PREFIXES.iter().any(|p| call_id.starts_with(p))
+}
+
+fn function_call_part(call: &FunctionCallItem) -> GeminiPart {
+    let args = match serde_json::from_str::<Value>(&call.arguments) {
+        Ok(args @ Value::Object(_)) => args,
+        _ => {
+            if !call.arguments.trim().is_empty() {
+                tracing::debug!(call_id = %call.call_id, "Function call arguments are not a JSON object; sending {{}}.");
+            }
+            json!({})
+        }
+    };
+    GeminiPart {
+        function_call: Some(GeminiFunctionCall {
+            id: is_gemini_call_id(&call.call_id).then(|| call.call_id.clone()),
+            name: call.name.clone(),
+            args: Some(args),
+        }),
+        ..GeminiPart::default()
+    }
+}
+
+/// `functionResponse` needs the function's name, which only the matching call carries.
+fn function_response_part(
+    output: &FunctionCallOutputItem,
+    input: &[Item],
+) -> Result<GeminiPart, GatewayError> {
+    let name = input
+        .iter()
+        .find_map(|item| match item {
+            Item::FunctionCall(call) if call.call_id == output.call_id => Some(call.name.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            invalid(format!(
+                "function_call_output `{}` has no matching function_call in the conversation; \
+                 Gemini needs the function's name.",
+                output.call_id
+            ))
+        })?;
+    let text = match &output.output {
+        FunctionOutput::Text(text) => text.clone(),
+        FunctionOutput::Parts(parts) => {
+            if parts.iter().any(|p| p.text().is_none()) {
+                return Err(invalid(
+                    "Gemini models accept only text in `function_call_output`.",
+                ));
+            }
+            output.output.joined_text()
+        }
+    };
+    // Structured (object/array) JSON results are passed as JSON; everything else as the string.
+    let value = match serde_json::from_str::<Value>(&text) {
+        Ok(value @ (Value::Object(_) | Value::Array(_))) => value,
+        _ => Value::String(text),
+    };
+    Ok(GeminiPart {
+        function_response: Some(GeminiFunctionResponse {
+            id: is_gemini_call_id(&output.call_id).then(|| output.call_id.clone()),
+            name,
+            response: json!({ "output": value }),
+        }),
+        ..GeminiPart::default()
+    })
+}
+
+/// Gives the first function call of every unsigned model turn the documented dummy signature.
+fn add_missing_signatures(contents: &mut [GeminiContent]) {
+    for turn in contents
+        .iter_mut()
+        .filter(|c| c.role.as_deref() == Some(ROLE_MODEL))
+    {
+        let calls = || turn.parts.iter().filter(|p| p.function_call.is_some());
+        if calls().any(|p| p.thought_signature.is_some()) {
+            continue;
+        }
+        if let Some(first) = turn.parts.iter_mut().find(|p| p.function_call.is_some()) {
+            first.thought_signature = Some(DUMMY_SIGNATURE.to_owned());
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> GatewayError {
+    GatewayError::invalid(message, Some("input"))
+}
+
+fn not_portable(field: &str) -> GatewayError {
+    invalid(format!(
+        "`{field}` refers to an OpenAI file and cannot be sent to a Gemini model; inline the content instead."
+    ))
+}

@@ -1,0 +1,92 @@
+//! OpenAI through its Responses API, with async-openai as the upstream client (byot, our types).
+//! The gateway owns conversation state, so the full history is sent with `store: false`.
+//! Docs: https://platform.openai.com/docs/api-reference/responses
+
+mod stream;
+mod translate;
+#[cfg(test)]
+mod tests;
+
+use async_openai::{Client, config::OpenAIConfig};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+pub use stream::OpenAiStream;
+pub use translate::{build_request, parse_response};
+
+use super::{Call, UpstreamReply, http, sdk};
+use crate::{
+    config::ProviderConfig,
+    error::{GatewayError, UpstreamError, UpstreamErrorKind},
+};
+
+/// Prefix marking reasoning state that came from OpenAI (other providers' state is not sent).
+pub const ENCRYPTED_PREFIX: &str = "openai:";
+
+/// The OpenAI upstream client.
+pub struct OpenAiClient {
+    sdk: Client<OpenAIConfig>,
+}
+
+impl OpenAiClient {
+    /// A client for `config`, sending through the shared `http` pool.
+    pub fn new(config: &ProviderConfig, http: reqwest::Client) -> Self {
+        let sdk_config = OpenAIConfig::new()
+            .with_api_base(config.base_url.clone())
+            .with_api_key(config.api_key.expose());
+        let service = sdk::CapturingService::new(http.clone(), &config.name, config.request_timeout, parse_error);
+        Self {
+            sdk: Client::build(http, sdk_config).with_http_service(service),
+        }
+    }
+
+    /// One attempt: JSON or SSE depending on `call.stream`.
+    pub async fn send(&self, config: &ProviderConfig, call: Call<'_>) -> Result<UpstreamReply, GatewayError> {
+        let body = build_request(call)?;
+        let provider = config.name.as_str();
+        if call.stream {
+            let stream = self
+                .sdk
+                .responses()
+                .create_stream_byot::<Value, Value>(body)
+                .await
+                .map_err(|e| sdk::map_sdk_error(provider, e))?;
+            return Ok(UpstreamReply::Stream(sdk::into_data_stream(
+                stream,
+                provider.to_owned(),
+                config.stream_idle_timeout,
+            )));
+        }
+        let value: Value = self
+            .sdk
+            .responses()
+            .create_byot(body)
+            .await
+            .map_err(|e| sdk::map_sdk_error(provider, e))?;
+        Ok(UpstreamReply::Json(value.to_string().into()))
+    }
+}
+
+/// Maps an OpenAI error response (status, headers, `{"error":{message,type,param,code}}`).
+pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> UpstreamError {
+    let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let error = parsed.get("error").unwrap_or(&Value::Null);
+    let field = |name: &str| error.get(name).and_then(Value::as_str).map(str::to_owned);
+    let code = field("code").or_else(|| field("type")).unwrap_or_default();
+    let mut kind = http::classify_status(status);
+    if code == "insufficient_quota" {
+        kind = UpstreamErrorKind::QuotaExceeded;
+    }
+    let message = match kind {
+        UpstreamErrorKind::BadRequest => field("message").unwrap_or_else(|| http::generic_message(provider, kind, status)),
+        _ => http::generic_message(provider, kind, status),
+    };
+    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut err = UpstreamError::new(provider, kind, message)
+        .with_retry_after(http::retry_after(headers))
+        .with_detail(format!("status {status}, request-id {request_id}: {}", String::from_utf8_lossy(body)));
+    if kind == UpstreamErrorKind::BadRequest {
+        err.param = field("param");
+    }
+    err
+}
