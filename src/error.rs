@@ -89,7 +89,7 @@ pub enum UpstreamErrorKind {
 
 /// An upstream failure: a safe client message plus log-only detail.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{provider}: {message}")]
+#[error("{message}")]
 pub struct UpstreamError {
     /// Provider instance name.
     pub provider: String,

@@ -3,5 +3,6 @@
 #![allow(dead_code, unused_imports)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod gateway;
 pub mod mock_upstream;
 pub mod spec;

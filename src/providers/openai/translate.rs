@@ -107,7 +107,10 @@ pub fn emit_item(item: &Value, out: &mut ResponseEmitter) {
                     other => out.text_delta(other.text().unwrap_or_default()),
                 }
             }
-            out.close_item();
+            // An incomplete item stays open: the terminal `finish` closes it as incomplete.
+            if item.get("status").and_then(Value::as_str) != Some("incomplete") {
+                out.close_item();
+            }
         }
         Some("function_call") => {
             let field = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or_default();

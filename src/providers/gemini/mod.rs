@@ -1,0 +1,30 @@
+//! Google Gemini through the Generative Language API (`generateContent` /
+//! `streamGenerateContent?alt=sse`). Translation is pure; only `transport` does I/O.
+//! Docs: https://ai.google.dev/api/generate-content (see also /work/shared/providers/gemini.md).
+
+mod contents;
+mod output;
+mod stream;
+mod translate;
+mod transport;
+mod wire;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;
+
+pub use stream::GeminiStream;
+pub use translate::{build_request, parse_response};
+pub use transport::{GeminiClient, parse_error};
+pub use wire::{
+    GeminiBlob, GeminiCandidate, GeminiContent, GeminiError, GeminiErrorBody, GeminiFileData,
+    GeminiFunctionCall, GeminiFunctionCallingConfig, GeminiFunctionDeclaration,
+    GeminiFunctionResponse, GeminiPart, GeminiPromptFeedback, GeminiRequest, GeminiResponse,
+    GeminiThinkingConfig, GeminiTool, GeminiToolConfig, GeminiUsage, GenerationConfig,
+};
+
+/// Prefix marking reasoning state (a `thoughtSignature`) that came from Gemini; reasoning items
+/// without it are dropped on the way to Gemini.
+pub const ENCRYPTED_PREFIX: &str = "gemini:";
+
+/// The API version in the URL (`v1beta` has every field the gateway uses).
+pub const API_VERSION: &str = "v1beta";

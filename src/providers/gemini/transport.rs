@@ -1,0 +1,186 @@
+//! Gemini transport and error mapping: the endpoint URL, the `x-goog-api-key` header (never the
+//! `?key=` query: URLs end up in logs), and `google.rpc.Status` bodies → `UpstreamError`.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::Value;
+
+use super::{
+    API_VERSION,
+    translate::build_request,
+    wire::{GeminiError, GeminiErrorBody},
+};
+use crate::{
+    config::ProviderConfig,
+    error::{GatewayError, UpstreamError, UpstreamErrorKind},
+    providers::{Call, UpstreamReply, http},
+};
+
+/// `ErrorInfo.reason`s that mean the gateway's own key is bad (Gemini answers them with 400).
+const KEY_REASONS: [&str; 3] = ["API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"];
+
+/// The Gemini upstream client.
+#[derive(Debug, Clone)]
+pub struct GeminiClient {
+    http: reqwest::Client,
+}
+
+impl GeminiClient {
+    /// A client sending through the shared `http` pool.
+    pub fn new(_config: &ProviderConfig, http: reqwest::Client) -> Self {
+        Self { http }
+    }
+
+    /// One attempt: `generateContent`, or `streamGenerateContent?alt=sse` when `call.stream`.
+    pub async fn send(
+        &self,
+        config: &ProviderConfig,
+        call: Call<'_>,
+    ) -> Result<UpstreamReply, GatewayError> {
+        let body = serde_json::to_vec(&build_request(call, config)?)
+            .map_err(|e| GatewayError::Internal(format!("cannot encode Gemini request: {e}")))?;
+        let mut key = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
+            let kind = UpstreamErrorKind::Auth;
+            UpstreamError::new(&config.name, kind, http::generic_message(&config.name, kind, 0))
+                .with_detail("the configured API key is not a valid header value")
+        })?;
+        key.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-goog-api-key", key);
+        let url = endpoint(&config.base_url, call.model, call.stream);
+        http::post_json(&self.http, config, &url, headers, body, call.stream, parse_error).await
+    }
+}
+
+/// The method URL. A base URL that already ends in an API version is used as is.
+pub(super) fn endpoint(base_url: &str, model: &str, stream: bool) -> String {
+    let base = base_url.trim_end_matches('/');
+    let root = if base.ends_with("/v1beta") || base.ends_with("/v1") {
+        base.to_owned()
+    } else {
+        format!("{base}/{API_VERSION}")
+    };
+    let model = model.strip_prefix("models/").unwrap_or(model);
+    if stream {
+        format!("{root}/models/{model}:streamGenerateContent?alt=sse")
+    } else {
+        format!("{root}/models/{model}:generateContent")
+    }
+}
+
+/// Maps a non-2xx Gemini answer. `retry-after` headers win over `RetryInfo.retryDelay`.
+pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> UpstreamError {
+    let error = error_body(body);
+    let mut err = map_error(provider, status, error.as_ref());
+    if let Some(wait) = http::retry_after(headers) {
+        err.retry_after = Some(wait);
+    }
+    err.with_detail(format!("status {status}: {}", String::from_utf8_lossy(body)))
+}
+
+/// The error inside `{"error": …}` or `[{"error": …}]`.
+pub(super) fn error_body(body: &[u8]) -> Option<GeminiError> {
+    if let Ok(parsed) = serde_json::from_slice::<GeminiErrorBody>(body) {
+        return Some(parsed.error);
+    }
+    serde_json::from_slice::<Vec<GeminiErrorBody>>(body)
+        .ok()?
+        .into_iter()
+        .next()
+        .map(|b| b.error)
+}
+
+/// The HTTP status an error names (`code`, else its canonical `status`), for in-stream errors.
+pub(super) fn status_of(error: &GeminiError) -> u16 {
+    if let Some(code) = error.code.and_then(|c| u16::try_from(c).ok()).filter(|c| *c >= 400) {
+        return code;
+    }
+    match error.status.as_str() {
+        "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE" => 400,
+        "UNAUTHENTICATED" => 401,
+        "PERMISSION_DENIED" => 403,
+        "NOT_FOUND" => 404,
+        "RESOURCE_EXHAUSTED" => 429,
+        "UNAVAILABLE" => 503,
+        "DEADLINE_EXCEEDED" => 504,
+        _ => 500,
+    }
+}
+
+/// Classifies a Gemini error; only 400s pass the upstream message through (it names the problem).
+pub(super) fn map_error(provider: &str, status: u16, error: Option<&GeminiError>) -> UpstreamError {
+    let kind = classify(status, error);
+    let message = match (kind, error) {
+        (UpstreamErrorKind::BadRequest, Some(e)) if !e.message.is_empty() => e.message.clone(),
+        _ => http::generic_message(provider, kind, status),
+    };
+    let retry = match kind {
+        UpstreamErrorKind::RateLimited | UpstreamErrorKind::Overloaded => {
+            error.and_then(retry_delay)
+        }
+        _ => None,
+    };
+    UpstreamError::new(provider, kind, message).with_retry_after(retry)
+}
+
+fn classify(status: u16, error: Option<&GeminiError>) -> UpstreamErrorKind {
+    let Some(error) = error else {
+        return if status == 402 { UpstreamErrorKind::QuotaExceeded } else { http::classify_status(status) };
+    };
+    let reason = |wanted: &[&str]| {
+        error.details.iter().any(|d| {
+            d.get("reason").and_then(Value::as_str).is_some_and(|r| wanted.contains(&r))
+        })
+    };
+    if reason(&KEY_REASONS) {
+        UpstreamErrorKind::Auth
+    } else if status == 402 || (error.status == "RESOURCE_EXHAUSTED" && quota_is_zero(error)) {
+        UpstreamErrorKind::QuotaExceeded
+    } else if status == 429 || error.status == "RESOURCE_EXHAUSTED" {
+        UpstreamErrorKind::RateLimited
+    } else {
+        http::classify_status(status)
+    }
+}
+
+/// `limit: 0` means the project has no quota at all for this model: retrying cannot help.
+fn quota_is_zero(error: &GeminiError) -> bool {
+    let zero_value = error.details.iter().any(|d| {
+        d.get("violations").and_then(Value::as_array).is_some_and(|vs| {
+            vs.iter().any(|v| v.get("quotaValue").and_then(Value::as_str) == Some("0"))
+        })
+    });
+    zero_value
+        || error.message.match_indices("limit: 0").any(|(at, m)| {
+            !error.message[at + m.len()..].starts_with(|c: char| c.is_ascii_digit())
+        })
+}
+
+/// `RetryInfo.retryDelay` (`"24s"`), else "Please retry in 24.27s." from the message.
+fn retry_delay(error: &GeminiError) -> Option<Duration> {
+    let from_details = error.details.iter().find_map(|d| {
+        let kind = d.get("@type").and_then(Value::as_str)?;
+        if !kind.ends_with("RetryInfo") {
+            return None;
+        }
+        parse_duration(d.get("retryDelay").and_then(Value::as_str)?)
+    });
+    from_details.or_else(|| {
+        let (_, rest) = error.message.split_once("retry in ")?;
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+            .unwrap_or(rest.len());
+        parse_duration(rest[..end].trim_end_matches('.'))
+    })
+}
+
+/// `"24s"`, `"1.5s"`, `"643.2ms"` → duration.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let (number, scale) = match text.strip_suffix("ms") {
+        Some(ms) => (ms, 1000.0),
+        None => (text.strip_suffix('s')?, 1.0),
+    };
+    let value = number.trim().parse::<f64>().ok()? / scale;
+    (value.is_finite() && value >= 0.0).then(|| Duration::from_secs_f64(value))
+}
