@@ -143,7 +143,7 @@ async fn conversation_chain_and_unknown_previous_id() {
 #[actix_web::test]
 async fn bad_inputs_get_clear_errors() {
     let mock = MockUpstream::start();
-    let gw = start_gateway(&format!("{}server:\n  max_body_bytes: 1000\n", providers_yaml(&mock, &["openai"], "")).replace("server:\n  max_body_bytes: 1000\n", ""));
+    let gw = start_gateway(&providers_yaml(&mock, &["openai"], ""));
     let cases: Vec<(String, u16, Option<&str>)> = vec![
         ("{not json".into(), 400, None),
         ("[1,2]".into(), 400, None),
@@ -172,8 +172,7 @@ async fn bad_inputs_get_clear_errors() {
 #[actix_web::test]
 async fn oversized_bodies_get_413() {
     let mock = MockUpstream::start();
-    let yaml = providers_yaml(&mock, &["openai"], "");
-    let gw = start_gateway(&yaml.replace("providers:\n", "providers:\n").to_string());
+    let gw = start_gateway(&providers_yaml(&mock, &["openai"], ""));
     let big = json!({"model":"gpt-4o","input":"x".repeat(33 * 1024 * 1024)}).to_string();
     let reply = post_raw(&gw, "/v1/responses", big).await;
     assert_eq!(reply.status, 413);

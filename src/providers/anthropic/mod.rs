@@ -9,6 +9,7 @@
 //! rendering decision for the HTTP layer.
 
 mod artifact;
+mod content;
 mod messages;
 mod response;
 mod stream;

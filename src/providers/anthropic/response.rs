@@ -5,7 +5,10 @@ use reqwest::header::HeaderMap;
 
 use super::{
     artifact::{self, Artifact},
-    wire::{AnthropicContentBlock, AnthropicErrorBody, AnthropicErrorDetail, AnthropicResponse, AnthropicStopReason, AnthropicUsage},
+    wire::{
+        AnthropicContentBlock, AnthropicErrorBody, AnthropicErrorDetail, AnthropicResponse,
+        AnthropicStopReason, AnthropicUsage,
+    },
 };
 use crate::{
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
@@ -17,8 +20,14 @@ use crate::{
 const MAX_DETAIL_BYTES: usize = 2048;
 
 /// Translates a complete Messages response into `out` and finishes it.
-pub fn parse_response(body: &[u8], _call: Call<'_>, out: &mut ResponseEmitter, provider: &str) -> Result<(), GatewayError> {
-    let message: AnthropicResponse = serde_json::from_slice(body).map_err(|e| protocol_error(provider, &e, body))?;
+pub fn parse_response(
+    body: &[u8],
+    _call: Call<'_>,
+    out: &mut ResponseEmitter,
+    provider: &str,
+) -> Result<(), GatewayError> {
+    let message: AnthropicResponse =
+        serde_json::from_slice(body).map_err(|e| protocol_error(provider, &e, body))?;
     if message.kind == "error" {
         return Err(event_error(provider, &message.error.unwrap_or_default()).into());
     }
@@ -28,7 +37,10 @@ pub fn parse_response(body: &[u8], _call: Call<'_>, out: &mut ResponseEmitter, p
     for block in &message.content {
         emit_block(out, block);
     }
-    let explanation = message.stop_details.as_ref().and_then(|d| d.explanation.as_deref());
+    let explanation = message
+        .stop_details
+        .as_ref()
+        .and_then(|d| d.explanation.as_deref());
     finish(out, message.stop_reason, explanation, &message.usage);
     Ok(())
 }
@@ -37,7 +49,10 @@ pub fn parse_response(body: &[u8], _call: Call<'_>, out: &mut ResponseEmitter, p
 fn emit_block(out: &mut ResponseEmitter, block: &AnthropicContentBlock) {
     match block {
         AnthropicContentBlock::Text { text } => out.text_delta(text),
-        AnthropicContentBlock::Thinking { thinking, signature } => {
+        AnthropicContentBlock::Thinking {
+            thinking,
+            signature,
+        } => {
             out.close_item();
             out.reasoning_summary_delta(thinking);
             if !signature.is_empty() {
@@ -49,7 +64,9 @@ fn emit_block(out: &mut ResponseEmitter, block: &AnthropicContentBlock) {
         AnthropicContentBlock::ToolUse { id, name, input } => {
             out.function_call(id, name, &compact_arguments(input));
         }
-        AnthropicContentBlock::Unknown => tracing::debug!("Skipping an unknown Anthropic content block."),
+        AnthropicContentBlock::Unknown => {
+            tracing::debug!("Skipping an unknown Anthropic content block.")
+        }
     }
 }
 
@@ -72,7 +89,12 @@ pub(super) fn compact_arguments(input: &serde_json::Value) -> String {
 
 /// Records usage and ends the response per mapping.md §6.1. A refusal's explanation becomes a
 /// refusal part so the caller sees why the output stopped.
-pub(super) fn finish(out: &mut ResponseEmitter, stop: Option<AnthropicStopReason>, explanation: Option<&str>, usage: &AnthropicUsage) {
+pub(super) fn finish(
+    out: &mut ResponseEmitter,
+    stop: Option<AnthropicStopReason>,
+    explanation: Option<&str>,
+    usage: &AnthropicUsage,
+) {
     out.set_usage(usage.to_usage());
     let finish = match stop {
         Some(AnthropicStopReason::MaxTokens | AnthropicStopReason::ModelContextWindowExceeded) => {
@@ -109,7 +131,8 @@ pub(super) fn protocol_error(provider: &str, err: &serde_json::Error, body: &[u8
 
 /// The kind an Anthropic `error.type` names, if it names one we map.
 fn kind_of(error: &AnthropicErrorDetail) -> Option<UpstreamErrorKind> {
-    let spend_limit = error.details.as_ref().and_then(|d| d.error_code.as_deref()) == Some("enforced_spend_limit_reached");
+    let spend_limit = error.details.as_ref().and_then(|d| d.error_code.as_deref())
+        == Some("enforced_spend_limit_reached");
     Some(match error.kind.as_str() {
         _ if spend_limit => UpstreamErrorKind::QuotaExceeded,
         "overloaded_error" => UpstreamErrorKind::Overloaded,
@@ -135,8 +158,12 @@ fn client_message(provider: &str, kind: UpstreamErrorKind, status: u16, upstream
 /// An in-band `error` event (or a 200 body of type `error`).
 pub(super) fn event_error(provider: &str, error: &AnthropicErrorDetail) -> UpstreamError {
     let kind = kind_of(error).unwrap_or(UpstreamErrorKind::Server);
-    let mut err = UpstreamError::new(provider, kind, client_message(provider, kind, 0, &error.message))
-        .with_detail(format!("in-stream {}: {}", error.kind, error.message));
+    let mut err = UpstreamError::new(
+        provider,
+        kind,
+        client_message(provider, kind, 0, &error.message),
+    )
+    .with_detail(format!("in-stream {}: {}", error.kind, error.message));
     if kind == UpstreamErrorKind::BadRequest {
         err.param = param_of(&error.message);
     }
@@ -157,9 +184,16 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
         .map(str::to_owned)
         .or(parsed.request_id)
         .unwrap_or_default();
-    let mut err = UpstreamError::new(provider, kind, client_message(provider, kind, status, &error.message))
-        .with_retry_after(http::retry_after(headers))
-        .with_detail(format!("status {status}; request-id {request_id}; body: {}", excerpt(body)));
+    let mut err = UpstreamError::new(
+        provider,
+        kind,
+        client_message(provider, kind, status, &error.message),
+    )
+    .with_retry_after(http::retry_after(headers))
+    .with_detail(format!(
+        "status {status}; request-id {request_id}; body: {}",
+        excerpt(body)
+    ));
     if kind == UpstreamErrorKind::BadRequest {
         err.param = param_of(&error.message);
     }

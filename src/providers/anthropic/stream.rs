@@ -5,7 +5,10 @@
 use super::{
     artifact::{self, Artifact},
     response::{compact_arguments, emit_redacted, event_error, finish, protocol_error},
-    wire::{AnthropicContentBlock, AnthropicDelta, AnthropicStopReason, AnthropicStreamEvent, AnthropicUsage},
+    wire::{
+        AnthropicContentBlock, AnthropicDelta, AnthropicStopReason, AnthropicStreamEvent,
+        AnthropicUsage,
+    },
 };
 use crate::{
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
@@ -17,8 +20,13 @@ use crate::{
 #[derive(Debug)]
 enum OpenBlock {
     Text,
-    Thinking { signature: String },
-    ToolUse { streamed: bool, initial: String },
+    Thinking {
+        signature: String,
+    },
+    ToolUse {
+        streamed: bool,
+        initial: String,
+    },
     /// Redacted thinking (complete at start) and unknown blocks.
     Other,
 }
@@ -51,14 +59,22 @@ impl AnthropicStream {
         }
     }
 
-    fn start_block(&mut self, index: usize, block: AnthropicContentBlock, out: &mut ResponseEmitter) {
+    fn start_block(
+        &mut self,
+        index: usize,
+        block: AnthropicContentBlock,
+        out: &mut ResponseEmitter,
+    ) {
         self.stop_block(out);
         let state = match block {
             AnthropicContentBlock::Text { text } => {
                 out.text_delta(&text);
                 OpenBlock::Text
             }
-            AnthropicContentBlock::Thinking { thinking, signature } => {
+            AnthropicContentBlock::Thinking {
+                thinking,
+                signature,
+            } => {
                 out.close_item();
                 out.reasoning_summary_delta(&thinking);
                 OpenBlock::Thinking { signature }
@@ -74,7 +90,10 @@ impl AnthropicStream {
                     serde_json::Value::Object(map) if map.is_empty() => String::new(),
                     other => compact_arguments(other),
                 };
-                OpenBlock::ToolUse { streamed: false, initial }
+                OpenBlock::ToolUse {
+                    streamed: false,
+                    initial,
+                }
             }
             AnthropicContentBlock::Unknown => {
                 tracing::debug!(index, "Skipping an unknown Anthropic content block.");
@@ -95,15 +114,25 @@ impl AnthropicStream {
         }
         match (block, delta) {
             (OpenBlock::Text, AnthropicDelta::TextDelta { text }) => out.text_delta(&text),
-            (OpenBlock::Thinking { .. }, AnthropicDelta::ThinkingDelta { thinking }) => out.reasoning_summary_delta(&thinking),
-            (OpenBlock::Thinking { signature }, AnthropicDelta::SignatureDelta { signature: more }) => signature.push_str(&more),
-            (OpenBlock::ToolUse { streamed, .. }, AnthropicDelta::InputJsonDelta { partial_json }) => {
+            (OpenBlock::Thinking { .. }, AnthropicDelta::ThinkingDelta { thinking }) => {
+                out.reasoning_summary_delta(&thinking)
+            }
+            (
+                OpenBlock::Thinking { signature },
+                AnthropicDelta::SignatureDelta { signature: more },
+            ) => signature.push_str(&more),
+            (
+                OpenBlock::ToolUse { streamed, .. },
+                AnthropicDelta::InputJsonDelta { partial_json },
+            ) => {
                 if !partial_json.is_empty() {
                     *streamed = true;
                     out.function_arguments_delta(&partial_json);
                 }
             }
-            (_, other) => tracing::debug!(index, delta = ?other, "Skipping an Anthropic delta this block does not take."),
+            (_, other) => {
+                tracing::debug!(index, delta = ?other, "Skipping an Anthropic delta this block does not take.")
+            }
         }
     }
 
@@ -131,9 +160,13 @@ impl AnthropicStream {
 
     fn cut(&self, what: &str) -> GatewayError {
         let kind = UpstreamErrorKind::Server;
-        UpstreamError::new(&self.provider, kind, format!("Provider `{}` ended the stream early.", self.provider))
-            .with_detail(what.to_owned())
-            .into()
+        UpstreamError::new(
+            &self.provider,
+            kind,
+            format!("Provider `{}` ended the stream early.", self.provider),
+        )
+        .with_detail(what.to_owned())
+        .into()
     }
 }
 
@@ -142,8 +175,8 @@ impl StreamTranslator for AnthropicStream {
         if self.done {
             return Ok(());
         }
-        let event: AnthropicStreamEvent =
-            serde_json::from_str(data).map_err(|e| protocol_error(&self.provider, &e, data.as_bytes()))?;
+        let event: AnthropicStreamEvent = serde_json::from_str(data)
+            .map_err(|e| protocol_error(&self.provider, &e, data.as_bytes()))?;
         match event {
             AnthropicStreamEvent::MessageStart { message } => {
                 out.start();
@@ -151,8 +184,13 @@ impl StreamTranslator for AnthropicStream {
                 self.usage.merge(&message.usage);
                 tracing::debug!(upstream_id = %message.id, "Anthropic stream started.");
             }
-            AnthropicStreamEvent::ContentBlockStart { index, content_block } => self.start_block(index, content_block, out),
-            AnthropicStreamEvent::ContentBlockDelta { index, delta } => self.delta(index, delta, out),
+            AnthropicStreamEvent::ContentBlockStart {
+                index,
+                content_block,
+            } => self.start_block(index, content_block, out),
+            AnthropicStreamEvent::ContentBlockDelta { index, delta } => {
+                self.delta(index, delta, out)
+            }
             AnthropicStreamEvent::ContentBlockStop { index } => {
                 if self.open.as_ref().is_some_and(|(i, _)| *i == index) {
                     self.stop_block(out);
@@ -170,7 +208,12 @@ impl StreamTranslator for AnthropicStream {
             AnthropicStreamEvent::MessageStop => {
                 self.stop_block(out);
                 self.done = true;
-                finish(out, self.stop_reason, self.explanation.as_deref(), &self.usage);
+                finish(
+                    out,
+                    self.stop_reason,
+                    self.explanation.as_deref(),
+                    &self.usage,
+                );
             }
             AnthropicStreamEvent::Ping => {}
             AnthropicStreamEvent::Error { error } => {
@@ -179,7 +222,9 @@ impl StreamTranslator for AnthropicStream {
                 self.failure = Some(err.clone());
                 return Err(err.into());
             }
-            AnthropicStreamEvent::Unknown => tracing::debug!("Skipping an unknown Anthropic stream event."),
+            AnthropicStreamEvent::Unknown => {
+                tracing::debug!("Skipping an unknown Anthropic stream event.")
+            }
         }
         Ok(())
     }

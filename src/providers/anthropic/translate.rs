@@ -34,22 +34,39 @@ fn thinking_budget(effort: &str) -> Option<u32> {
         "high" => Some(16384),
         "xhigh" | "max" => Some(24576),
         other => {
-            tracing::debug!(effort = other, "Unknown reasoning effort; not enabling thinking.");
+            tracing::debug!(
+                effort = other,
+                "Unknown reasoning effort; not enabling thinking."
+            );
             None
         }
     }
 }
 
 /// Translates one call into the request body.
-pub fn build_request(call: Call<'_>, config: &ProviderConfig) -> Result<AnthropicRequest, GatewayError> {
+pub fn build_request(
+    call: Call<'_>,
+    config: &ProviderConfig,
+) -> Result<AnthropicRequest, GatewayError> {
     let request = call.request;
-    let Conversation { mut system, messages } = messages::build_conversation(call)?;
+    let Conversation {
+        mut system,
+        messages,
+    } = messages::build_conversation(call)?;
     let output_config = match request.text.as_ref().and_then(|t| t.format.as_ref()) {
-        Some(TextFormat::JsonSchema { schema: Some(schema), .. }) => Some(AnthropicOutputConfig {
-            format: AnthropicOutputFormat::JsonSchema { schema: schema.clone() },
+        Some(TextFormat::JsonSchema {
+            schema: Some(schema),
+            ..
+        }) => Some(AnthropicOutputConfig {
+            format: AnthropicOutputFormat::JsonSchema {
+                schema: schema.clone(),
+            },
         }),
         Some(TextFormat::JsonSchema { schema: None, .. }) => {
-            return Err(GatewayError::invalid("text.format json_schema needs a schema", Some("text.format.schema")));
+            return Err(GatewayError::invalid(
+                "text.format json_schema needs a schema",
+                Some("text.format.schema"),
+            ));
         }
         Some(TextFormat::JsonObject) => {
             system.push(JSON_OBJECT_INSTRUCTION.to_owned());
@@ -58,12 +75,20 @@ pub fn build_request(call: Call<'_>, config: &ProviderConfig) -> Result<Anthropi
         Some(TextFormat::Text) | None => None,
     };
 
-    let mut max_tokens = request.max_output_tokens.unwrap_or(config.default_max_tokens);
-    let mut budget = request.reasoning.as_ref().and_then(|r| r.effort.as_deref()).and_then(thinking_budget);
+    let mut max_tokens = request
+        .max_output_tokens
+        .unwrap_or(config.default_max_tokens);
+    let mut budget = request
+        .reasoning
+        .as_ref()
+        .and_then(|r| r.effort.as_deref())
+        .and_then(thinking_budget);
     if budget.is_some() && messages::tool_loop_lacks_thinking(&messages) {
         // The assistant turn being continued has no thinking block to replay (it came from
         // another provider or lost its artifact); Anthropic rejects thinking for it.
-        tracing::debug!("Disabling thinking: the tool-call turn being continued has no thinking block.");
+        tracing::debug!(
+            "Disabling thinking: the tool-call turn being continued has no thinking block."
+        );
         budget = None;
     }
     let thinking = budget.map(|budget_tokens| {
@@ -78,9 +103,15 @@ pub fn build_request(call: Call<'_>, config: &ProviderConfig) -> Result<Anthropi
     let tool_choice = build_tool_choice(request, !tools.is_empty(), thinking.is_some());
 
     // Thinking requires default sampling; the newest API version rejects sampling fields.
-    let version_allows = config.api_version.as_deref().is_none_or(|v| v < SAMPLING_REMOVED_IN);
+    let version_allows = config
+        .api_version
+        .as_deref()
+        .is_none_or(|v| v < SAMPLING_REMOVED_IN);
     let sampling = thinking.is_none() && version_allows;
-    let temperature = request.temperature.filter(|_| sampling).map(|t| t.clamp(0.0, 1.0));
+    let temperature = request
+        .temperature
+        .filter(|_| sampling)
+        .map(|t| t.clamp(0.0, 1.0));
     let top_p = request.top_p.filter(|_| sampling && temperature.is_none());
     if request.presence_penalty.is_some() || request.frequency_penalty.is_some() {
         tracing::debug!("Dropping presence/frequency penalties: Anthropic has none.");
@@ -93,7 +124,10 @@ pub fn build_request(call: Call<'_>, config: &ProviderConfig) -> Result<Anthropi
         system: (!system.is_empty()).then(|| system.join("\n\n")),
         temperature,
         top_p,
-        metadata: request.safety_identifier.clone().map(|user_id| AnthropicMetadata { user_id }),
+        metadata: request
+            .safety_identifier
+            .clone()
+            .map(|user_id| AnthropicMetadata { user_id }),
         tools,
         tool_choice,
         thinking,
@@ -114,11 +148,18 @@ fn build_tools(request: &CreateResponse) -> Result<Vec<AnthropicTool>, GatewayEr
     let tools: Vec<AnthropicTool> = all
         .iter()
         .map(|Tool::Function(f)| f)
-        .filter(|f| allowed.as_ref().is_none_or(|names| names.contains(&f.name.as_str())))
+        .filter(|f| {
+            allowed
+                .as_ref()
+                .is_none_or(|names| names.contains(&f.name.as_str()))
+        })
         .map(|f| AnthropicTool {
             name: f.name.clone(),
             description: f.description.clone(),
-            input_schema: f.parameters.clone().unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+            input_schema: f
+                .parameters
+                .clone()
+                .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
             strict: f.strict.filter(|s| *s),
         })
         .collect();
@@ -128,41 +169,57 @@ fn build_tools(request: &CreateResponse) -> Result<Vec<AnthropicTool>, GatewayEr
             Some("tool_choice.tools"),
         ));
     }
-    if let Some(ToolChoice::Object(ToolChoiceObject::Function { name })) = &request.tool_choice {
-        if !tools.iter().any(|t| &t.name == name) {
-            return Err(GatewayError::invalid(
-                format!("tool_choice names function `{name}`, which is not in tools"),
-                Some("tool_choice.name"),
-            ));
-        }
+    if let Some(ToolChoice::Object(ToolChoiceObject::Function { name })) = &request.tool_choice
+        && !tools.iter().any(|t| &t.name == name)
+    {
+        return Err(GatewayError::invalid(
+            format!("tool_choice names function `{name}`, which is not in tools"),
+            Some("tool_choice.name"),
+        ));
     }
     Ok(tools)
 }
 
 /// `tool_choice` (omitted without tools, and when the API default `auto` says it all).
-fn build_tool_choice(request: &CreateResponse, has_tools: bool, thinking: bool) -> Option<AnthropicToolChoice> {
+fn build_tool_choice(
+    request: &CreateResponse,
+    has_tools: bool,
+    thinking: bool,
+) -> Option<AnthropicToolChoice> {
     if !has_tools {
         return None;
     }
     let disable_parallel_tool_use = (request.parallel_tool_calls == Some(false)).then_some(true);
     let mode = match &request.tool_choice {
         None => {
-            return disable_parallel_tool_use.map(|d| AnthropicToolChoice::Auto { disable_parallel_tool_use: Some(d) });
+            return disable_parallel_tool_use.map(|d| AnthropicToolChoice::Auto {
+                disable_parallel_tool_use: Some(d),
+            });
         }
-        Some(ToolChoice::Mode(mode)) | Some(ToolChoice::Object(ToolChoiceObject::AllowedTools { mode, .. })) => *mode,
+        Some(ToolChoice::Mode(mode))
+        | Some(ToolChoice::Object(ToolChoiceObject::AllowedTools { mode, .. })) => *mode,
         Some(ToolChoice::Object(ToolChoiceObject::Function { name })) if !thinking => {
-            return Some(AnthropicToolChoice::Tool { name: name.clone(), disable_parallel_tool_use });
+            return Some(AnthropicToolChoice::Tool {
+                name: name.clone(),
+                disable_parallel_tool_use,
+            });
         }
         Some(ToolChoice::Object(ToolChoiceObject::Function { .. })) => ToolChoiceMode::Required,
     };
     Some(match mode {
         ToolChoiceMode::None => AnthropicToolChoice::None,
-        ToolChoiceMode::Auto => AnthropicToolChoice::Auto { disable_parallel_tool_use },
-        ToolChoiceMode::Required if !thinking => AnthropicToolChoice::Any { disable_parallel_tool_use },
+        ToolChoiceMode::Auto => AnthropicToolChoice::Auto {
+            disable_parallel_tool_use,
+        },
+        ToolChoiceMode::Required if !thinking => AnthropicToolChoice::Any {
+            disable_parallel_tool_use,
+        },
         ToolChoiceMode::Required => {
             // Forced tool use is incompatible with extended thinking (anthropic.md §3.1).
             tracing::debug!("Downgrading a forced tool choice to auto: thinking is on.");
-            AnthropicToolChoice::Auto { disable_parallel_tool_use }
+            AnthropicToolChoice::Auto {
+                disable_parallel_tool_use,
+            }
         }
     })
 }

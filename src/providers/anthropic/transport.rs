@@ -23,23 +23,48 @@ impl AnthropicClient {
         let base = config.base_url.trim_end_matches('/');
         // Tolerate a base URL configured with the version segment already on it.
         let base = base.strip_suffix("/v1").unwrap_or(base);
-        Self { http, url: format!("{base}/v1/messages") }
+        Self {
+            http,
+            url: format!("{base}/v1/messages"),
+        }
     }
 
     /// Sends one attempt: JSON when `call.stream` is false, an SSE data stream otherwise.
-    pub async fn send(&self, config: &ProviderConfig, call: Call<'_>) -> Result<UpstreamReply, GatewayError> {
+    pub async fn send(
+        &self,
+        config: &ProviderConfig,
+        call: Call<'_>,
+    ) -> Result<UpstreamReply, GatewayError> {
         let request = build_request(call, config)?;
-        let body = serde_json::to_vec(&request)
-            .map_err(|e| GatewayError::Internal(format!("cannot encode the Anthropic request: {e}")))?;
-        let mut api_key = HeaderValue::from_str(config.api_key.expose())
-            .map_err(|_| GatewayError::Internal(format!("the API key of provider `{}` is not a valid header value", config.name)))?;
+        let body = serde_json::to_vec(&request).map_err(|e| {
+            GatewayError::Internal(format!("cannot encode the Anthropic request: {e}"))
+        })?;
+        let mut api_key = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
+            GatewayError::Internal(format!(
+                "the API key of provider `{}` is not a valid header value",
+                config.name
+            ))
+        })?;
         api_key.set_sensitive(true);
         let version = config.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION);
-        let version = HeaderValue::from_str(version)
-            .map_err(|_| GatewayError::Internal(format!("the api_version of provider `{}` is not a valid header value", config.name)))?;
+        let version = HeaderValue::from_str(version).map_err(|_| {
+            GatewayError::Internal(format!(
+                "the api_version of provider `{}` is not a valid header value",
+                config.name
+            ))
+        })?;
         let mut headers = HeaderMap::new();
         headers.insert("x-api-key", api_key);
         headers.insert("anthropic-version", version);
-        post_json(&self.http, config, &self.url, headers, body, call.stream, parse_error).await
+        post_json(
+            &self.http,
+            config,
+            &self.url,
+            headers,
+            body,
+            call.stream,
+            parse_error,
+        )
+        .await
     }
 }

@@ -1,1 +1,105 @@
-//! Gemini provider tests.
+//! Gemini provider tests: golden requests, fixture responses and streams, error mapping and a
+//! transport round trip against a local server.
+
+mod errors;
+mod request;
+mod response;
+mod stream;
+mod transport;
+
+use std::{collections::BTreeMap, path::Path, time::Duration};
+
+use serde_json::{Value, json};
+
+use crate::{
+    api::{CreateResponse, Item, ProviderKind, ResponseResource},
+    config::{ProviderConfig, Secret},
+    providers::Call,
+    stream::{ResponseContext, ResponseEmitter},
+};
+
+/// The request id used by every test call (synthesized call ids derive from it).
+const REQUEST_ID: &str = "req1";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/gemini")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn request(value: Value) -> CreateResponse {
+    serde_json::from_value(value).unwrap()
+}
+
+fn call<'a>(request: &'a CreateResponse, input: &'a [Item], model: &'a str) -> Call<'a> {
+    Call {
+        request,
+        input,
+        model,
+        stream: false,
+        request_id: REQUEST_ID,
+    }
+}
+
+fn emitter(request: &CreateResponse, record: bool) -> ResponseEmitter {
+    let ctx = ResponseContext {
+        response_id: "resp_test".into(),
+        created_at: 1,
+        now: || 2,
+    };
+    let skeleton = ResponseResource::in_progress(request, &ctx.response_id, "model", 1);
+    ResponseEmitter::new(skeleton, &ctx, record)
+}
+
+/// The parts of a response a translator decides.
+fn projection(response: &ResponseResource) -> Value {
+    let value = serde_json::to_value(response).unwrap();
+    json!({
+        "status": value["status"],
+        "model": value["model"],
+        "incomplete_details": value["incomplete_details"],
+        "error": value["error"],
+        "usage": value["usage"],
+        "output": value["output"],
+    })
+}
+
+fn usage(input: u64, output: u64, cached: u64, reasoning: u64) -> Value {
+    json!({
+        "input_tokens": input,
+        "output_tokens": output,
+        "total_tokens": input + output,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+    })
+}
+
+fn config(base_url: &str) -> ProviderConfig {
+    ProviderConfig {
+        name: "google".into(),
+        kind: ProviderKind::Google,
+        api_key: Secret::new("test-key"),
+        base_url: base_url.into(),
+        deployment_id: None,
+        deployments: BTreeMap::new(),
+        api_version: None,
+        models: Vec::new(),
+        max_concurrency: 4,
+        max_queue: 4,
+        queue_timeout: Duration::from_secs(1),
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(10),
+        stream_idle_timeout: Duration::from_secs(10),
+        failure_threshold: 3,
+        cooldown: Duration::from_secs(1),
+        default_max_tokens: 1024,
+    }
+}
+
+/// The signature carried by the function-call fixtures.
+const CALL_SIG: &str = "EjRWSdlnjNAqMZmIpxKQ3roLijIB2bBccLAq7kDQcjWTkeqlvyEV3hbkHKExr8gyoXYpwAIgsH9ATCTNqT7HjNmPzkdthCQDHN7rGjFGgMbXZO0gOAm3oLods9KE23yY3auU";
+/// The signature carried by the text fixtures.
+const TEXT_SIG: &str = "EjRWCpYicHGtaSE6vbpSyR1Pdczrw8mfV8GFeaMNAtTEBoLSY2FxHPVIROEKcxuVqej3YYXCtW0Oora9mPhaSgjgWVXQCP5cj2tcgbWqeZI2uSaCpj23p00XjzLUNyfbliuG";
+/// The joke in the text fixtures.
+const JOKE: &str = "Why did the gateway break up with the proxy? It needed more personal space in its headers.";

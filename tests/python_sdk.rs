@@ -1,0 +1,35 @@
+//! The official OpenAI Python SDK, unchanged, against the real gateway and mock upstreams.
+//! `scripts/test.sh` installs the SDK into `.venv` and sets `GATEWAY_TEST_PYTHON`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{
+    gateway::{providers_yaml, start_gateway},
+    mock_upstream::MockUpstream,
+};
+
+async fn run_sdk(url: &str, models: &[&str]) {
+    let python = std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let script = format!("{}/tests/python/sdk_client.py", env!("CARGO_MANIFEST_DIR"));
+    let mut command = tokio::process::Command::new(&python);
+    command.arg(&script).arg(url).args(models);
+    let output = command.output().await.unwrap_or_else(|e| panic!("cannot run {python}: {e}; run scripts/test.sh"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the OpenAI SDK client failed (install it with scripts/test.sh):\n{stdout}\n{stderr}"
+    );
+    for model in models {
+        assert!(stdout.contains(&format!("ok {model}")), "{model} not exercised:\n{stdout}");
+    }
+}
+
+#[actix_web::test]
+async fn openai_python_sdk_works_unchanged_against_openai() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["openai"], ""));
+    run_sdk(&gw.url, &["gpt-4o-mini"]).await;
+    assert!(mock.hits("/v1/responses") >= 6);
+}
