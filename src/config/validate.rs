@@ -65,9 +65,12 @@ fn parse_address(text: &str) -> Result<SocketAddr, ConfigError> {
         .map_err(|_| invalid(path, format!("`{text}` is not \":PORT\" or \"IP:PORT\"")))
 }
 
+/// Selects one field of a provider block.
+type FieldOf = fn(&mut RawProvider) -> &mut Option<String>;
+
 /// Applies the documented environment overrides for the four named provider blocks.
 fn apply_env_overrides(raw: &mut RawConfig, env: EnvLookup<'_>) {
-    let overrides: [(&str, &str, fn(&mut RawProvider) -> &mut Option<String>); 6] = [
+    let overrides: [(&str, &str, FieldOf); 6] = [
         ("openai", "OPENAI_API_KEY", |p| &mut p.api_key),
         ("azureopenai", "AZURE_OPENAI_API_KEY", |p| &mut p.api_key),
         ("azureopenai", "AZURE_OPENAI_ENDPOINT", |p| &mut p.endpoint),

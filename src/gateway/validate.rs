@@ -72,10 +72,8 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
                 Some(&format!("tools[{i}].name")),
             ));
         }
-        if let Some(params) = &tool.parameters {
-            if !params.is_object() {
-                return Err(GatewayError::invalid("Tool parameters must be a JSON Schema object.", Some(&format!("tools[{i}].parameters"))));
-            }
+        if tool.parameters.as_ref().is_some_and(|p| !p.is_object()) {
+            return Err(GatewayError::invalid("Tool parameters must be a JSON Schema object.", Some(&format!("tools[{i}].parameters"))));
         }
     }
     if let Some(choice) = &request.tool_choice {
@@ -84,10 +82,10 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
         if let Some(missing) = names.iter().find(|n| !known(n)) {
             return Err(GatewayError::invalid(format!("`tool_choice` names `{missing}`, which is not in `tools`."), Some("tool_choice")));
         }
-        if let ToolChoice::Object(ToolChoiceObject::AllowedTools { tools: allowed, .. }) = choice {
-            if allowed.iter().any(|t| t.kind != "function") {
-                return Err(GatewayError::invalid("Only function tools can be listed in `allowed_tools`.", Some("tool_choice")));
-            }
+        if let ToolChoice::Object(ToolChoiceObject::AllowedTools { tools: allowed, .. }) = choice
+            && allowed.iter().any(|t| t.kind != "function")
+        {
+            return Err(GatewayError::invalid("Only function tools can be listed in `allowed_tools`.", Some("tool_choice")));
         }
     }
     Ok(())

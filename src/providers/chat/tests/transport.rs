@@ -1,0 +1,175 @@
+//! `AzureClient::send` end to end against a scripted HTTP/1.1 server on 127.0.0.1.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+use super::{call, config, emitter, fixture, request, summary};
+use crate::{
+    error::{GatewayError, UpstreamErrorKind},
+    providers::{
+        StreamTranslator, UpstreamReply,
+        chat::{AzureClient, ChatStream, parse_response},
+    },
+};
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Serves `replies` (raw head lines + body), one per connection, recording each request.
+async fn serve(replies: Vec<(String, Vec<u8>)>) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        for (head, body) in replies {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let (header_end, length) = loop {
+                let mut chunk = [0u8; 4096];
+                let n = socket.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    break (end + 4, length);
+                }
+            };
+            while buf.len() < header_end + length {
+                let mut chunk = [0u8; 4096];
+                let n = socket.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let head_text = String::from_utf8_lossy(&buf[..header_end]).to_string();
+            let mut lines = head_text.lines();
+            let target = lines.next().unwrap().split_whitespace().nth(1).unwrap().to_owned();
+            let headers = lines
+                .filter_map(|l| l.split_once(':'))
+                .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
+                .collect();
+            let sent = serde_json::from_slice(&buf[header_end..header_end + length]).unwrap();
+            log.lock().unwrap().push(Seen { target, headers, body: sent });
+            let reply = format!("{head}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+            socket.write_all(reply.as_bytes()).await.unwrap();
+            socket.write_all(&body).await.unwrap();
+            socket.shutdown().await.unwrap();
+        }
+    });
+    (base, seen)
+}
+
+fn ok(content_type: &str, body: Vec<u8>) -> (String, Vec<u8>) {
+    (format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}"), body)
+}
+
+#[tokio::test]
+async fn json_and_stream_round_trips_use_the_deployment_url() {
+    let (base, seen) = serve(vec![
+        ok("application/json", fixture("azure-openai/chat_completion_text.json")),
+        ok("text/event-stream", fixture("azure-openai/chat_completion_tool_call_stream.sse")),
+    ])
+    .await;
+    let config = config(&format!("{base}/"));
+    let client = AzureClient::new(&config, reqwest::Client::new());
+    let req = request(json!({"model": "gpt-4o", "input": "Ahoy?", "instructions": "Talk like a pirate."}));
+    let input = req.input_items();
+
+    let UpstreamReply::Json(body) = client.send(&config, call(&req, &input, false)).await.unwrap() else {
+        panic!("expected JSON");
+    };
+    let mut out = emitter(&req);
+    parse_response(&body, call(&req, &input, false), &mut out, "azureopenai").unwrap();
+    assert_eq!(summary(out.response())["output"][0]["content"][0]["text"].as_str().map(|t| t.starts_with("Ahoy!")), Some(true));
+
+    let UpstreamReply::Stream(mut stream) = client.send(&config, call(&req, &input, true)).await.unwrap() else {
+        panic!("expected a stream");
+    };
+    let mut out = emitter(&req);
+    let mut translator = ChatStream::new(call(&req, &input, true), "azureopenai".into());
+    while let Some(data) = stream.next().await {
+        translator.on_data(&data.unwrap(), &mut out).unwrap();
+    }
+    translator.on_end(&mut out).unwrap();
+    assert_eq!(summary(out.response())["output"][0]["arguments"], "{\"location\":\"Seattle, WA\"}");
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    for (n, request) in seen.iter().enumerate() {
+        assert_eq!(request.target, "/openai/deployments/dep-4o/chat/completions?api-version=2024-10-21");
+        assert_eq!(request.header("api-key"), Some("test-key"));
+        assert_eq!(request.header("x-ms-client-request-id"), Some("req_1"));
+        assert_eq!(request.header("authorization"), None);
+        assert_eq!(request.body["model"], "gpt-4o");
+        assert_eq!(request.body["messages"][0], json!({"role": "system", "content": "Talk like a pirate."}));
+        assert_eq!(request.body.get("stream").is_some(), n == 1);
+    }
+    assert_eq!(seen[1].body["stream_options"], json!({"include_usage": true}));
+}
+
+#[tokio::test]
+async fn rate_limits_keep_status_and_retry_after() {
+    let raw = String::from_utf8(fixture("azure-openai/error_429_rate_limit.http")).unwrap();
+    let (head, body) = raw.split_once("\n\n").unwrap();
+    let head = head.lines().collect::<Vec<_>>().join("\r\n");
+    let (base, _) = serve(vec![(head, body.as_bytes().to_vec())]).await;
+    let mut config = config(&base);
+    config.deployments.clear();
+    let client = AzureClient::new(&config, reqwest::Client::new());
+    let req = request(json!({"model": "gpt-4o", "input": "hi"}));
+    let input = req.input_items();
+    let Err(GatewayError::Upstream(err)) = client.send(&config, call(&req, &input, true)).await else {
+        panic!("expected an upstream error");
+    };
+    assert_eq!(err.kind, UpstreamErrorKind::RateLimited);
+    assert_eq!(err.retry_after, Some(Duration::from_secs(6)));
+    assert!(err.detail.contains("exceeded token rate limit"));
+}
+
+#[tokio::test]
+async fn unreachable_upstream_is_a_connect_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let config = config(&base);
+    let client = AzureClient::new(&config, reqwest::Client::new());
+    let req = request(json!({"model": "gpt-4o", "input": "hi"}));
+    let input = req.input_items();
+    let Err(GatewayError::Upstream(err)) = client.send(&config, call(&req, &input, false)).await else {
+        panic!("expected an upstream error");
+    };
+    assert_eq!(err.kind, UpstreamErrorKind::Connect);
+}
+
+#[test]
+fn deployments_resolve_from_the_model() {
+    use crate::providers::chat::transport::deployment_for;
+    let mut config = config("http://unused");
+    assert_eq!(deployment_for(&config, "gpt-4o"), "dep-4o");
+    assert_eq!(deployment_for(&config, "dep-4o"), "dep-4o");
+    assert_eq!(deployment_for(&config, "other"), "default-dep");
+    config.deployment_id = None;
+    assert_eq!(deployment_for(&config, "other"), "other");
+}
