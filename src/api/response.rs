@@ -23,7 +23,7 @@ pub struct ResponseResource {
     pub status: ResponseStatus,
     /// Why it is incomplete.
     pub incomplete_details: Option<IncompleteDetails>,
-    /// The model that answered (as the caller named it).
+    /// The model that answered: the upstream's own model name when it reports one.
     pub model: String,
     /// The response this continues.
     pub previous_response_id: Option<String>,

@@ -12,6 +12,11 @@ use crate::{
     error::GatewayError,
 };
 
+/// A 400 blaming `input` (item positions there include stored history, so no index).
+fn invalid_input(message: impl Into<String>) -> GatewayError {
+    GatewayError::invalid(message, Some("input"))
+}
+
 /// Image media types Anthropic accepts.
 const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
@@ -39,9 +44,8 @@ pub(super) fn user_block(part: &ContentPart) -> Result<Option<AnthropicBlock>, G
             file_id.is_some(),
         )
         .map(Some),
-        ContentPart::InputVideo { .. } => Err(GatewayError::invalid(
+        ContentPart::InputVideo { .. } => Err(invalid_input(
             "input_video is not supported by Anthropic models",
-            Some("input"),
         )),
         other => Ok(other.text().and_then(text_block)),
     }
@@ -51,9 +55,8 @@ pub(super) fn user_block(part: &ContentPart) -> Result<Option<AnthropicBlock>, G
 pub(super) fn assistant_block(part: &ContentPart) -> Result<Option<AnthropicBlock>, GatewayError> {
     match part.text() {
         Some(text) => Ok(text_block(text)),
-        None => Err(GatewayError::invalid(
+        None => Err(invalid_input(
             "assistant messages sent to an Anthropic model may only contain text",
-            Some("input"),
         )),
     }
 }
@@ -62,23 +65,18 @@ fn image_block(image_url: Option<&str>, has_file_id: bool) -> Result<AnthropicBl
     let source = match image_url {
         Some(url) if url.starts_with("data:") => {
             let (media_type, data) = parse_data_url(url).ok_or_else(|| {
-                GatewayError::invalid(
+                invalid_input(
                     "input_image has a malformed data URL (expected data:<type>;base64,<data>)",
-                    Some("input"),
                 )
             })?;
-            let media_type = if media_type == "image/jpg" {
-                "image/jpeg".to_owned()
-            } else {
-                media_type
+            let media_type = match media_type.as_str() {
+                "image/jpg" => "image/jpeg".to_owned(),
+                _ => media_type,
             };
             if !IMAGE_TYPES.contains(&media_type.as_str()) {
-                return Err(GatewayError::invalid(
-                    format!(
-                        "input_image type `{media_type}` is not supported by Anthropic models (use jpeg, png, gif or webp)"
-                    ),
-                    Some("input"),
-                ));
+                return Err(invalid_input(format!(
+                    "input_image type `{media_type}` is not supported by Anthropic models (use jpeg, png, gif or webp)"
+                )));
             }
             AnthropicSource::Base64 { media_type, data }
         }
@@ -88,22 +86,17 @@ fn image_block(image_url: Option<&str>, has_file_id: bool) -> Result<AnthropicBl
             }
         }
         Some(_) => {
-            return Err(GatewayError::invalid(
+            return Err(invalid_input(
                 "input_image.image_url must be an http(s) or data: URL",
-                Some("input"),
             ));
         }
         None if has_file_id => {
-            return Err(GatewayError::invalid(
+            return Err(invalid_input(
                 "input_image.file_id is not supported by Anthropic models; send image_url",
-                Some("input"),
             ));
         }
         None => {
-            return Err(GatewayError::invalid(
-                "input_image needs an image_url",
-                Some("input"),
-            ));
+            return Err(invalid_input("input_image needs an image_url"));
         }
     };
     Ok(AnthropicBlock::Image { source })
@@ -116,18 +109,12 @@ fn document_block(
     file_url: Option<&str>,
     has_file_id: bool,
 ) -> Result<AnthropicBlock, GatewayError> {
-    let not_pdf = || {
-        GatewayError::invalid(
-            "only PDF input_file content is supported by Anthropic models",
-            Some("input"),
-        )
-    };
+    let not_pdf = || invalid_input("only PDF input_file content is supported by Anthropic models");
     let source = match (file_data, file_url) {
         (Some(data), _) if data.starts_with("data:") => {
             let (media_type, data) = parse_data_url(data).ok_or_else(|| {
-                GatewayError::invalid(
+                invalid_input(
                     "input_file has a malformed data URL (expected data:<type>;base64,<data>)",
-                    Some("input"),
                 )
             })?;
             if media_type != "application/pdf" {
@@ -149,16 +136,12 @@ fn document_block(
             url: url.to_owned(),
         },
         (None, None) if has_file_id => {
-            return Err(GatewayError::invalid(
+            return Err(invalid_input(
                 "input_file.file_id is not supported by Anthropic models; send file_data or file_url",
-                Some("input"),
             ));
         }
         (None, None) => {
-            return Err(GatewayError::invalid(
-                "input_file needs file_data or file_url",
-                Some("input"),
-            ));
+            return Err(invalid_input("input_file needs file_data or file_url"));
         }
     };
     Ok(AnthropicBlock::Document {

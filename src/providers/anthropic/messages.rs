@@ -6,7 +6,7 @@ use super::{
     wire::{AnthropicBlock, AnthropicMessage, AnthropicRole, AnthropicToolResultContent},
 };
 use crate::{
-    api::{Item, Role},
+    api::{Item, MessageItem, Role},
     error::GatewayError,
     providers::Call,
 };
@@ -38,62 +38,7 @@ pub(super) fn build_conversation(call: Call<'_>) -> Result<Conversation, Gateway
     }
     let mut turns = Vec::new();
     for item in call.input {
-        match item {
-            Item::Message(message) => match message.role {
-                Role::System | Role::Developer => {
-                    let text = message.content.joined_text();
-                    if !text.trim().is_empty() {
-                        system.push(text);
-                    }
-                }
-                Role::User => {
-                    for part in message.content.to_parts(Role::User) {
-                        if let Some(block) = user_block(&part)? {
-                            push(&mut turns, AnthropicRole::User, block);
-                        }
-                    }
-                }
-                Role::Assistant => {
-                    for part in message.content.to_parts(Role::Assistant) {
-                        if let Some(block) = assistant_block(&part)? {
-                            push(&mut turns, AnthropicRole::Assistant, block);
-                        }
-                    }
-                }
-            },
-            Item::FunctionCall(call) => {
-                let block = AnthropicBlock::ToolUse {
-                    id: call.call_id.clone(),
-                    name: call.name.clone(),
-                    input: parse_arguments(&call.call_id, &call.arguments),
-                };
-                push(&mut turns, AnthropicRole::Assistant, block);
-            }
-            Item::FunctionCallOutput(output) => {
-                let block = AnthropicBlock::ToolResult {
-                    tool_use_id: output.call_id.clone(),
-                    content: tool_result_content(&output.output)?,
-                    is_error: None,
-                };
-                push(&mut turns, AnthropicRole::User, block);
-            }
-            Item::Reasoning(reasoning) => match thinking_block(reasoning) {
-                Some(block) => push(&mut turns, AnthropicRole::Assistant, block),
-                None => tracing::debug!("Dropping a reasoning item without an Anthropic artifact."),
-            },
-            Item::Compaction(_) => {
-                return Err(GatewayError::invalid(
-                    "compaction items cannot be sent to an Anthropic model",
-                    Some("input"),
-                ));
-            }
-            Item::ItemReference(reference) => {
-                return Err(GatewayError::invalid(
-                    format!("item_reference `{}` could not be resolved", reference.id),
-                    Some("input"),
-                ));
-            }
-        }
+        add_item(item, &mut system, &mut turns)?;
     }
     let messages = normalize(turns);
     if messages.is_empty() {
@@ -103,6 +48,83 @@ pub(super) fn build_conversation(call: Call<'_>) -> Result<Conversation, Gateway
         ));
     }
     Ok(Conversation { system, messages })
+}
+
+/// Adds one input item to `system` or to the turns (merging same-role neighbours).
+fn add_item(
+    item: &Item,
+    system: &mut Vec<String>,
+    turns: &mut Vec<AnthropicMessage>,
+) -> Result<(), GatewayError> {
+    match item {
+        Item::Message(message) => add_message(message, system, turns)?,
+        Item::FunctionCall(call) => {
+            let input = parse_arguments(&call.call_id, &call.arguments);
+            let block = AnthropicBlock::ToolUse {
+                id: call.call_id.clone(),
+                name: call.name.clone(),
+                input,
+            };
+            push(turns, AnthropicRole::Assistant, block);
+        }
+        Item::FunctionCallOutput(output) => {
+            let content = tool_result_content(&output.output)?;
+            let block = AnthropicBlock::ToolResult {
+                tool_use_id: output.call_id.clone(),
+                content,
+                is_error: None,
+            };
+            push(turns, AnthropicRole::User, block);
+        }
+        Item::Reasoning(reasoning) => match thinking_block(reasoning) {
+            Some(block) => push(turns, AnthropicRole::Assistant, block),
+            None => tracing::debug!("Dropping a reasoning item without an Anthropic artifact."),
+        },
+        Item::Compaction(_) => {
+            return Err(GatewayError::invalid(
+                "compaction items cannot be sent to an Anthropic model",
+                Some("input"),
+            ));
+        }
+        Item::ItemReference(reference) => {
+            return Err(GatewayError::invalid(
+                format!("item_reference `{}` could not be resolved", reference.id),
+                Some("input"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A message: system/developer text joins `system`; user and assistant parts become blocks.
+fn add_message(
+    message: &MessageItem,
+    system: &mut Vec<String>,
+    turns: &mut Vec<AnthropicMessage>,
+) -> Result<(), GatewayError> {
+    match message.role {
+        Role::System | Role::Developer => {
+            let text = message.content.joined_text();
+            if !text.trim().is_empty() {
+                system.push(text);
+            }
+        }
+        Role::User => {
+            for part in message.content.to_parts(Role::User) {
+                if let Some(block) = user_block(&part)? {
+                    push(turns, AnthropicRole::User, block);
+                }
+            }
+        }
+        Role::Assistant => {
+            for part in message.content.to_parts(Role::Assistant) {
+                if let Some(block) = assistant_block(&part)? {
+                    push(turns, AnthropicRole::Assistant, block);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether the last assistant turn calls tools without starting with a thinking block: Anthropic

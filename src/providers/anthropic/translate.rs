@@ -6,8 +6,8 @@ use serde_json::json;
 use super::{
     messages::{self, Conversation},
     wire::{
-        AnthropicMetadata, AnthropicOutputConfig, AnthropicOutputFormat, AnthropicRequest,
-        AnthropicThinking, AnthropicTool, AnthropicToolChoice,
+        AnthropicMessage, AnthropicMetadata, AnthropicOutputConfig, AnthropicOutputFormat,
+        AnthropicRequest, AnthropicThinking, AnthropicTool, AnthropicToolChoice,
     },
 };
 use crate::{
@@ -22,8 +22,9 @@ const SAMPLING_REMOVED_IN: &str = "2026-10-21";
 /// Appended to `system` for `text.format: json_object` (Anthropic has no JSON mode).
 const JSON_OBJECT_INSTRUCTION: &str = "Respond with a single valid JSON object and nothing else.";
 
-/// Manual thinking budgets for `reasoning.effort` (mapping.md §5, older-model column; the
-/// adaptive-thinking models need `thinking:{type:"adaptive"}` instead, see the module report).
+/// Manual thinking budgets for `reasoning.effort` (mapping.md §5, older-model column). The
+/// adaptive-thinking models (Opus 4.7+, Sonnet 5) reject `budget_tokens`; serving them needs a
+/// per-model capability table choosing `{type:"adaptive"}` + `output_config.effort` instead.
 /// `xhigh`/`max` stay at 24576 so budget + the default 4096 allowance fits 32k-output models.
 fn thinking_budget(effort: &str) -> Option<u32> {
     match effort {
@@ -53,51 +54,11 @@ pub fn build_request(
         mut system,
         messages,
     } = messages::build_conversation(call)?;
-    let output_config = match request.text.as_ref().and_then(|t| t.format.as_ref()) {
-        Some(TextFormat::JsonSchema {
-            schema: Some(schema),
-            ..
-        }) => Some(AnthropicOutputConfig {
-            format: AnthropicOutputFormat::JsonSchema {
-                schema: schema.clone(),
-            },
-        }),
-        Some(TextFormat::JsonSchema { schema: None, .. }) => {
-            return Err(GatewayError::invalid(
-                "text.format json_schema needs a schema",
-                Some("text.format.schema"),
-            ));
-        }
-        Some(TextFormat::JsonObject) => {
-            system.push(JSON_OBJECT_INSTRUCTION.to_owned());
-            None
-        }
-        Some(TextFormat::Text) | None => None,
-    };
-
+    let output_config = build_output_config(request, &mut system)?;
     let mut max_tokens = request
         .max_output_tokens
         .unwrap_or(config.default_max_tokens);
-    let mut budget = request
-        .reasoning
-        .as_ref()
-        .and_then(|r| r.effort.as_deref())
-        .and_then(thinking_budget);
-    if budget.is_some() && messages::tool_loop_lacks_thinking(&messages) {
-        // The assistant turn being continued has no thinking block to replay (it came from
-        // another provider or lost its artifact); Anthropic rejects thinking for it.
-        tracing::debug!(
-            "Disabling thinking: the tool-call turn being continued has no thinking block."
-        );
-        budget = None;
-    }
-    let thinking = budget.map(|budget_tokens| {
-        if max_tokens <= budget_tokens {
-            // `max_tokens` must exceed the budget: the visible allowance comes on top.
-            max_tokens = budget_tokens.saturating_add(max_tokens);
-        }
-        AnthropicThinking::Enabled { budget_tokens }
-    });
+    let thinking = build_thinking(request, &messages, &mut max_tokens);
 
     let tools = build_tools(request)?;
     let tool_choice = build_tool_choice(request, !tools.is_empty(), thinking.is_some());
@@ -134,6 +95,63 @@ pub fn build_request(
         output_config,
         stream: call.stream,
     })
+}
+
+/// `text.format`: a JSON schema is native structured output; `json_object` (no Anthropic JSON
+/// mode) becomes an instruction in `system`.
+fn build_output_config(
+    request: &CreateResponse,
+    system: &mut Vec<String>,
+) -> Result<Option<AnthropicOutputConfig>, GatewayError> {
+    Ok(
+        match request.text.as_ref().and_then(|t| t.format.as_ref()) {
+            Some(TextFormat::JsonSchema {
+                schema: Some(schema),
+                ..
+            }) => Some(AnthropicOutputConfig {
+                format: AnthropicOutputFormat::JsonSchema {
+                    schema: schema.clone(),
+                },
+            }),
+            Some(TextFormat::JsonSchema { schema: None, .. }) => {
+                return Err(GatewayError::invalid(
+                    "text.format json_schema needs a schema",
+                    Some("text.format.schema"),
+                ));
+            }
+            Some(TextFormat::JsonObject) => {
+                system.push(JSON_OBJECT_INSTRUCTION.to_owned());
+                None
+            }
+            Some(TextFormat::Text) | None => None,
+        },
+    )
+}
+
+/// `reasoning.effort` → a manual thinking budget, raising `max_tokens` above it when needed.
+fn build_thinking(
+    request: &CreateResponse,
+    messages: &[AnthropicMessage],
+    max_tokens: &mut u32,
+) -> Option<AnthropicThinking> {
+    let budget_tokens = request
+        .reasoning
+        .as_ref()
+        .and_then(|r| r.effort.as_deref())
+        .and_then(thinking_budget)?;
+    if messages::tool_loop_lacks_thinking(messages) {
+        // The assistant turn being continued has no thinking block to replay (it came from
+        // another provider or lost its artifact); Anthropic rejects thinking for it.
+        tracing::debug!(
+            "Disabling thinking: the tool-call turn being continued has no thinking block."
+        );
+        return None;
+    }
+    if *max_tokens <= budget_tokens {
+        // `max_tokens` must exceed the budget: the visible allowance comes on top.
+        *max_tokens = budget_tokens.saturating_add(*max_tokens);
+    }
+    Some(AnthropicThinking::Enabled { budget_tokens })
 }
 
 /// Function tools; with `allowed_tools`, only the allowed ones (Anthropic has no subset choice).

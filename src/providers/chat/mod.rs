@@ -3,6 +3,7 @@
 //! Azure OpenAI transport (`transport`). Docs: https://platform.openai.com/docs/api-reference/chat,
 //! https://learn.microsoft.com/azure/ai-foundry/openai/reference
 
+mod response;
 mod stream;
 mod translate;
 mod transport;
@@ -15,8 +16,9 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+pub use response::parse_response;
 pub use stream::ChatStream;
-pub use translate::{build_request, parse_response};
+pub use translate::build_request;
 pub use transport::AzureClient;
 pub use wire::ChatRequest;
 use wire::ErrorDetail;
@@ -32,9 +34,13 @@ use crate::error::{UpstreamError, UpstreamErrorKind};
 /// the non-retryable `QuotaExceeded`.
 pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> UpstreamError {
     let detail = ErrorDetail::from_body(body).unwrap_or_default();
-    let is = |value: &str| detail.code.as_deref() == Some(value) || detail.kind.as_deref() == Some(value);
+    let is = |value: &str| {
+        detail.code.as_deref() == Some(value) || detail.kind.as_deref() == Some(value)
+    };
     let kind = match http::classify_status(status) {
-        UpstreamErrorKind::RateLimited if is("insufficient_quota") => UpstreamErrorKind::QuotaExceeded,
+        UpstreamErrorKind::RateLimited if is("insufficient_quota") => {
+            UpstreamErrorKind::QuotaExceeded
+        }
         UpstreamErrorKind::BadRequest if is("content_filter") => UpstreamErrorKind::ContentFilter,
         kind => kind,
     };
@@ -47,22 +53,36 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
         .iter()
         .find_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()))
         .unwrap_or("");
-    let mut err = UpstreamError::new(provider, kind, client_message(provider, kind, status, &detail))
-        .with_retry_after(retry_after)
-        .with_detail(format!(
-            "status {status}, request-id {request_id}: {}",
-            String::from_utf8_lossy(body)
-        ));
-    if matches!(kind, UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter) {
+    let mut err = UpstreamError::new(
+        provider,
+        kind,
+        client_message(provider, kind, status, &detail),
+    )
+    .with_retry_after(retry_after)
+    .with_detail(format!(
+        "status {status}, request-id {request_id}: {}",
+        String::from_utf8_lossy(body)
+    ));
+    if matches!(
+        kind,
+        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter
+    ) {
         err.param = detail.param;
     }
     err
 }
 
-fn client_message(provider: &str, kind: UpstreamErrorKind, status: u16, detail: &ErrorDetail) -> String {
+fn client_message(
+    provider: &str,
+    kind: UpstreamErrorKind,
+    status: u16,
+    detail: &ErrorDetail,
+) -> String {
     let upstream = detail.message.as_deref().filter(|m| !m.is_empty());
     match (kind, upstream) {
-        (UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter, Some(message)) => message.to_owned(),
+        (UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter, Some(message)) => {
+            message.to_owned()
+        }
         _ => http::generic_message(provider, kind, status),
     }
 }
@@ -74,11 +94,15 @@ pub(crate) fn in_band_error(provider: &str, detail: &ErrorDetail) -> UpstreamErr
         .flatten()
         .find_map(kind_of_code)
         .unwrap_or(UpstreamErrorKind::Server);
-    let mut err = UpstreamError::new(provider, kind, client_message(provider, kind, 0, detail)).with_detail(format!(
-        "in-band error: code {:?}, type {:?}, message {:?}",
-        detail.code, detail.kind, detail.message
-    ));
-    if matches!(kind, UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter) {
+    let mut err = UpstreamError::new(provider, kind, client_message(provider, kind, 0, detail))
+        .with_detail(format!(
+            "in-band error: code {:?}, type {:?}, message {:?}",
+            detail.code, detail.kind, detail.message
+        ));
+    if matches!(
+        kind,
+        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter
+    ) {
         err.param.clone_from(&detail.param);
     }
     err
@@ -86,13 +110,17 @@ pub(crate) fn in_band_error(provider: &str, detail: &ErrorDetail) -> UpstreamErr
 
 fn kind_of_code(code: &str) -> Option<UpstreamErrorKind> {
     Some(match code {
-        "rate_limit_exceeded" | "rate_limit_error" | "429" | "tokens" | "requests" => UpstreamErrorKind::RateLimited,
+        "rate_limit_exceeded" | "rate_limit_error" | "429" | "tokens" | "requests" => {
+            UpstreamErrorKind::RateLimited
+        }
         "insufficient_quota" => UpstreamErrorKind::QuotaExceeded,
         "content_filter" => UpstreamErrorKind::ContentFilter,
         "invalid_request_error" | "context_length_exceeded" | "invalid_prompt" | "400" => {
             UpstreamErrorKind::BadRequest
         }
-        "server_overloaded" | "overloaded_error" | "slow_down" | "503" => UpstreamErrorKind::Overloaded,
+        "server_overloaded" | "overloaded_error" | "slow_down" | "503" => {
+            UpstreamErrorKind::Overloaded
+        }
         "timeout" | "408" | "504" => UpstreamErrorKind::Timeout,
         "server_error" | "internal_error" | "500" => UpstreamErrorKind::Server,
         _ => return None,
@@ -118,6 +146,10 @@ fn retry_hint(message: &str) -> Option<Duration> {
         .unwrap_or(rest.len());
     let value: f64 = rest.get(..end)?.parse().ok()?;
     let unit = rest.get(end..).unwrap_or_default().trim_start();
-    let seconds = if unit.starts_with("ms") { value / 1000.0 } else { value };
+    let seconds = if unit.starts_with("ms") {
+        value / 1000.0
+    } else {
+        value
+    };
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }

@@ -8,7 +8,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 
 use super::{
-    translate::{emit_call, finish_of, synthetic_call_id, usage_of},
+    response::{emit_call, finish_of, synthetic_call_id, usage_of},
     wire::{ChatCompletion, Delta, ErrorDetail, content_text},
 };
 use crate::{
@@ -75,10 +75,10 @@ impl ChatStream {
             self.close_live(out);
             out.refusal_delta(refusal);
         }
-        for (position, fragment) in delta.tool_calls.into_iter().flatten().enumerate() {
+        for fragment in delta.tool_calls.into_iter().flatten() {
             let index = fragment
                 .index
-                .unwrap_or_else(|| u32::try_from(position).unwrap_or(u32::MAX));
+                .unwrap_or_else(|| self.index_without_one(fragment.id.as_deref()));
             let function = fragment.function.unwrap_or_default();
             let state = self.calls.entry(index).or_default();
             if let Some(id) = fragment.id.filter(|id| !id.is_empty()) {
@@ -102,6 +102,21 @@ impl ChatStream {
             }
         }
         self.advance(out);
+    }
+
+    /// The index of a fragment from an upstream that sends none: the call with the same id, a
+    /// new call when the id is new, else the latest call (a continuation).
+    fn index_without_one(&self, id: Option<&str>) -> u32 {
+        let latest = self.calls.keys().next_back().copied();
+        match id.filter(|id| !id.is_empty()) {
+            Some(id) => self
+                .calls
+                .iter()
+                .find(|(_, c)| c.id.as_deref() == Some(id))
+                .map(|(index, _)| *index)
+                .unwrap_or_else(|| latest.map_or(0, |i| i.saturating_add(1))),
+            None => latest.unwrap_or(0),
+        }
     }
 
     /// Moves to the next buffered call when the live one is provably complete (its arguments
@@ -130,7 +145,9 @@ impl ChatStream {
 
     fn start(&mut self, index: u32, out: &mut ResponseEmitter) {
         let response_id = out.response().id.clone();
-        let Some(state) = self.calls.get_mut(&index) else { return };
+        let Some(state) = self.calls.get_mut(&index) else {
+            return;
+        };
         let call_id = state
             .id
             .get_or_insert_with(|| synthetic_call_id(&response_id, index as usize))
@@ -142,7 +159,9 @@ impl ChatStream {
     }
 
     fn close_live(&mut self, out: &mut ResponseEmitter) {
-        let Some(index) = self.live.take() else { return };
+        let Some(index) = self.live.take() else {
+            return;
+        };
         if let Some(state) = self.calls.get_mut(&index) {
             if state.arguments.is_empty() {
                 state.arguments.push_str("{}");
@@ -172,7 +191,9 @@ impl ChatStream {
         let response_id = out.response().id.clone();
         let last = pending.len() - 1;
         for (n, index) in pending.into_iter().enumerate() {
-            let Some(state) = self.calls.get_mut(&index) else { continue };
+            let Some(state) = self.calls.get_mut(&index) else {
+                continue;
+            };
             state.phase = Phase::Done;
             if state.name.is_empty() {
                 tracing::debug!(index, "Tool call without a name dropped.");
@@ -182,15 +203,25 @@ impl ChatStream {
                 .id
                 .get_or_insert_with(|| synthetic_call_id(&response_id, index as usize))
                 .clone();
-            emit_call(out, &call_id, &state.name, &state.arguments, keep_last_open && n == last);
+            emit_call(
+                out,
+                &call_id,
+                &state.name,
+                &state.arguments,
+                keep_last_open && n == last,
+            );
         }
     }
 
     fn cut(&self) -> GatewayError {
         let kind = UpstreamErrorKind::Server;
-        UpstreamError::new(&self.provider, kind, "The upstream stream ended before the response was complete.")
-            .with_detail("chat completions stream ended without a finish_reason")
-            .into()
+        UpstreamError::new(
+            &self.provider,
+            kind,
+            "The upstream stream ended before the response was complete.",
+        )
+        .with_detail("chat completions stream ended without a finish_reason")
+        .into()
     }
 }
 
@@ -199,16 +230,23 @@ impl StreamTranslator for ChatStream {
         if data.trim().is_empty() {
             return Ok(());
         }
-        let chunk: ChatCompletion = serde_json::from_str(data)
-            .map_err(|e| super::protocol_error(&self.provider, format!("invalid chat completion chunk: {e}")))?;
+        let chunk: ChatCompletion = serde_json::from_str(data).map_err(|e| {
+            super::protocol_error(
+                &self.provider,
+                format!("invalid chat completion chunk: {e}"),
+            )
+        })?;
         if let Some(error) = chunk.error.as_ref().filter(|e| !e.is_null()) {
-            return Err(super::in_band_error(&self.provider, &ErrorDetail::from_value(error)).into());
+            return Err(
+                super::in_band_error(&self.provider, &ErrorDetail::from_value(error)).into(),
+            );
         }
         let choices = chunk.choices.unwrap_or_default();
         // Azure's prompt-filter pre-chunk and the usage chunk carry no choices: no events.
         if let Some(choice) = choices.into_iter().find(|c| c.index.unwrap_or(0) == 0) {
-            out.start();
+            // The model first, so `response.created` already names the one that answers.
             out.set_model(chunk.model.as_deref().unwrap_or_default());
+            out.start();
             if let Some(delta) = choice.delta.or(choice.message) {
                 self.on_delta(delta, out);
             }

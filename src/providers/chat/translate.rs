@@ -1,23 +1,20 @@
-//! Pure Open Responses ⇄ Chat Completions translation: `build_request` (request + history →
-//! `ChatRequest`) and `parse_response` (a `chat.completion` body → emitter calls).
-//! Mapping: shared/providers/mapping.md §1–§6, CC column.
+//! Pure Open Responses → Chat Completions request translation: `build_request` (request settings
+//! + resolved history → `ChatRequest`). Mapping: shared/providers/mapping.md §1–§4, CC column.
 
 use serde_json::{Map, Value, json};
 
 use super::wire::{
-    AssistantMessage, ChatCompletion, ChatContent, ChatFunction, ChatFunctionCall, ChatMessage,
-    ChatPart, ChatRequest, ChatTool, ChatToolCall, ChatUsage, ErrorDetail, FileData, ImageUrl,
-    StreamOptions, content_text,
+    AssistantMessage, ChatContent, ChatFunction, ChatFunctionCall, ChatMessage, ChatPart,
+    ChatRequest, ChatTool, ChatToolCall, FileData, ImageUrl, StreamOptions,
 };
 use crate::{
     api::{
         ContentPart, FunctionOutput, Item, MessageContent, MessageItem, Role, TextFormat, Tool,
-        ToolChoice, ToolChoiceMode, ToolChoiceObject, Usage,
+        ToolChoice, ToolChoiceMode, ToolChoiceObject,
     },
     config::ProviderConfig,
     error::GatewayError,
     providers::Call,
-    stream::{Finish, ResponseEmitter},
 };
 
 /// Builds the Chat Completions body for one attempt.
@@ -25,7 +22,10 @@ use crate::{
 /// Deliberately not sent: `metadata` (Chat Completions only accepts it together with
 /// `store: true`, and the gateway never stores upstream), `store` (the gateway keeps history
 /// itself), `max_tool_calls`, `reasoning.summary`, `truncation` and `include` (no equivalent).
-pub fn build_request(call: Call<'_>, _config: &ProviderConfig) -> Result<ChatRequest, GatewayError> {
+pub fn build_request(
+    call: Call<'_>,
+    _config: &ProviderConfig,
+) -> Result<ChatRequest, GatewayError> {
     let request = call.request;
     let mut messages = Vec::with_capacity(call.input.len() + 1);
     if let Some(instructions) = request.instructions.as_deref().filter(|s| !s.is_empty()) {
@@ -53,10 +53,16 @@ pub fn build_request(call: Call<'_>, _config: &ProviderConfig) -> Result<ChatReq
         frequency_penalty: request.frequency_penalty,
         logprobs: top_logprobs.map(|_| true),
         top_logprobs,
-        tool_choice: request.tool_choice.as_ref().filter(|_| has_tools).map(tool_choice),
+        tool_choice: request
+            .tool_choice
+            .as_ref()
+            .filter(|_| has_tools)
+            .map(tool_choice),
         parallel_tool_calls: request.parallel_tool_calls.filter(|_| has_tools),
         tools: has_tools.then_some(tools),
-        response_format: text.and_then(|t| t.format.as_ref()).and_then(response_format),
+        response_format: text
+            .and_then(|t| t.format.as_ref())
+            .and_then(response_format),
         verbosity: text.and_then(|t| t.verbosity.clone()),
         reasoning_effort: request.reasoning.as_ref().and_then(|r| r.effort.clone()),
         safety_identifier: request.safety_identifier.clone(),
@@ -69,7 +75,11 @@ pub fn build_request(call: Call<'_>, _config: &ProviderConfig) -> Result<ChatReq
     })
 }
 
-fn push_item(messages: &mut Vec<ChatMessage>, index: usize, item: &Item) -> Result<(), GatewayError> {
+fn push_item(
+    messages: &mut Vec<ChatMessage>,
+    index: usize,
+    item: &Item,
+) -> Result<(), GatewayError> {
     match item {
         Item::Message(message) => messages.push(chat_message(index, message)?),
         Item::FunctionCall(call) => {
@@ -128,7 +138,10 @@ fn chat_message(index: usize, message: &MessageItem) -> Result<ChatMessage, Gate
 }
 
 fn unsupported(what: &str, param: String) -> GatewayError {
-    GatewayError::invalid(format!("{what} is not supported by this provider."), Some(&param))
+    GatewayError::invalid(
+        format!("{what} is not supported by this provider."),
+        Some(&param),
+    )
 }
 
 /// System and developer content: text only.
@@ -139,7 +152,9 @@ fn text_content(index: usize, content: &MessageContent) -> Result<ChatContent, G
             .iter()
             .enumerate()
             .map(|(j, part)| match part.text() {
-                Some(text) => Ok(ChatPart::Text { text: text.to_owned() }),
+                Some(text) => Ok(ChatPart::Text {
+                    text: text.to_owned(),
+                }),
                 None => Err(unsupported(
                     "Non-text content in a system or developer message",
                     format!("input[{index}].content[{j}]"),
@@ -169,11 +184,16 @@ fn user_content(index: usize, content: &MessageContent) -> Result<ChatContent, G
                     detail: detail.clone(),
                 },
             },
-            ContentPart::InputImage { file_id: Some(_), .. } => {
+            ContentPart::InputImage {
+                file_id: Some(_), ..
+            } => {
                 return Err(unsupported("An image by `file_id`", param(".file_id")));
             }
             ContentPart::InputImage { .. } => {
-                return Err(GatewayError::invalid("An input_image needs an `image_url`.", Some(&param(""))));
+                return Err(GatewayError::invalid(
+                    "An input_image needs an `image_url`.",
+                    Some(&param("")),
+                ));
             }
             ContentPart::InputFile {
                 filename,
@@ -183,7 +203,10 @@ fn user_content(index: usize, content: &MessageContent) -> Result<ChatContent, G
             } => {
                 if file_data.is_none() && file_id.is_none() {
                     let field = if file_url.is_some() { ".file_url" } else { "" };
-                    return Err(unsupported("An input_file without `file_data`", param(field)));
+                    return Err(unsupported(
+                        "An input_file without `file_data`",
+                        param(field),
+                    ));
                 }
                 ChatPart::File {
                     file: FileData {
@@ -202,7 +225,10 @@ fn user_content(index: usize, content: &MessageContent) -> Result<ChatContent, G
     Ok(ChatContent::Parts(out))
 }
 
-fn assistant_turn(index: usize, content: &MessageContent) -> Result<AssistantMessage, GatewayError> {
+fn assistant_turn(
+    index: usize,
+    content: &MessageContent,
+) -> Result<AssistantMessage, GatewayError> {
     let mut text = String::new();
     let mut refusal: Option<String> = None;
     match content {
@@ -210,7 +236,9 @@ fn assistant_turn(index: usize, content: &MessageContent) -> Result<AssistantMes
         MessageContent::Parts(parts) => {
             for (j, part) in parts.iter().enumerate() {
                 match part {
-                    ContentPart::Refusal { refusal: r } => refusal.get_or_insert_with(String::new).push_str(r),
+                    ContentPart::Refusal { refusal: r } => {
+                        refusal.get_or_insert_with(String::new).push_str(r)
+                    }
                     other => match other.text() {
                         Some(t) => text.push_str(t),
                         None => {
@@ -251,7 +279,9 @@ fn tool_output(index: usize, output: &FunctionOutput) -> Result<ChatContent, Gat
             .iter()
             .enumerate()
             .map(|(j, part)| match part.text() {
-                Some(text) => Ok(ChatPart::Text { text: text.to_owned() }),
+                Some(text) => Ok(ChatPart::Text {
+                    text: text.to_owned(),
+                }),
                 None => Err(unsupported(
                     "Non-text content in a function_call_output",
                     format!("input[{index}].output[{j}]"),
@@ -281,7 +311,10 @@ fn tool_choice(choice: &ToolChoice) -> Value {
         ToolChoice::Object(ToolChoiceObject::Function { name }) => {
             json!({"type": "function", "function": {"name": name}})
         }
-        ToolChoice::Object(ToolChoiceObject::AllowedTools { mode: ToolChoiceMode::None, .. }) => json!("none"),
+        ToolChoice::Object(ToolChoiceObject::AllowedTools {
+            mode: ToolChoiceMode::None,
+            ..
+        }) => json!("none"),
         ToolChoice::Object(ToolChoiceObject::AllowedTools { tools, mode }) => {
             let tools: Vec<Value> = tools
                 .iter()
@@ -317,98 +350,4 @@ fn response_format(format: &TextFormat) -> Option<Value> {
             Some(json!({"type": "json_schema", "json_schema": spec}))
         }
     }
-}
-
-/// Translates a complete `chat.completion` body into the emitter, finishing it.
-pub fn parse_response(
-    body: &[u8],
-    _call: Call<'_>,
-    out: &mut ResponseEmitter,
-    provider: &str,
-) -> Result<(), GatewayError> {
-    let completion: ChatCompletion = serde_json::from_slice(body)
-        .map_err(|e| super::protocol_error(provider, format!("invalid chat completion: {e}")))?;
-    if let Some(error) = completion.error.as_ref().filter(|e| !e.is_null()) {
-        return Err(super::in_band_error(provider, &ErrorDetail::from_value(error)).into());
-    }
-    let choice = completion
-        .choices
-        .unwrap_or_default()
-        .into_iter()
-        .find(|c| c.index.unwrap_or(0) == 0)
-        .ok_or_else(|| super::protocol_error(provider, "chat completion without choices".to_owned()))?;
-    out.start();
-    out.set_model(completion.model.as_deref().unwrap_or_default());
-    let finish = finish_of(choice.finish_reason.as_deref()).unwrap_or(Finish::Completed);
-    let message = choice.message.unwrap_or_default();
-    if let Some(reasoning) = message.reasoning_content.as_ref().and_then(Value::as_str) {
-        out.reasoning_text_delta(reasoning);
-    }
-    if let Some(content) = &message.content {
-        out.text_delta(&content_text(content));
-    }
-    if let Some(refusal) = &message.refusal {
-        out.refusal_delta(refusal);
-    }
-    let calls = message.tool_calls.unwrap_or_default();
-    let count = calls.len();
-    for (n, call) in calls.into_iter().enumerate() {
-        let function = call.function.unwrap_or_default();
-        let call_id = match call.id.filter(|id| !id.is_empty()) {
-            Some(id) => id,
-            None => synthetic_call_id(&out.response().id, n),
-        };
-        // A call cut by the token cap stays open so `finish` marks it incomplete.
-        let keep_open = n + 1 == count && finish != Finish::Completed;
-        emit_call(
-            out,
-            &call_id,
-            function.name.as_deref().unwrap_or_default(),
-            function.arguments.as_deref().unwrap_or_default(),
-            keep_open,
-        );
-    }
-    if let Some(usage) = completion.usage {
-        out.set_usage(usage_of(usage));
-    }
-    out.finish(finish);
-    Ok(())
-}
-
-/// Emits one function call; complete calls with no arguments get `{}` (valid JSON).
-pub(super) fn emit_call(out: &mut ResponseEmitter, call_id: &str, name: &str, arguments: &str, keep_open: bool) {
-    out.start_function_call(call_id, name);
-    let arguments = if arguments.is_empty() && !keep_open { "{}" } else { arguments };
-    out.function_arguments_delta(arguments);
-    if !keep_open {
-        out.close_item();
-    }
-}
-
-/// A deterministic call id for upstreams that send none: unique per response and position.
-pub(super) fn synthetic_call_id(response_id: &str, position: usize) -> String {
-    format!("call_{}_{position}", response_id.strip_prefix("resp_").unwrap_or(response_id))
-}
-
-/// How a `finish_reason` ends the response (`None` when there is none).
-pub(super) fn finish_of(reason: Option<&str>) -> Option<Finish> {
-    Some(match reason? {
-        "length" => Finish::Incomplete("max_output_tokens".to_owned()),
-        "content_filter" => Finish::Incomplete("content_filter".to_owned()),
-        "stop" | "tool_calls" | "function_call" => Finish::Completed,
-        other => {
-            tracing::debug!(finish_reason = other, "Unknown finish_reason treated as completed.");
-            Finish::Completed
-        }
-    })
-}
-
-/// Chat Completions usage → ours.
-pub(super) fn usage_of(usage: ChatUsage) -> Usage {
-    Usage::new(
-        usage.prompt_tokens.unwrap_or(0),
-        usage.completion_tokens.unwrap_or(0),
-        usage.prompt_tokens_details.and_then(|d| d.cached_tokens).unwrap_or(0),
-        usage.completion_tokens_details.and_then(|d| d.reasoning_tokens).unwrap_or(0),
-    )
 }

@@ -27,7 +27,12 @@ pub struct AzureClient {
 impl AzureClient {
     /// A client for `config`, sending through the shared `http` pool.
     pub fn new(config: &ProviderConfig, http: reqwest::Client) -> Self {
-        let service = sdk::CapturingService::new(http.clone(), &config.name, config.request_timeout, parse_error);
+        let service = sdk::CapturingService::new(
+            http.clone(),
+            &config.name,
+            config.request_timeout,
+            parse_error,
+        );
         Self {
             http,
             service,
@@ -36,14 +41,22 @@ impl AzureClient {
     }
 
     /// One attempt: JSON or SSE depending on `call.stream`.
-    pub async fn send(&self, config: &ProviderConfig, call: Call<'_>) -> Result<UpstreamReply, GatewayError> {
+    pub async fn send(
+        &self,
+        config: &ProviderConfig,
+        call: Call<'_>,
+    ) -> Result<UpstreamReply, GatewayError> {
         let provider = config.name.as_str();
         let body = build_request(call, config)?;
         if !self.key_is_valid {
             let kind = UpstreamErrorKind::Auth;
-            return Err(UpstreamError::new(provider, kind, http::generic_message(provider, kind, 0))
-                .with_detail("the configured API key is not a valid HTTP header value")
-                .into());
+            return Err(UpstreamError::new(
+                provider,
+                kind,
+                http::generic_message(provider, kind, 0),
+            )
+            .with_detail("the configured API key is not a valid HTTP header value")
+            .into());
         }
         let sdk = self.sdk_client(config, call.model);
         let chat = sdk.chat().headers(request_headers(call.request_id));

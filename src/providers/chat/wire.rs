@@ -359,7 +359,10 @@ impl ErrorDetail {
     /// Reads the `error` of a JSON error body, if it has one.
     pub fn from_body(body: &[u8]) -> Option<Self> {
         let value: Value = serde_json::from_slice(body).ok()?;
-        value.get("error").filter(|e| !e.is_null()).map(Self::from_value)
+        value
+            .get("error")
+            .filter(|e| !e.is_null())
+            .map(Self::from_value)
     }
 }
 
@@ -369,7 +372,11 @@ pub fn content_text(value: &Value) -> String {
         Value::String(text) => text.clone(),
         Value::Array(parts) => parts
             .iter()
-            .filter(|p| p.get("type").and_then(Value::as_str).is_none_or(|t| t == "text"))
+            .filter(|p| {
+                p.get("type")
+                    .and_then(Value::as_str)
+                    .is_none_or(|t| t == "text")
+            })
             .filter_map(|p| p.get("text").and_then(Value::as_str))
             .collect(),
         _ => String::new(),

@@ -69,10 +69,15 @@ pub(super) fn build_conversation(
                 }
             }
             Item::Compaction(_) => {
-                return Err(invalid("`compaction` items cannot be sent to a Gemini model."));
+                return Err(invalid(
+                    "`compaction` items cannot be sent to a Gemini model.",
+                ));
             }
             Item::ItemReference(reference) => {
-                return Err(invalid(format!("Unresolved item_reference `{}`.", reference.id)));
+                return Err(invalid(format!(
+                    "Unresolved item_reference `{}`.",
+                    reference.id
+                )));
             }
         }
     }
@@ -167,7 +172,11 @@ fn add_message(
             }
         }
         Role::User | Role::Assistant => {
-            let role = if message.role == Role::User { ROLE_USER } else { ROLE_MODEL };
+            let role = if message.role == Role::User {
+                ROLE_USER
+            } else {
+                ROLE_MODEL
+            };
             for part in &parts {
                 if let Some(part) = content_part(part)? {
                     turns.push(role, part);
@@ -216,16 +225,17 @@ fn content_part(part: &ContentPart) -> Result<Option<GeminiPart>, GatewayError> 
             (None, None, None) => Err(invalid("`input_file` needs `file_data` or `file_url`.")),
         },
         ContentPart::InputVideo { video_url } => media_from_url(video_url, None, "video").map(Some),
-        other => Ok(other
-            .text()
-            .filter(|text| !text.is_empty())
-            .map(text_part)),
+        other => Ok(other.text().filter(|text| !text.is_empty()).map(text_part)),
     }
 }
 
 /// `data:` URLs become `inlineData`; Files API / `gs://` (and YouTube, for video) URIs become
 /// `fileData`. Anything else is rejected: the gateway does not fetch arbitrary URLs.
-fn media_from_url(url: &str, filename: Option<&str>, what: &str) -> Result<GeminiPart, GatewayError> {
+fn media_from_url(
+    url: &str,
+    filename: Option<&str>,
+    what: &str,
+) -> Result<GeminiPart, GatewayError> {
     if url.starts_with("data:") {
         let Some((mime, data)) = parse_data_url(url) else {
             return Err(invalid(format!(
@@ -234,9 +244,13 @@ fn media_from_url(url: &str, filename: Option<&str>, what: &str) -> Result<Gemin
         };
         return Ok(inline(mime, data));
     }
-    let youtube = ["https://www.youtube.com/", "https://youtube.com/", "https://youtu.be/"]
-        .iter()
-        .any(|p| url.starts_with(p));
+    let youtube = [
+        "https://www.youtube.com/",
+        "https://youtube.com/",
+        "https://youtu.be/",
+    ]
+    .iter()
+    .any(|p| url.starts_with(p));
     let files_api = url.starts_with(FILES_API_PREFIX) && url.contains("/files/");
     if files_api || url.starts_with("gs://") || (what == "video" && youtube) {
         let mime = filename.and_then(guess_mime).or_else(|| guess_mime(url));
@@ -296,7 +310,10 @@ fn guess_mime(name: &str) -> Option<&'static str> {
 
 /// Whether a call id was minted by Gemini (and so may be echoed back as `id`).
 pub(super) fn is_gemini_call_id(call_id: &str) -> bool {
-    !call_id.is_empty() && !FOREIGN_CALL_ID_PREFIXES.iter().any(|p| call_id.starts_with(p))
+    !call_id.is_empty()
+        && !FOREIGN_CALL_ID_PREFIXES
+            .iter()
+            .any(|p| call_id.starts_with(p))
 }
 
 fn function_call_part(call: &FunctionCallItem) -> GeminiPart {

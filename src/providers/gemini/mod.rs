@@ -5,12 +5,12 @@
 mod contents;
 mod output;
 mod stream;
-mod translate;
-mod transport;
-mod wire;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
+mod translate;
+mod transport;
+mod wire;
 
 pub use stream::GeminiStream;
 pub use translate::{build_request, parse_response};

@@ -25,7 +25,8 @@ const MAX_ID_FRAGMENT: usize = 48;
 enum Open {
     Nothing,
     Message,
-    Reasoning { signed: bool },
+    /// A thought summary without a signature yet.
+    Reasoning,
 }
 
 /// Per-response translation state.
@@ -113,11 +114,8 @@ impl Output {
         let text = part.text.as_deref().unwrap_or_default();
         if part.thought == Some(true) {
             if !text.is_empty() {
-                if self.open == (Open::Reasoning { signed: true }) {
-                    out.close_item();
-                }
                 out.reasoning_summary_delta(text);
-                self.open = Open::Reasoning { signed: false };
+                self.open = Open::Reasoning;
             }
             if let Some(signature) = signature {
                 self.signature(signature, out);
@@ -135,13 +133,16 @@ impl Output {
         }
     }
 
-    /// Records a signature on an unsigned open reasoning item, or on a new one.
+    /// Records a signature on the open unsigned reasoning item (a thought summary), or on a new
+    /// one, and closes it: a signature is a complete artifact, so its item is always `completed`
+    /// (even when it trails a message cut off by `MAX_TOKENS`).
     fn signature(&mut self, signature: &str, out: &mut ResponseEmitter) {
-        if self.open != (Open::Reasoning { signed: false }) {
+        if self.open != Open::Reasoning {
             out.close_item();
         }
         out.reasoning_encrypted(&format!("{ENCRYPTED_PREFIX}{signature}"));
-        self.open = Open::Reasoning { signed: true };
+        out.close_item();
+        self.open = Open::Nothing;
     }
 }
 

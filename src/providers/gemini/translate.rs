@@ -38,7 +38,11 @@ pub(super) enum Family {
 impl Family {
     /// Reads the family from a model id such as `gemini-2.5-flash` or `models/gemini-3.1-pro`.
     pub(super) fn of(model: &str) -> Self {
-        let name = model.rsplit('/').next().unwrap_or(model).to_ascii_lowercase();
+        let name = model
+            .rsplit('/')
+            .next()
+            .unwrap_or(model)
+            .to_ascii_lowercase();
         let Some(rest) = name.strip_prefix("gemini-") else {
             return Self::Other;
         };
@@ -96,7 +100,7 @@ pub fn build_request(
             function_declarations: declarations,
         }]
     };
-    let system_instruction = (!conversation.system.is_empty()).then(|| GeminiContent {
+    let system_instruction = (!conversation.system.is_empty()).then_some(GeminiContent {
         role: None,
         parts: conversation.system,
     });
@@ -190,7 +194,10 @@ fn thinking_config(request: &CreateResponse, family: Family) -> Option<GeminiThi
     };
     match family {
         Family::Other => {
-            tracing::debug!(?effort, "Model has no known thinking controls; reasoning settings dropped.");
+            tracing::debug!(
+                ?effort,
+                "Model has no known thinking controls; reasoning settings dropped."
+            );
             return None;
         }
         Family::Budget { pro } => {
@@ -210,7 +217,7 @@ fn thinking_config(request: &CreateResponse, family: Family) -> Option<GeminiThi
         }
         Family::Level { low_high_only } => {
             config.thinking_level = effort.and_then(|effort| {
-                Some(match effort {
+                let level = match effort {
                     "none" | "minimal" | "low" if low_high_only => "LOW",
                     "none" | "minimal" => "MINIMAL",
                     "low" => "LOW",
@@ -218,8 +225,8 @@ fn thinking_config(request: &CreateResponse, family: Family) -> Option<GeminiThi
                     "medium" => "MEDIUM",
                     "high" | "xhigh" | "max" => "HIGH",
                     _ => return None,
-                })
-                .map(str::to_owned)
+                };
+                Some(level.to_owned())
             });
         }
     }

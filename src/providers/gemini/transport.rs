@@ -18,7 +18,11 @@ use crate::{
 };
 
 /// `ErrorInfo.reason`s that mean the gateway's own key is bad (Gemini answers them with 400).
-const KEY_REASONS: [&str; 3] = ["API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"];
+const KEY_REASONS: [&str; 3] = [
+    "API_KEY_INVALID",
+    "API_KEY_EXPIRED",
+    "API_KEY_SERVICE_BLOCKED",
+];
 
 /// The Gemini upstream client.
 #[derive(Debug, Clone)]
@@ -42,14 +46,27 @@ impl GeminiClient {
             .map_err(|e| GatewayError::Internal(format!("cannot encode Gemini request: {e}")))?;
         let mut key = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
             let kind = UpstreamErrorKind::Auth;
-            UpstreamError::new(&config.name, kind, http::generic_message(&config.name, kind, 0))
-                .with_detail("the configured API key is not a valid header value")
+            UpstreamError::new(
+                &config.name,
+                kind,
+                http::generic_message(&config.name, kind, 0),
+            )
+            .with_detail("the configured API key is not a valid header value")
         })?;
         key.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert("x-goog-api-key", key);
         let url = endpoint(&config.base_url, call.model, call.stream);
-        http::post_json(&self.http, config, &url, headers, body, call.stream, parse_error).await
+        http::post_json(
+            &self.http,
+            config,
+            &url,
+            headers,
+            body,
+            call.stream,
+            parse_error,
+        )
+        .await
     }
 }
 
@@ -76,24 +93,32 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
     if let Some(wait) = http::retry_after(headers) {
         err.retry_after = Some(wait);
     }
-    err.with_detail(format!("status {status}: {}", String::from_utf8_lossy(body)))
+    err.with_detail(format!(
+        "status {status}: {}",
+        String::from_utf8_lossy(body)
+    ))
 }
 
 /// The error inside `{"error": …}` or `[{"error": …}]`.
 pub(super) fn error_body(body: &[u8]) -> Option<GeminiError> {
-    if let Ok(parsed) = serde_json::from_slice::<GeminiErrorBody>(body) {
-        return Some(parsed.error);
-    }
-    serde_json::from_slice::<Vec<GeminiErrorBody>>(body)
-        .ok()?
-        .into_iter()
-        .next()
+    // Match on the JSON shape first: serde would also read a struct from a one-element array.
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let object = match value {
+        Value::Array(items) => items.into_iter().next()?,
+        other => other,
+    };
+    serde_json::from_value::<GeminiErrorBody>(object)
+        .ok()
         .map(|b| b.error)
 }
 
 /// The HTTP status an error names (`code`, else its canonical `status`), for in-stream errors.
 pub(super) fn status_of(error: &GeminiError) -> u16 {
-    if let Some(code) = error.code.and_then(|c| u16::try_from(c).ok()).filter(|c| *c >= 400) {
+    if let Some(code) = error
+        .code
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| *c >= 400)
+    {
         return code;
     }
     match error.status.as_str() {
@@ -126,11 +151,17 @@ pub(super) fn map_error(provider: &str, status: u16, error: Option<&GeminiError>
 
 fn classify(status: u16, error: Option<&GeminiError>) -> UpstreamErrorKind {
     let Some(error) = error else {
-        return if status == 402 { UpstreamErrorKind::QuotaExceeded } else { http::classify_status(status) };
+        return if status == 402 {
+            UpstreamErrorKind::QuotaExceeded
+        } else {
+            http::classify_status(status)
+        };
     };
     let reason = |wanted: &[&str]| {
         error.details.iter().any(|d| {
-            d.get("reason").and_then(Value::as_str).is_some_and(|r| wanted.contains(&r))
+            d.get("reason")
+                .and_then(Value::as_str)
+                .is_some_and(|r| wanted.contains(&r))
         })
     };
     if reason(&KEY_REASONS) {
@@ -147,14 +178,18 @@ fn classify(status: u16, error: Option<&GeminiError>) -> UpstreamErrorKind {
 /// `limit: 0` means the project has no quota at all for this model: retrying cannot help.
 fn quota_is_zero(error: &GeminiError) -> bool {
     let zero_value = error.details.iter().any(|d| {
-        d.get("violations").and_then(Value::as_array).is_some_and(|vs| {
-            vs.iter().any(|v| v.get("quotaValue").and_then(Value::as_str) == Some("0"))
-        })
+        d.get("violations")
+            .and_then(Value::as_array)
+            .is_some_and(|vs| {
+                vs.iter()
+                    .any(|v| v.get("quotaValue").and_then(Value::as_str) == Some("0"))
+            })
     });
     zero_value
-        || error.message.match_indices("limit: 0").any(|(at, m)| {
-            !error.message[at + m.len()..].starts_with(|c: char| c.is_ascii_digit())
-        })
+        || error
+            .message
+            .match_indices("limit: 0")
+            .any(|(at, m)| !error.message[at + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// `RetryInfo.retryDelay` (`"24s"`), else "Please retry in 24.27s." from the message.

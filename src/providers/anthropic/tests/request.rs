@@ -3,12 +3,13 @@
 use serde_json::{Value, json};
 
 use super::{call, config, config_with, create};
-use crate::{
-    error::GatewayError,
-    providers::anthropic::build_request,
-};
+use crate::{error::GatewayError, providers::anthropic::build_request};
 
-fn build_on(request: Value, config: &crate::config::ProviderConfig, stream: bool) -> Result<Value, GatewayError> {
+fn build_on(
+    request: Value,
+    config: &crate::config::ProviderConfig,
+    stream: bool,
+) -> Result<Value, GatewayError> {
     let request = create(request);
     let input = request.input_items();
     let built = build_request(call(&request, &input, stream), config)?;
@@ -26,7 +27,10 @@ fn user(text: &str) -> Value {
 #[test]
 fn text_input() {
     let got = build(json!({"model": "m", "input": "Hello"}));
-    assert_eq!(got, json!({"model": "claude-sonnet-4-5", "max_tokens": 4096, "messages": [user("Hello")]}));
+    assert_eq!(
+        got,
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 4096, "messages": [user("Hello")]})
+    );
 }
 
 #[test]
@@ -164,7 +168,10 @@ fn unportable_content_is_rejected() {
     ] {
         let request = json!({"input": [{"role": "user", "content": [part.clone()]}]});
         let err = build_on(request, &config(), false).unwrap_err();
-        assert!(matches!(err, GatewayError::InvalidRequest { .. }), "{part}: {err:?}");
+        assert!(
+            matches!(err, GatewayError::InvalidRequest { .. }),
+            "{part}: {err:?}"
+        );
     }
     let compaction = json!({"input": [{"type": "compaction", "encrypted_content": "x"}]});
     assert!(build_on(compaction, &config(), false).is_err());
@@ -175,10 +182,20 @@ fn unportable_content_is_rejected() {
 #[test]
 fn json_schema_becomes_output_config() {
     let schema = json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"], "additionalProperties": false});
-    let got = build(json!({"input": "Count.", "text": {"format": {"type": "json_schema", "name": "count", "schema": schema, "strict": true}}}));
-    assert_eq!(got["output_config"], json!({"format": {"type": "json_schema", "schema": schema}}));
-    let object = build(json!({"input": "x", "instructions": "Hi.", "text": {"format": {"type": "json_object"}}}));
-    assert_eq!(object["system"], json!("Hi.\n\nRespond with a single valid JSON object and nothing else."));
+    let got = build(
+        json!({"input": "Count.", "text": {"format": {"type": "json_schema", "name": "count", "schema": schema, "strict": true}}}),
+    );
+    assert_eq!(
+        got["output_config"],
+        json!({"format": {"type": "json_schema", "schema": schema}})
+    );
+    let object = build(
+        json!({"input": "x", "instructions": "Hi.", "text": {"format": {"type": "json_object"}}}),
+    );
+    assert_eq!(
+        object["system"],
+        json!("Hi.\n\nRespond with a single valid JSON object and nothing else.")
+    );
     assert!(object.get("output_config").is_none());
 }
 
@@ -200,23 +217,70 @@ fn tools_and_tool_choice_forms() {
             request["parallel_tool_calls"] = parallel;
         }
         let got = build(request);
-        let names: Vec<String> = got["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
-        (names, got.get("tool_choice").cloned().unwrap_or(Value::Null))
+        let names: Vec<String> = got["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect();
+        (
+            names,
+            got.get("tool_choice").cloned().unwrap_or(Value::Null),
+        )
     };
     let both = vec!["a".to_owned(), "b".to_owned()];
     let only_a = vec!["a".to_owned()];
     let cases = [
         (Value::Null, Value::Null, both.clone(), Value::Null),
-        (Value::Null, json!(false), both.clone(), json!({"type": "auto", "disable_parallel_tool_use": true})),
-        (json!("auto"), Value::Null, both.clone(), json!({"type": "auto"})),
-        (json!("none"), json!(false), both.clone(), json!({"type": "none"})),
-        (json!("required"), json!(false), both.clone(), json!({"type": "any", "disable_parallel_tool_use": true})),
-        (json!({"type": "function", "name": "b"}), Value::Null, both.clone(), json!({"type": "tool", "name": "b"})),
-        (json!({"type": "allowed_tools", "mode": "auto", "tools": [{"type": "function", "name": "a"}]}), Value::Null, only_a.clone(), json!({"type": "auto"})),
-        (json!({"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "a"}]}), Value::Null, only_a, json!({"type": "any"})),
+        (
+            Value::Null,
+            json!(false),
+            both.clone(),
+            json!({"type": "auto", "disable_parallel_tool_use": true}),
+        ),
+        (
+            json!("auto"),
+            Value::Null,
+            both.clone(),
+            json!({"type": "auto"}),
+        ),
+        (
+            json!("none"),
+            json!(false),
+            both.clone(),
+            json!({"type": "none"}),
+        ),
+        (
+            json!("required"),
+            json!(false),
+            both.clone(),
+            json!({"type": "any", "disable_parallel_tool_use": true}),
+        ),
+        (
+            json!({"type": "function", "name": "b"}),
+            Value::Null,
+            both.clone(),
+            json!({"type": "tool", "name": "b"}),
+        ),
+        (
+            json!({"type": "allowed_tools", "mode": "auto", "tools": [{"type": "function", "name": "a"}]}),
+            Value::Null,
+            only_a.clone(),
+            json!({"type": "auto"}),
+        ),
+        (
+            json!({"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "a"}]}),
+            Value::Null,
+            only_a,
+            json!({"type": "any"}),
+        ),
     ];
     for (choice, parallel, names, expected) in cases {
-        assert_eq!(with(choice.clone(), parallel), (names, expected), "tool_choice {choice}");
+        assert_eq!(
+            with(choice.clone(), parallel),
+            (names, expected),
+            "tool_choice {choice}"
+        );
     }
     let got = build(json!({"input": "x", "tools": tools()}));
     assert_eq!(
@@ -226,44 +290,84 @@ fn tools_and_tool_choice_forms() {
             {"name": "b", "input_schema": {"type": "object", "properties": {}}}
         ])
     );
-    let unknown = json!({"input": "x", "tools": tools(), "tool_choice": {"type": "function", "name": "zzz"}});
+    let unknown =
+        json!({"input": "x", "tools": tools(), "tool_choice": {"type": "function", "name": "zzz"}});
     assert!(build_on(unknown, &config(), false).is_err());
-    assert!(build(json!({"input": "x", "tool_choice": "required"})).get("tool_choice").is_none());
+    assert!(
+        build(json!({"input": "x", "tool_choice": "required"}))
+            .get("tool_choice")
+            .is_none()
+    );
 }
 
 #[test]
 fn reasoning_effort_enables_thinking_and_raises_max_tokens() {
-    let got = build(json!({"input": "x", "max_output_tokens": 1000, "reasoning": {"effort": "medium"},
-        "temperature": 0.2, "top_p": 0.5, "tools": tools(), "tool_choice": "required"}));
-    assert_eq!(got["thinking"], json!({"type": "enabled", "budget_tokens": 8192}));
+    let got = build(
+        json!({"input": "x", "max_output_tokens": 1000, "reasoning": {"effort": "medium"},
+        "temperature": 0.2, "top_p": 0.5, "tools": tools(), "tool_choice": "required"}),
+    );
+    assert_eq!(
+        got["thinking"],
+        json!({"type": "enabled", "budget_tokens": 8192})
+    );
     assert_eq!(got["max_tokens"], json!(9192));
-    assert_eq!(got["tool_choice"], json!({"type": "auto"}), "forced tool use is downgraded with thinking");
+    assert_eq!(
+        got["tool_choice"],
+        json!({"type": "auto"}),
+        "forced tool use is downgraded with thinking"
+    );
     assert!(got.get("temperature").is_none() && got.get("top_p").is_none());
 
-    let roomy = build(json!({"input": "x", "max_output_tokens": 20000, "reasoning": {"effort": "high"}}));
-    assert_eq!(roomy["thinking"], json!({"type": "enabled", "budget_tokens": 16384}));
+    let roomy =
+        build(json!({"input": "x", "max_output_tokens": 20000, "reasoning": {"effort": "high"}}));
+    assert_eq!(
+        roomy["thinking"],
+        json!({"type": "enabled", "budget_tokens": 16384})
+    );
     assert_eq!(roomy["max_tokens"], json!(20000));
 
     let default_tokens = build(json!({"input": "x", "reasoning": {"effort": "low"}}));
-    assert_eq!((default_tokens["thinking"]["budget_tokens"].clone(), default_tokens["max_tokens"].clone()), (json!(2048), json!(4096)));
+    assert_eq!(
+        (
+            default_tokens["thinking"]["budget_tokens"].clone(),
+            default_tokens["max_tokens"].clone()
+        ),
+        (json!(2048), json!(4096))
+    );
 
-    let forced = build(json!({"input": "x", "reasoning": {"effort": "minimal"}, "tools": tools(), "tool_choice": {"type": "function", "name": "a"}}));
+    let forced = build(
+        json!({"input": "x", "reasoning": {"effort": "minimal"}, "tools": tools(), "tool_choice": {"type": "function", "name": "a"}}),
+    );
     assert_eq!(forced["tool_choice"], json!({"type": "auto"}));
 
     for effort in ["none", "bogus"] {
-        assert!(build(json!({"input": "x", "reasoning": {"effort": effort}})).get("thinking").is_none());
+        assert!(
+            build(json!({"input": "x", "reasoning": {"effort": effort}}))
+                .get("thinking")
+                .is_none()
+        );
     }
 }
 
 #[test]
 fn temperature_is_clamped_and_preferred_over_top_p() {
-    let got = build(json!({"input": "x", "temperature": 1.7, "top_p": 0.9, "presence_penalty": 1.0, "frequency_penalty": 1.0}));
-    assert_eq!((got["temperature"].clone(), got.get("top_p")), (json!(1.0), None));
+    let got = build(
+        json!({"input": "x", "temperature": 1.7, "top_p": 0.9, "presence_penalty": 1.0, "frequency_penalty": 1.0}),
+    );
+    assert_eq!(
+        (got["temperature"].clone(), got.get("top_p")),
+        (json!(1.0), None)
+    );
     assert!(got.get("presence_penalty").is_none() && got.get("frequency_penalty").is_none());
     let only_top_p = build(json!({"input": "x", "top_p": 0.9}));
     assert_eq!(only_top_p["top_p"], json!(0.9));
     let newest = config_with("    api_version: \"2026-10-21\"\n");
-    let got = build_on(json!({"input": "x", "temperature": 0.5, "top_p": 0.9}), &newest, false).unwrap();
+    let got = build_on(
+        json!({"input": "x", "temperature": 0.5, "top_p": 0.9}),
+        &newest,
+        false,
+    )
+    .unwrap();
     assert!(got.get("temperature").is_none() && got.get("top_p").is_none());
 }
 
@@ -287,7 +391,10 @@ fn reasoning_items_replay_only_anthropic_artifacts() {
             {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}
         ]})
     );
-    assert_eq!(got["thinking"], json!({"type": "enabled", "budget_tokens": 2048}));
+    assert_eq!(
+        got["thinking"],
+        json!({"type": "enabled", "budget_tokens": 2048})
+    );
 }
 
 #[test]

@@ -21,9 +21,7 @@ fn message(id: &str, status: &str, text: &str) -> Value {
 
 /// The expected summary for each JSON fixture (shared with the stream twins).
 pub(super) fn expected(name: &str) -> Value {
-    let completed = |model: &str, output: Value, usage: Value| {
-        json!({"status": "completed", "incomplete_details": null, "model": model, "output": output, "usage": usage})
-    };
+    let completed = |model: &str, output: Value, usage: Value| json!({"status": "completed", "incomplete_details": null, "model": model, "output": output, "usage": usage});
     match name {
         "message_text.json" => completed(
             "claude-3-opus-latest",
@@ -65,7 +63,13 @@ fn every_json_fixture_matches_its_golden_response() {
     let request = create(json!({"input": "x"}));
     for name in fixtures_with(".json") {
         let mut out = emitter(&request);
-        parse_response(&fixture(&name), call(&request, &[], false), &mut out, "anthropic").unwrap();
+        parse_response(
+            &fixture(&name),
+            call(&request, &[], false),
+            &mut out,
+            "anthropic",
+        )
+        .unwrap();
         assert!(out.is_finished(), "{name}");
         assert_eq!(summary(out.response()), expected(&name), "{name}");
     }
@@ -77,7 +81,13 @@ fn usage_counts_cache_reads_and_writes_as_input() {
         "usage": {"input_tokens": 10, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 1000, "output_tokens": 5}});
     let request = create(json!({"input": "x"}));
     let mut out = emitter(&request);
-    parse_response(body.to_string().as_bytes(), call(&request, &[], false), &mut out, "anthropic").unwrap();
+    parse_response(
+        body.to_string().as_bytes(),
+        call(&request, &[], false),
+        &mut out,
+        "anthropic",
+    )
+    .unwrap();
     assert_eq!(summary(out.response())["usage"], usage(1110, 5, 1000, 0));
 }
 
@@ -88,7 +98,11 @@ fn stop_reasons_map_to_status() {
         ("stop_sequence", "completed", Value::Null),
         ("pause_turn", "completed", Value::Null),
         ("something_new", "completed", Value::Null),
-        ("model_context_window_exceeded", "incomplete", json!({"reason": "max_output_tokens"})),
+        (
+            "model_context_window_exceeded",
+            "incomplete",
+            json!({"reason": "max_output_tokens"}),
+        ),
         ("refusal", "incomplete", json!({"reason": "content_filter"})),
     ];
     let request = create(json!({"input": "x"}));
@@ -97,11 +111,25 @@ fn stop_reasons_map_to_status() {
             {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {}}],
             "stop_reason": stop, "stop_details": {"type": "refusal", "explanation": "Not allowed."}, "usage": {"input_tokens": 1, "output_tokens": 1}});
         let mut out = emitter(&request);
-        parse_response(body.to_string().as_bytes(), call(&request, &[], false), &mut out, "anthropic").unwrap();
+        parse_response(
+            body.to_string().as_bytes(),
+            call(&request, &[], false),
+            &mut out,
+            "anthropic",
+        )
+        .unwrap();
         let got = summary(out.response());
-        assert_eq!((got["status"].clone(), got["incomplete_details"].clone()), (json!(status), details), "{stop}");
+        assert_eq!(
+            (got["status"].clone(), got["incomplete_details"].clone()),
+            (json!(status), details),
+            "{stop}"
+        );
         let parts = got["output"][0]["content"].as_array().unwrap().len();
-        assert_eq!(parts, if stop == "refusal" { 2 } else { 1 }, "{stop}: refusal explanation becomes a refusal part");
+        assert_eq!(
+            parts,
+            if stop == "refusal" { 2 } else { 1 },
+            "{stop}: refusal explanation becomes a refusal part"
+        );
     }
 }
 
@@ -111,7 +139,13 @@ fn redacted_thinking_becomes_encrypted_only_reasoning() {
         "content": [{"type": "redacted_thinking", "data": "opaque"}, {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"a": [1, 2]}}]});
     let request = create(json!({"input": "x"}));
     let mut out = emitter(&request);
-    parse_response(body.to_string().as_bytes(), call(&request, &[], false), &mut out, "anthropic").unwrap();
+    parse_response(
+        body.to_string().as_bytes(),
+        call(&request, &[], false),
+        &mut out,
+        "anthropic",
+    )
+    .unwrap();
     assert_eq!(
         summary(out.response())["output"],
         json!([
@@ -125,7 +159,13 @@ fn redacted_thinking_becomes_encrypted_only_reasoning() {
 fn thinking_output_round_trips_into_the_next_request() {
     let request = create(json!({"input": "x"}));
     let mut out = emitter(&request);
-    parse_response(&fixture("message_thinking.json"), call(&request, &[], false), &mut out, "anthropic").unwrap();
+    parse_response(
+        &fixture("message_thinking.json"),
+        call(&request, &[], false),
+        &mut out,
+        "anthropic",
+    )
+    .unwrap();
     let mut input: Vec<Item> = create(json!({"input": "What is 17 * 23?"})).input_items();
     input.extend(out.response().output.clone());
     input.extend(create(json!({"input": "And 17 * 24?"})).input_items());
@@ -150,11 +190,16 @@ fn thinking_output_round_trips_into_the_next_request() {
 fn unreadable_or_error_bodies_are_upstream_errors() {
     let request = create(json!({"input": "x"}));
     let mut out = emitter(&request);
-    let err = parse_response(b"<html>", call(&request, &[], false), &mut out, "anthropic").unwrap_err();
-    let GatewayError::Upstream(err) = err else { panic!("{err:?}") };
+    let err =
+        parse_response(b"<html>", call(&request, &[], false), &mut out, "anthropic").unwrap_err();
+    let GatewayError::Upstream(err) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(err.kind, UpstreamErrorKind::Protocol);
     let body = br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
     let err = parse_response(body, call(&request, &[], false), &mut out, "anthropic").unwrap_err();
-    let GatewayError::Upstream(err) = err else { panic!("{err:?}") };
+    let GatewayError::Upstream(err) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(err.kind, UpstreamErrorKind::Overloaded);
 }

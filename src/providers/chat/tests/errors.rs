@@ -23,7 +23,10 @@ fn from_json(status: u16, path: &str) -> UpstreamError {
 fn openai_400_passes_message_and_param() {
     let err = from_http("openai/error_400_invalid_request.http");
     assert_eq!(err.kind, UpstreamErrorKind::BadRequest);
-    assert_eq!(err.message, "Invalid type for 'max_output_tokens': expected an integer, but got a string instead.");
+    assert_eq!(
+        err.message,
+        "Invalid type for 'max_output_tokens': expected an integer, but got a string instead."
+    );
     assert_eq!(err.param.as_deref(), Some("max_output_tokens"));
     assert!(err.detail.contains("req_5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d"));
     assert_eq!(GatewayError::from(err).status().as_u16(), 400);
@@ -34,7 +37,10 @@ fn openai_429s_split_into_rate_limit_and_quota() {
     let quota = from_http("openai/error_429_insufficient_quota.http");
     assert_eq!(quota.kind, UpstreamErrorKind::QuotaExceeded);
     assert!(!quota.is_retryable());
-    assert!(!quota.message.contains("billing details"), "generic message only");
+    assert!(
+        !quota.message.contains("billing details"),
+        "generic message only"
+    );
 
     let limited = from_http("openai/error_429_rate_limit.http");
     assert_eq!(limited.kind, UpstreamErrorKind::RateLimited);
@@ -48,7 +54,10 @@ fn azure_429_reads_retry_after_headers() {
     let err = from_http("azure-openai/error_429_rate_limit.http");
     assert_eq!(err.kind, UpstreamErrorKind::RateLimited);
     assert_eq!(err.retry_after, Some(Duration::from_secs(6)));
-    assert!(err.detail.contains("3f6c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f"), "apim-request-id kept for logs");
+    assert!(
+        err.detail.contains("0b9c8d7e-6f5a-4b3c-2d1e-0f9a8b7c6d5e"),
+        "request id kept for logs"
+    );
     let (_, _, body) = http_fixture("azure-openai/error_429_rate_limit.http");
     let hinted = parse_error("azureopenai", 429, &HeaderMap::new(), &body);
     assert_eq!(hinted.retry_after, Some(Duration::from_secs(6)));
@@ -59,7 +68,10 @@ fn azure_prompt_filter_is_a_content_filter_error() {
     let err = from_json(400, "azure-openai/error_400_content_filter.json");
     assert_eq!(err.kind, UpstreamErrorKind::ContentFilter);
     assert_eq!(err.param.as_deref(), Some("prompt"));
-    assert!(err.message.starts_with("The response was filtered due to the prompt"));
+    assert!(
+        err.message
+            .starts_with("The response was filtered due to the prompt")
+    );
     let err = GatewayError::from(err);
     assert_eq!((err.status().as_u16(), err.code()), (400, "content_filter"));
 }
@@ -78,7 +90,12 @@ fn auth_failures_never_echo_the_body() {
     let err = parse_error("azureopenai", 401, &HeaderMap::new(), body);
     assert_eq!(err.kind, UpstreamErrorKind::Auth);
     assert!(!err.message.contains("sk-LEAK"));
-    assert!(!GatewayError::from(err).to_object().message.contains("sk-LEAK"));
+    assert!(
+        !GatewayError::from(err)
+            .to_object()
+            .message
+            .contains("sk-LEAK")
+    );
 }
 
 #[test]

@@ -121,7 +121,11 @@ fn run_stream(bytes: &[u8], cuts: &[usize]) -> StreamRun {
     if result.is_ok() {
         result = translator.on_end(&mut out);
     }
-    let events = out.drain().iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+    let events = out
+        .drain()
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
     StreamRun {
         events,
         response: out.into_response(),
@@ -133,20 +137,30 @@ fn run_stream(bytes: &[u8], cuts: &[usize]) -> StreamRun {
 fn run_stream_all_splits(bytes: &[u8]) -> StreamRun {
     let whole = run_stream(bytes, &[]);
     let bytewise: Vec<usize> = (1..bytes.len()).collect();
-    assert_eq!(run_stream(bytes, &bytewise).events, whole.events, "byte-by-byte");
+    assert_eq!(
+        run_stream(bytes, &bytewise).events,
+        whole.events,
+        "byte-by-byte"
+    );
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..5 {
         let mut cuts = Vec::new();
         let mut at = 0;
         loop {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             at += 1 + (seed >> 33) as usize % 97;
             if at >= bytes.len() {
                 break;
             }
             cuts.push(at);
         }
-        assert_eq!(run_stream(bytes, &cuts).events, whole.events, "random cuts {cuts:?}");
+        assert_eq!(
+            run_stream(bytes, &cuts).events,
+            whole.events,
+            "random cuts {cuts:?}"
+        );
     }
     whole
 }
@@ -158,9 +172,19 @@ fn event_types(events: &[Value]) -> Vec<&str> {
 /// Splits a `.http` fixture into status, headers and body.
 fn http_fixture(path: &str) -> (u16, HeaderMap, Vec<u8>) {
     let text = String::from_utf8(fixture(path)).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").or_else(|| text.split_once("\n\n")).unwrap();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .or_else(|| text.split_once("\n\n"))
+        .unwrap();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut headers = HeaderMap::new();
     for line in lines {
         let (name, value) = line.split_once(':').unwrap();

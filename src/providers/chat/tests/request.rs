@@ -24,7 +24,11 @@ fn rejected(input: Value) -> (String, Option<String>) {
 #[test]
 fn plain_text_is_one_user_message() {
     assert_eq!(
-        body(json!({"model": "public-name", "input": "Hello"}), json!([]), false),
+        body(
+            json!({"model": "public-name", "input": "Hello"}),
+            json!([]),
+            false
+        ),
         json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]})
     );
 }
@@ -74,9 +78,7 @@ fn multi_turn_history_with_tool_calls_and_outputs() {
         {"type": "function_call", "call_id": "call_c", "name": "now", "arguments": "{}"},
         {"role": "system", "content": [{"type": "input_text", "text": "Stay polite."}]}
     ]);
-    let tool_call = |id: &str, name: &str, args: &str| {
-        json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})
-    };
+    let tool_call = |id: &str, name: &str, args: &str| json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}});
     assert_eq!(
         body(json!({"model": "gpt-4o"}), input, false)["messages"],
         json!([
@@ -129,7 +131,10 @@ fn structured_output_formats() {
         json!({"type": "json_schema", "json_schema": {"name": "response", "schema": {"type": "object"}}})
     );
     let object = json!({"model": "m", "input": "x", "text": {"format": {"type": "json_object"}}});
-    assert_eq!(body(object, json!([]), false)["response_format"], json!({"type": "json_object"}));
+    assert_eq!(
+        body(object, json!([]), false)["response_format"],
+        json!({"type": "json_object"})
+    );
 }
 
 #[test]
@@ -161,37 +166,72 @@ fn tools_and_every_tool_choice_form() {
         json!({"type": "function", "function": {"name": "now"}})
     );
     assert_eq!(
-        with_choice(json!({"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "now"}]}))["tool_choice"],
+        with_choice(
+            json!({"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "now"}]})
+        )["tool_choice"],
         json!({"type": "allowed_tools", "allowed_tools": {"mode": "required",
                "tools": [{"type": "function", "function": {"name": "now"}}]}})
     );
     assert_eq!(
-        with_choice(json!({"type": "allowed_tools", "tools": [{"type": "function", "name": "get_weather"}]}))["tool_choice"]["allowed_tools"]["mode"],
+        with_choice(
+            json!({"type": "allowed_tools", "tools": [{"type": "function", "name": "get_weather"}]})
+        )["tool_choice"]["allowed_tools"]["mode"],
         "auto"
     );
     // Without tools, upstreams reject tool_choice / parallel_tool_calls / `tools: []`.
-    let bare = body(json!({"model": "m", "input": "x", "tools": [], "tool_choice": "required", "parallel_tool_calls": true}), json!([]), false);
-    assert_eq!(bare, json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}));
+    let bare = body(
+        json!({"model": "m", "input": "x", "tools": [], "tool_choice": "required", "parallel_tool_calls": true}),
+        json!([]),
+        false,
+    );
+    assert_eq!(
+        bare,
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]})
+    );
 }
 
 #[test]
 fn untranslatable_items_are_rejected_with_their_path() {
     let user = json!({"role": "user", "content": "hi"});
-    assert_eq!(rejected(json!([user, {"type": "item_reference", "id": "msg_1"}])).1.as_deref(), Some("input[1]"));
-    assert_eq!(rejected(json!([{"type": "compaction", "encrypted_content": "x"}])).1.as_deref(), Some("input[0]"));
-    let part = |p: Value| json!([{"role": "user", "content": [{"type": "input_text", "text": "a"}, p]}]);
     assert_eq!(
-        rejected(part(json!({"type": "input_image", "file_id": "file_1"}))).1.as_deref(),
+        rejected(json!([user, {"type": "item_reference", "id": "msg_1"}]))
+            .1
+            .as_deref(),
+        Some("input[1]")
+    );
+    assert_eq!(
+        rejected(json!([{"type": "compaction", "encrypted_content": "x"}]))
+            .1
+            .as_deref(),
+        Some("input[0]")
+    );
+    let part =
+        |p: Value| json!([{"role": "user", "content": [{"type": "input_text", "text": "a"}, p]}]);
+    assert_eq!(
+        rejected(part(json!({"type": "input_image", "file_id": "file_1"})))
+            .1
+            .as_deref(),
         Some("input[0].content[1].file_id")
     );
     assert_eq!(
-        rejected(part(json!({"type": "input_file", "file_url": "https://x/a.pdf"}))).1.as_deref(),
+        rejected(part(
+            json!({"type": "input_file", "file_url": "https://x/a.pdf"})
+        ))
+        .1
+        .as_deref(),
         Some("input[0].content[1].file_url")
     );
     assert_eq!(
-        rejected(part(json!({"type": "input_video", "video_url": "https://x/v.mp4"}))).1.as_deref(),
+        rejected(part(
+            json!({"type": "input_video", "video_url": "https://x/v.mp4"})
+        ))
+        .1
+        .as_deref(),
         Some("input[0].content[1]")
     );
     let system_image = json!([{"role": "system", "content": [{"type": "input_image", "image_url": "https://x/i.png"}]}]);
-    assert_eq!(rejected(system_image).1.as_deref(), Some("input[0].content[0]"));
+    assert_eq!(
+        rejected(system_image).1.as_deref(),
+        Some("input[0].content[0]")
+    );
 }

@@ -74,7 +74,10 @@ fn azure_tool_call_completion() {
 #[test]
 fn azure_output_filter_is_incomplete_content_filter() {
     assert_eq!(
-        parse(&fixture("azure-openai/chat_completion_output_filtered.json")).unwrap(),
+        parse(&fixture(
+            "azure-openai/chat_completion_output_filtered.json"
+        ))
+        .unwrap(),
         json!({"status": "incomplete", "incomplete_details": {"reason": "content_filter"},
                "model": "gpt-4.1-2025-04-14",
                "output": [message("incomplete", "The battle scene opens with")], "usage": usage(21, 6, 0, 0)})
@@ -89,7 +92,10 @@ fn length_is_incomplete_max_output_tokens_and_details_are_read() {
                   "completion_tokens_details": {"reasoning_tokens": 48}}});
     let got = parse(body.to_string().as_bytes()).unwrap();
     assert_eq!(got["status"], "incomplete");
-    assert_eq!(got["incomplete_details"], json!({"reason": "max_output_tokens"}));
+    assert_eq!(
+        got["incomplete_details"],
+        json!({"reason": "max_output_tokens"})
+    );
     assert_eq!(got["output"], json!([message("incomplete", "Once upon")]));
     assert_eq!(got["usage"], usage(10, 50, 4, 48));
 }
@@ -114,11 +120,18 @@ fn refusal_and_missing_call_ids() {
 
 #[test]
 fn in_band_errors_and_garbage_are_errors() {
-    let err = parse(br#"{"error":{"message":"The server had an error","type":"server_error","code":null}}"#).unwrap_err();
-    let GatewayError::Upstream(e) = err else { panic!("not upstream") };
+    let err = parse(
+        br#"{"error":{"message":"The server had an error","type":"server_error","code":null}}"#,
+    )
+    .unwrap_err();
+    let GatewayError::Upstream(e) = err else {
+        panic!("not upstream")
+    };
     assert_eq!(e.kind, UpstreamErrorKind::Server);
     for body in [&b"not json"[..], br#"{"choices":[]}"#] {
-        let GatewayError::Upstream(e) = parse(body).unwrap_err() else { panic!("not upstream") };
+        let GatewayError::Upstream(e) = parse(body).unwrap_err() else {
+            panic!("not upstream")
+        };
         assert_eq!(e.kind, UpstreamErrorKind::Protocol);
     }
 }

@@ -31,7 +31,10 @@ struct Seen {
 
 impl Seen {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -65,14 +68,27 @@ async fn serve(replies: Vec<(String, Vec<u8>)>) -> (String, Arc<Mutex<Vec<Seen>>
             }
             let head_text = String::from_utf8_lossy(&buf[..header_end]).to_string();
             let mut lines = head_text.lines();
-            let target = lines.next().unwrap().split_whitespace().nth(1).unwrap().to_owned();
+            let target = lines
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .to_owned();
             let headers = lines
                 .filter_map(|l| l.split_once(':'))
                 .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
                 .collect();
             let sent = serde_json::from_slice(&buf[header_end..header_end + length]).unwrap();
-            log.lock().unwrap().push(Seen { target, headers, body: sent });
-            let reply = format!("{head}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+            log.lock().unwrap().push(Seen {
+                target,
+                headers,
+                body: sent,
+            });
+            let reply = format!(
+                "{head}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
             socket.write_all(reply.as_bytes()).await.unwrap();
             socket.write_all(&body).await.unwrap();
             socket.shutdown().await.unwrap();
@@ -82,29 +98,53 @@ async fn serve(replies: Vec<(String, Vec<u8>)>) -> (String, Arc<Mutex<Vec<Seen>>
 }
 
 fn ok(content_type: &str, body: Vec<u8>) -> (String, Vec<u8>) {
-    (format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}"), body)
+    (
+        format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}"),
+        body,
+    )
 }
 
 #[tokio::test]
 async fn json_and_stream_round_trips_use_the_deployment_url() {
     let (base, seen) = serve(vec![
-        ok("application/json", fixture("azure-openai/chat_completion_text.json")),
-        ok("text/event-stream", fixture("azure-openai/chat_completion_tool_call_stream.sse")),
+        ok(
+            "application/json",
+            fixture("azure-openai/chat_completion_text.json"),
+        ),
+        ok(
+            "text/event-stream",
+            fixture("azure-openai/chat_completion_tool_call_stream.sse"),
+        ),
     ])
     .await;
     let config = config(&format!("{base}/"));
     let client = AzureClient::new(&config, reqwest::Client::new());
-    let req = request(json!({"model": "gpt-4o", "input": "Ahoy?", "instructions": "Talk like a pirate."}));
+    let req = request(
+        json!({"model": "gpt-4o", "input": "Ahoy?", "instructions": "Talk like a pirate."}),
+    );
     let input = req.input_items();
 
-    let UpstreamReply::Json(body) = client.send(&config, call(&req, &input, false)).await.unwrap() else {
+    let UpstreamReply::Json(body) = client
+        .send(&config, call(&req, &input, false))
+        .await
+        .unwrap()
+    else {
         panic!("expected JSON");
     };
     let mut out = emitter(&req);
     parse_response(&body, call(&req, &input, false), &mut out, "azureopenai").unwrap();
-    assert_eq!(summary(out.response())["output"][0]["content"][0]["text"].as_str().map(|t| t.starts_with("Ahoy!")), Some(true));
+    assert_eq!(
+        summary(out.response())["output"][0]["content"][0]["text"]
+            .as_str()
+            .map(|t| t.starts_with("Ahoy!")),
+        Some(true)
+    );
 
-    let UpstreamReply::Stream(mut stream) = client.send(&config, call(&req, &input, true)).await.unwrap() else {
+    let UpstreamReply::Stream(mut stream) = client
+        .send(&config, call(&req, &input, true))
+        .await
+        .unwrap()
+    else {
         panic!("expected a stream");
     };
     let mut out = emitter(&req);
@@ -113,20 +153,32 @@ async fn json_and_stream_round_trips_use_the_deployment_url() {
         translator.on_data(&data.unwrap(), &mut out).unwrap();
     }
     translator.on_end(&mut out).unwrap();
-    assert_eq!(summary(out.response())["output"][0]["arguments"], "{\"location\":\"Seattle, WA\"}");
+    assert_eq!(
+        summary(out.response())["output"][0]["arguments"],
+        "{\"location\":\"Seattle, WA\"}"
+    );
 
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
     for (n, request) in seen.iter().enumerate() {
-        assert_eq!(request.target, "/openai/deployments/dep-4o/chat/completions?api-version=2024-10-21");
+        assert_eq!(
+            request.target,
+            "/openai/deployments/dep-4o/chat/completions?api-version=2024-10-21"
+        );
         assert_eq!(request.header("api-key"), Some("test-key"));
         assert_eq!(request.header("x-ms-client-request-id"), Some("req_1"));
         assert_eq!(request.header("authorization"), None);
         assert_eq!(request.body["model"], "gpt-4o");
-        assert_eq!(request.body["messages"][0], json!({"role": "system", "content": "Talk like a pirate."}));
+        assert_eq!(
+            request.body["messages"][0],
+            json!({"role": "system", "content": "Talk like a pirate."})
+        );
         assert_eq!(request.body.get("stream").is_some(), n == 1);
     }
-    assert_eq!(seen[1].body["stream_options"], json!({"include_usage": true}));
+    assert_eq!(
+        seen[1].body["stream_options"],
+        json!({"include_usage": true})
+    );
 }
 
 #[tokio::test]
@@ -140,7 +192,8 @@ async fn rate_limits_keep_status_and_retry_after() {
     let client = AzureClient::new(&config, reqwest::Client::new());
     let req = request(json!({"model": "gpt-4o", "input": "hi"}));
     let input = req.input_items();
-    let Err(GatewayError::Upstream(err)) = client.send(&config, call(&req, &input, true)).await else {
+    let Err(GatewayError::Upstream(err)) = client.send(&config, call(&req, &input, true)).await
+    else {
         panic!("expected an upstream error");
     };
     assert_eq!(err.kind, UpstreamErrorKind::RateLimited);
@@ -157,7 +210,8 @@ async fn unreachable_upstream_is_a_connect_error() {
     let client = AzureClient::new(&config, reqwest::Client::new());
     let req = request(json!({"model": "gpt-4o", "input": "hi"}));
     let input = req.input_items();
-    let Err(GatewayError::Upstream(err)) = client.send(&config, call(&req, &input, false)).await else {
+    let Err(GatewayError::Upstream(err)) = client.send(&config, call(&req, &input, false)).await
+    else {
         panic!("expected an upstream error");
     };
     assert_eq!(err.kind, UpstreamErrorKind::Connect);

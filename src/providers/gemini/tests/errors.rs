@@ -19,7 +19,14 @@ pub(super) fn parse_http(raw: &[u8]) -> (u16, HeaderMap, Vec<u8>) {
         .or_else(|| text.split_once("\n\n"))
         .unwrap();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut headers = HeaderMap::new();
     for line in lines {
         let (name, value) = line.split_once(':').unwrap();
@@ -32,14 +39,28 @@ pub(super) fn parse_http(raw: &[u8]) -> (u16, HeaderMap, Vec<u8>) {
 }
 
 fn map(status: u16, body: &serde_json::Value) -> UpstreamError {
-    parse_error("google", status, &HeaderMap::new(), body.to_string().as_bytes())
+    parse_error(
+        "google",
+        status,
+        &HeaderMap::new(),
+        body.to_string().as_bytes(),
+    )
 }
 
 #[test]
 fn invalid_api_key_fixture_is_an_auth_failure_without_upstream_text() {
-    let err = parse_error("google", 400, &HeaderMap::new(), &fixture("error_400_invalid_argument.json"));
+    let err = parse_error(
+        "google",
+        400,
+        &HeaderMap::new(),
+        &fixture("error_400_invalid_argument.json"),
+    );
     assert_eq!(err.kind, UpstreamErrorKind::Auth);
-    assert!(!err.message.contains("API key not valid"), "{}", err.message);
+    assert!(
+        !err.message.contains("API key not valid"),
+        "{}",
+        err.message
+    );
     assert!(err.detail.contains("API_KEY_INVALID"));
 }
 
@@ -48,11 +69,17 @@ fn invalid_argument_passes_the_upstream_message() {
     let body = json!({"error":{"code":400,"message":"* GenerateContentRequest.contents: contents is not specified","status":"INVALID_ARGUMENT"}});
     let err = map(400, &body);
     assert_eq!(err.kind, UpstreamErrorKind::BadRequest);
-    assert_eq!(err.message, "* GenerateContentRequest.contents: contents is not specified");
+    assert_eq!(
+        err.message,
+        "* GenerateContentRequest.contents: contents is not specified"
+    );
     let precondition = json!([{"error":{"code":400,"message":"User location is not supported for the API use.","status":"FAILED_PRECONDITION"}}]);
     let err = map(400, &precondition);
     assert_eq!(err.kind, UpstreamErrorKind::BadRequest);
-    assert_eq!(err.message, "User location is not supported for the API use.");
+    assert_eq!(
+        err.message,
+        "User location is not supported for the API use."
+    );
 }
 
 #[test]
@@ -69,9 +96,15 @@ fn resource_exhausted_fixture_is_rate_limited_with_retry_delay() {
 fn retry_after_header_wins_and_message_is_a_fallback() {
     let (status, mut headers, body) = parse_http(&fixture("error_429_resource_exhausted.http"));
     headers.insert("retry-after", "3".parse().unwrap());
-    assert_eq!(parse_error("google", status, &headers, &body).retry_after, Some(Duration::from_secs(3)));
+    assert_eq!(
+        parse_error("google", status, &headers, &body).retry_after,
+        Some(Duration::from_secs(3))
+    );
     let body = json!({"error":{"code":429,"message":"Quota exceeded. Please retry in 643.5ms.","status":"RESOURCE_EXHAUSTED"}});
-    assert_eq!(map(429, &body).retry_after, Some(Duration::from_secs_f64(0.6435)));
+    assert_eq!(
+        map(429, &body).retry_after,
+        Some(Duration::from_secs_f64(0.6435))
+    );
 }
 
 #[test]
@@ -85,12 +118,24 @@ fn zero_quota_is_not_retryable() {
     let by_value = json!({"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"Quota exceeded.",
         "details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaValue":"0"}]}]}});
     assert_eq!(map(429, &by_value).kind, UpstreamErrorKind::QuotaExceeded);
-    assert_eq!(map(402, &json!({"error":{"code":402,"status":"RESOURCE_EXHAUSTED","message":"credits"}})).kind, UpstreamErrorKind::QuotaExceeded);
+    assert_eq!(
+        map(
+            402,
+            &json!({"error":{"code":402,"status":"RESOURCE_EXHAUSTED","message":"credits"}})
+        )
+        .kind,
+        UpstreamErrorKind::QuotaExceeded
+    );
 }
 
 #[test]
 fn unavailable_fixture_is_overloaded() {
-    let err = parse_error("google", 503, &HeaderMap::new(), &fixture("error_503_unavailable.json"));
+    let err = parse_error(
+        "google",
+        503,
+        &HeaderMap::new(),
+        &fixture("error_503_unavailable.json"),
+    );
     assert_eq!(err.kind, UpstreamErrorKind::Overloaded);
     assert!(err.is_retryable());
 }
@@ -101,10 +146,43 @@ fn other_statuses_use_generic_messages() {
     let err = map(403, &secret);
     assert_eq!(err.kind, UpstreamErrorKind::Auth);
     assert!(!err.message.contains("AIza"));
-    assert_eq!(map(401, &json!({"error":{"code":401,"status":"UNAUTHENTICATED","message":"no"}})).kind, UpstreamErrorKind::Auth);
-    assert_eq!(map(404, &json!({"error":{"code":404,"status":"NOT_FOUND","message":"models/x is not found"}})).kind, UpstreamErrorKind::NotFound);
-    assert_eq!(map(500, &json!({"error":{"code":500,"status":"INTERNAL","message":"oops"}})).kind, UpstreamErrorKind::Server);
-    assert_eq!(map(504, &json!({"error":{"code":504,"status":"DEADLINE_EXCEEDED","message":"slow"}})).kind, UpstreamErrorKind::Timeout);
-    let html = parse_error("google", 502, &HeaderMap::new(), b"<html>bad gateway</html>");
+    assert_eq!(
+        map(
+            401,
+            &json!({"error":{"code":401,"status":"UNAUTHENTICATED","message":"no"}})
+        )
+        .kind,
+        UpstreamErrorKind::Auth
+    );
+    assert_eq!(
+        map(
+            404,
+            &json!({"error":{"code":404,"status":"NOT_FOUND","message":"models/x is not found"}})
+        )
+        .kind,
+        UpstreamErrorKind::NotFound
+    );
+    assert_eq!(
+        map(
+            500,
+            &json!({"error":{"code":500,"status":"INTERNAL","message":"oops"}})
+        )
+        .kind,
+        UpstreamErrorKind::Server
+    );
+    assert_eq!(
+        map(
+            504,
+            &json!({"error":{"code":504,"status":"DEADLINE_EXCEEDED","message":"slow"}})
+        )
+        .kind,
+        UpstreamErrorKind::Timeout
+    );
+    let html = parse_error(
+        "google",
+        502,
+        &HeaderMap::new(),
+        b"<html>bad gateway</html>",
+    );
     assert_eq!(html.kind, UpstreamErrorKind::Server);
 }

@@ -102,4 +102,5 @@ const CALL_SIG: &str = "EjRWSdlnjNAqMZmIpxKQ3roLijIB2bBccLAq7kDQcjWTkeqlvyEV3hbk
 /// The signature carried by the text fixtures.
 const TEXT_SIG: &str = "EjRWCpYicHGtaSE6vbpSyR1Pdczrw8mfV8GFeaMNAtTEBoLSY2FxHPVIROEKcxuVqej3YYXCtW0Oora9mPhaSgjgWVXQCP5cj2tcgbWqeZI2uSaCpj23p00XjzLUNyfbliuG";
 /// The joke in the text fixtures.
-const JOKE: &str = "Why did the gateway break up with the proxy? It needed more personal space in its headers.";
+const JOKE: &str =
+    "Why did the gateway break up with the proxy? It needed more personal space in its headers.";

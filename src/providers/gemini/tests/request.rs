@@ -11,7 +11,8 @@ use crate::{
 
 fn build(req: &CreateResponse, model: &str) -> Result<Value, GatewayError> {
     let input = req.input_items();
-    build_request(call(req, &input, model), &config("http://unused")).map(|r| serde_json::to_value(r).unwrap())
+    build_request(call(req, &input, model), &config("http://unused"))
+        .map(|r| serde_json::to_value(r).unwrap())
 }
 
 fn golden(req: Value, model: &str) -> Value {
@@ -30,8 +31,14 @@ fn rejected(req: Value) -> String {
 
 #[test]
 fn text_input_is_one_user_turn() {
-    let body = golden(json!({"model":"gemini-2.5-flash","input":"Hello"}), "gemini-2.5-flash");
-    assert_eq!(body, json!({"contents":[{"role":"user","parts":[{"text":"Hello"}]}]}));
+    let body = golden(
+        json!({"model":"gemini-2.5-flash","input":"Hello"}),
+        "gemini-2.5-flash",
+    );
+    assert_eq!(
+        body,
+        json!({"contents":[{"role":"user","parts":[{"text":"Hello"}]}]})
+    );
 }
 
 #[test]
@@ -137,7 +144,9 @@ fn unfetchable_or_foreign_media_is_rejected() {
 
 #[test]
 fn conversation_shape_errors_are_400s() {
-    let orphan = rejected(json!({"input":[{"type":"function_call_output","call_id":"call_x","output":"1"}]}));
+    let orphan = rejected(
+        json!({"input":[{"type":"function_call_output","call_id":"call_x","output":"1"}]}),
+    );
     assert!(orphan.contains("call_x"), "{orphan}");
     rejected(json!({"input":[{"role":"system","content":"only a system message"}]}));
     rejected(json!({"input":[{"type":"compaction","encrypted_content":"opaque"}]}));
@@ -198,42 +207,127 @@ fn tool_choice_forms_map_to_function_calling_config() {
         (json!("auto"), json!({"mode":"AUTO"})),
         (json!("none"), json!({"mode":"NONE"})),
         (json!("required"), json!({"mode":"ANY"})),
-        (json!({"type":"function","name":"b"}), json!({"mode":"ANY","allowedFunctionNames":["b"]})),
-        (json!({"type":"allowed_tools","tools":allowed,"mode":"auto"}), json!({"mode":"VALIDATED","allowedFunctionNames":["a","b"]})),
-        (json!({"type":"allowed_tools","tools":allowed,"mode":"required"}), json!({"mode":"ANY","allowedFunctionNames":["a","b"]})),
+        (
+            json!({"type":"function","name":"b"}),
+            json!({"mode":"ANY","allowedFunctionNames":["b"]}),
+        ),
+        (
+            json!({"type":"allowed_tools","tools":allowed,"mode":"auto"}),
+            json!({"mode":"VALIDATED","allowedFunctionNames":["a","b"]}),
+        ),
+        (
+            json!({"type":"allowed_tools","tools":allowed,"mode":"required"}),
+            json!({"mode":"ANY","allowedFunctionNames":["a","b"]}),
+        ),
     ];
     let tools = json!([{"type":"function","name":"a"},{"type":"function","name":"b"}]);
     for (choice, expected) in cases {
-        let body = golden(json!({"input":"x","tools":tools,"tool_choice":choice}), "gemini-2.5-flash");
-        assert_eq!(body["toolConfig"]["functionCallingConfig"], expected, "{choice}");
-        assert_eq!(body["tools"][0]["functionDeclarations"], json!([{"name":"a"},{"name":"b"}]));
+        let body = golden(
+            json!({"input":"x","tools":tools,"tool_choice":choice}),
+            "gemini-2.5-flash",
+        );
+        assert_eq!(
+            body["toolConfig"]["functionCallingConfig"], expected,
+            "{choice}"
+        );
+        assert_eq!(
+            body["tools"][0]["functionDeclarations"],
+            json!([{"name":"a"},{"name":"b"}])
+        );
     }
     // Without tools there is nothing to configure.
-    let body = golden(json!({"input":"x","tool_choice":"required"}), "gemini-2.5-flash");
+    let body = golden(
+        json!({"input":"x","tool_choice":"required"}),
+        "gemini-2.5-flash",
+    );
     assert!(body.get("toolConfig").is_none() && body.get("tools").is_none());
 }
 
 #[test]
 fn reasoning_effort_maps_to_budget_or_level() {
     let cases = [
-        ("gemini-2.5-flash", "none", None, json!({"thinkingBudget":0})),
-        ("gemini-2.5-pro", "none", None, json!({"thinkingBudget":128})),
-        ("gemini-2.5-flash", "low", Some("auto"), json!({"includeThoughts":true,"thinkingBudget":1024})),
-        ("gemini-2.5-flash-lite", "medium", None, json!({"thinkingBudget":8192})),
-        ("gemini-2.5-pro", "xhigh", None, json!({"thinkingBudget":32768})),
-        ("gemini-3-flash-preview", "minimal", None, json!({"thinkingLevel":"MINIMAL"})),
-        ("gemini-3-flash-preview", "medium", Some("detailed"), json!({"includeThoughts":true,"thinkingLevel":"MEDIUM"})),
-        ("gemini-3.1-pro-preview", "medium", None, json!({"thinkingLevel":"MEDIUM"})),
-        ("gemini-3-pro-preview", "medium", None, json!({"thinkingLevel":"HIGH"})),
-        ("gemini-3-pro-preview", "none", None, json!({"thinkingLevel":"LOW"})),
-        ("models/gemini-3.5-flash", "xhigh", None, json!({"thinkingLevel":"HIGH"})),
+        (
+            "gemini-2.5-flash",
+            "none",
+            None,
+            json!({"thinkingBudget":0}),
+        ),
+        (
+            "gemini-2.5-pro",
+            "none",
+            None,
+            json!({"thinkingBudget":128}),
+        ),
+        (
+            "gemini-2.5-flash",
+            "low",
+            Some("auto"),
+            json!({"includeThoughts":true,"thinkingBudget":1024}),
+        ),
+        (
+            "gemini-2.5-flash-lite",
+            "medium",
+            None,
+            json!({"thinkingBudget":8192}),
+        ),
+        (
+            "gemini-2.5-pro",
+            "xhigh",
+            None,
+            json!({"thinkingBudget":32768}),
+        ),
+        (
+            "gemini-3-flash-preview",
+            "minimal",
+            None,
+            json!({"thinkingLevel":"MINIMAL"}),
+        ),
+        (
+            "gemini-3-flash-preview",
+            "medium",
+            Some("detailed"),
+            json!({"includeThoughts":true,"thinkingLevel":"MEDIUM"}),
+        ),
+        (
+            "gemini-3.1-pro-preview",
+            "medium",
+            None,
+            json!({"thinkingLevel":"MEDIUM"}),
+        ),
+        (
+            "gemini-3-pro-preview",
+            "medium",
+            None,
+            json!({"thinkingLevel":"HIGH"}),
+        ),
+        (
+            "gemini-3-pro-preview",
+            "none",
+            None,
+            json!({"thinkingLevel":"LOW"}),
+        ),
+        (
+            "models/gemini-3.5-flash",
+            "xhigh",
+            None,
+            json!({"thinkingLevel":"HIGH"}),
+        ),
     ];
     for (model, effort, summary, expected) in cases {
-        let body = golden(json!({"input":"x","reasoning":{"effort":effort,"summary":summary}}), model);
-        assert_eq!(body["generationConfig"]["thinkingConfig"], expected, "{model} {effort}");
+        let body = golden(
+            json!({"input":"x","reasoning":{"effort":effort,"summary":summary}}),
+            model,
+        );
+        assert_eq!(
+            body["generationConfig"]["thinkingConfig"], expected,
+            "{model} {effort}"
+        );
     }
     // Models without thinking controls never get a thinkingConfig (it would be a 400).
-    let body = golden(json!({"input":"x","reasoning":{"effort":"high","summary":"auto"}}), "gemini-2.0-flash");
+    let body = golden(
+        json!({"input":"x","reasoning":{"effort":"high","summary":"auto"}}),
+        "gemini-2.0-flash",
+    );
     assert!(body.get("generationConfig").is_none());
 }
 
@@ -248,10 +342,17 @@ fn gemini_3_gets_the_dummy_signature_for_unsigned_calls() {
     ]);
     let body = golden(json!({"input":input}), "gemini-3-flash-preview");
     let parts = &body["contents"][1]["parts"];
-    assert_eq!(parts[0]["thoughtSignature"], "skip_thought_signature_validator");
+    assert_eq!(
+        parts[0]["thoughtSignature"],
+        "skip_thought_signature_validator"
+    );
     assert!(parts[1].get("thoughtSignature").is_none());
     let body = golden(json!({"input":input}), "gemini-2.5-flash");
-    assert!(body["contents"][1]["parts"][0].get("thoughtSignature").is_none());
+    assert!(
+        body["contents"][1]["parts"][0]
+            .get("thoughtSignature")
+            .is_none()
+    );
 }
 
 /// Output of one turn fed back as input must restore every signature on its original part.
@@ -261,15 +362,33 @@ fn thought_signatures_round_trip_through_output_items() {
     let input = req.input_items();
     let mut out = emitter(&req, false);
     let body = fixture("generate_content_parallel_function_calls.json");
-    parse_response(&body, call(&req, &input, "gemini-2.5-flash"), &mut out, "google").unwrap();
+    parse_response(
+        &body,
+        call(&req, &input, "gemini-2.5-flash"),
+        &mut out,
+        "google",
+    )
+    .unwrap();
     let mut history = input.clone();
     history.extend(out.response().output.iter().cloned());
     for (id, result) in [("call_req1_0", "sunny"), ("call_req1_1", "rainy")] {
-        history.push(serde_json::from_value::<Item>(json!({"type":"function_call_output","call_id":id,"output":result})).unwrap());
+        history.push(
+            serde_json::from_value::<Item>(
+                json!({"type":"function_call_output","call_id":id,"output":result}),
+            )
+            .unwrap(),
+        );
     }
-    let next = build_request(call(&req, &history, "gemini-2.5-flash"), &config("http://unused")).unwrap();
+    let next = build_request(
+        call(&req, &history, "gemini-2.5-flash"),
+        &config("http://unused"),
+    )
+    .unwrap();
     let original: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(serde_json::to_value(&next.contents[1]).unwrap(), original["candidates"][0]["content"]);
+    assert_eq!(
+        serde_json::to_value(&next.contents[1]).unwrap(),
+        original["candidates"][0]["content"]
+    );
     assert_eq!(
         serde_json::to_value(&next.contents[2]).unwrap(),
         json!({"role":"user","parts":[
@@ -289,7 +408,11 @@ fn a_trailing_stream_signature_is_replayed_on_an_empty_text_part() {
     ]))
     .unwrap();
     let req = CreateResponse::default();
-    let next = build_request(call(&req, &history, "gemini-2.5-flash"), &config("http://unused")).unwrap();
+    let next = build_request(
+        call(&req, &history, "gemini-2.5-flash"),
+        &config("http://unused"),
+    )
+    .unwrap();
     assert_eq!(
         serde_json::to_value(&next.contents).unwrap(),
         json!([

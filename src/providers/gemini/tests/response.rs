@@ -12,7 +12,12 @@ fn parse(body: &[u8]) -> Result<Value, GatewayError> {
     let req = request(json!({"input":"hi"}));
     let input = req.input_items();
     let mut out = emitter(&req, false);
-    parse_response(body, call(&req, &input, "gemini-2.5-flash"), &mut out, "google")?;
+    parse_response(
+        body,
+        call(&req, &input, "gemini-2.5-flash"),
+        &mut out,
+        "google",
+    )?;
     assert!(out.is_finished());
     Ok(projection(out.response()))
 }
@@ -134,9 +139,27 @@ fn thoughts_ids_and_cached_tokens() {
 #[test]
 fn finish_reasons_map_to_status() {
     let cases = [
-        ("SAFETY", None, json!("incomplete"), json!({"reason":"content_filter"}), Value::Null),
-        ("IMAGE_SAFETY", None, json!("incomplete"), json!({"reason":"content_filter"}), Value::Null),
-        ("CONTINUATION", None, json!("incomplete"), json!({"reason":"max_output_tokens"}), Value::Null),
+        (
+            "SAFETY",
+            None,
+            json!("incomplete"),
+            json!({"reason":"content_filter"}),
+            Value::Null,
+        ),
+        (
+            "IMAGE_SAFETY",
+            None,
+            json!("incomplete"),
+            json!({"reason":"content_filter"}),
+            Value::Null,
+        ),
+        (
+            "CONTINUATION",
+            None,
+            json!("incomplete"),
+            json!({"reason":"max_output_tokens"}),
+            Value::Null,
+        ),
         (
             "MALFORMED_FUNCTION_CALL",
             Some("Malformed function call: print(x"),
@@ -144,7 +167,13 @@ fn finish_reasons_map_to_status() {
             Value::Null,
             json!({"code":"server_error","message":"MALFORMED_FUNCTION_CALL: Malformed function call: print(x"}),
         ),
-        ("OTHER", None, json!("failed"), Value::Null, json!({"code":"server_error","message":"OTHER"})),
+        (
+            "OTHER",
+            None,
+            json!("failed"),
+            Value::Null,
+            json!({"code":"server_error","message":"OTHER"}),
+        ),
     ];
     for (reason, message, status, incomplete, error) in cases {
         let body = json!({"candidates":[{"content":{"role":"model","parts":[{"text":"partial"}]},
@@ -158,7 +187,10 @@ fn finish_reasons_map_to_status() {
 
 #[test]
 fn unreadable_bodies_are_protocol_errors() {
-    for body in [&b"not json"[..], br#"{"usageMetadata":{"promptTokenCount":1}}"#] {
+    for body in [
+        &b"not json"[..],
+        br#"{"usageMetadata":{"promptTokenCount":1}}"#,
+    ] {
         match parse(body) {
             Err(GatewayError::Upstream(e)) => assert_eq!(e.kind, UpstreamErrorKind::Protocol),
             other => panic!("expected a protocol error, got {other:?}"),

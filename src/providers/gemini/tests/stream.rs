@@ -25,7 +25,13 @@ fn run(body: &[u8], cuts: &[usize]) -> Result<(Vec<Value>, Value), GatewayError>
     let mut data = Vec::new();
     let mut start = 0;
     for &end in cuts.iter().chain(std::iter::once(&body.len())) {
-        data.extend(decoder.feed(&body[start..end]).unwrap().into_iter().map(|e| e.data));
+        data.extend(
+            decoder
+                .feed(&body[start..end])
+                .unwrap()
+                .into_iter()
+                .map(|e| e.data),
+        );
         start = end;
     }
     data.extend(decoder.finish().map(|e| e.data));
@@ -33,7 +39,11 @@ fn run(body: &[u8], cuts: &[usize]) -> Result<(Vec<Value>, Value), GatewayError>
         translator.on_data(&payload, &mut out)?;
     }
     translator.on_end(&mut out)?;
-    let events = out.drain().iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+    let events = out
+        .drain()
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
     Ok((events, projection(out.response())))
 }
 
@@ -61,7 +71,11 @@ fn every_fixture_gives_identical_events_for_any_chunking() {
         let bytewise: Vec<usize> = (1..body.len()).collect();
         assert_eq!(run(&body, &bytewise).unwrap(), whole, "{name} byte by byte");
         for seed in [1, 7, 42, 2024, 99_991] {
-            assert_eq!(run(&body, &random_cuts(body.len(), seed)).unwrap(), whole, "{name} seed {seed}");
+            assert_eq!(
+                run(&body, &random_cuts(body.len(), seed)).unwrap(),
+                whole,
+                "{name} seed {seed}"
+            );
         }
         for (i, event) in whole.0.iter().enumerate() {
             assert_eq!(event["sequence_number"], i, "{name}");
@@ -112,7 +126,8 @@ fn text_stream_golden() {
 
 #[test]
 fn function_call_stream_golden() {
-    let (events, response) = run(&fixture("stream_generate_content_function_call.sse"), &[]).unwrap();
+    let (events, response) =
+        run(&fixture("stream_generate_content_function_call.sse"), &[]).unwrap();
     assert_eq!(
         types(&events),
         [
@@ -148,23 +163,43 @@ fn upstream_kind(result: Result<(Vec<Value>, Value), GatewayError>) -> UpstreamE
 #[test]
 fn a_stream_without_finish_reason_was_cut() {
     let body = String::from_utf8(fixture("stream_generate_content_text.sse")).unwrap();
-    let frames: Vec<&str> = body.split("\r\n\r\n").filter(|f| !f.trim().is_empty()).collect();
+    let frames: Vec<&str> = body
+        .split("\r\n\r\n")
+        .filter(|f| !f.trim().is_empty())
+        .collect();
     let cut = format!("{}\r\n\r\n", frames[..frames.len() - 1].join("\r\n\r\n"));
-    assert_eq!(upstream_kind(run(cut.as_bytes(), &[])), UpstreamErrorKind::Server);
+    assert_eq!(
+        upstream_kind(run(cut.as_bytes(), &[])),
+        UpstreamErrorKind::Server
+    );
     assert_eq!(upstream_kind(run(b"", &[])), UpstreamErrorKind::Server);
 }
 
 #[test]
 fn error_frames_map_to_their_kind() {
     let cases = [
-        (r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#, UpstreamErrorKind::Overloaded),
-        (r#"{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}"#, UpstreamErrorKind::RateLimited),
-        (r#"[{"error":{"message":"boom","status":"INTERNAL"}}]"#, UpstreamErrorKind::Server),
-        (r#"{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}"#, UpstreamErrorKind::BadRequest),
+        (
+            r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#,
+            UpstreamErrorKind::Overloaded,
+        ),
+        (
+            r#"{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}"#,
+            UpstreamErrorKind::RateLimited,
+        ),
+        (
+            r#"[{"error":{"message":"boom","status":"INTERNAL"}}]"#,
+            UpstreamErrorKind::Server,
+        ),
+        (
+            r#"{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}"#,
+            UpstreamErrorKind::BadRequest,
+        ),
         ("{not json", UpstreamErrorKind::Protocol),
     ];
     for (frame, kind) in cases {
-        let body = format!("data: {{\"candidates\":[{{\"content\":{{\"role\":\"model\",\"parts\":[{{\"text\":\"Hi\"}}]}}}}]}}\r\n\r\ndata: {frame}\r\n\r\n");
+        let body = format!(
+            "data: {{\"candidates\":[{{\"content\":{{\"role\":\"model\",\"parts\":[{{\"text\":\"Hi\"}}]}}}}]}}\r\n\r\ndata: {frame}\r\n\r\n"
+        );
         assert_eq!(upstream_kind(run(body.as_bytes(), &[])), kind, "{frame}");
     }
 }
@@ -174,6 +209,9 @@ fn a_blocked_prompt_stream_is_incomplete() {
     let body = "data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\"},\"usageMetadata\":{\"promptTokenCount\":5}}\r\n\r\n";
     let (_, response) = run(body.as_bytes(), &[]).unwrap();
     assert_eq!(response["status"], "incomplete");
-    assert_eq!(response["incomplete_details"], json!({"reason":"content_filter"}));
+    assert_eq!(
+        response["incomplete_details"],
+        json!({"reason":"content_filter"})
+    );
     assert_eq!(response["output"], json!([]));
 }

@@ -75,17 +75,32 @@ fn http_reply(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
 fn assert_request(seen: &Seen, path: &str) {
     let request_line = seen.head.lines().next().unwrap();
     assert_eq!(request_line, format!("POST {path} HTTP/1.1"));
-    assert!(!request_line.contains("key="), "the key must not be in the URL");
+    assert!(
+        !request_line.contains("key="),
+        "the key must not be in the URL"
+    );
     let lower = seen.head.to_ascii_lowercase();
-    assert!(lower.contains("\r\nx-goog-api-key: test-key\r\n"), "{}", seen.head);
+    assert!(
+        lower.contains("\r\nx-goog-api-key: test-key\r\n"),
+        "{}",
+        seen.head
+    );
     assert!(lower.contains("\r\ncontent-type: application/json\r\n"));
     let body: serde_json::Value = serde_json::from_slice(&seen.body).unwrap();
-    assert_eq!(body["contents"], json!([{"role":"user","parts":[{"text":"hi"}]}]));
+    assert_eq!(
+        body["contents"],
+        json!([{"role":"user","parts":[{"text":"hi"}]}])
+    );
 }
 
 #[tokio::test]
 async fn json_reply_round_trip() {
-    let (base, server) = serve_once(http_reply("200 OK", "application/json", &fixture("generate_content_text.json"))).await;
+    let (base, server) = serve_once(http_reply(
+        "200 OK",
+        "application/json",
+        &fixture("generate_content_text.json"),
+    ))
+    .await;
     let config = config(&format!("{base}/"));
     let client = GeminiClient::new(&config, build_client().unwrap());
     let req = request(json!({"input":"hi"}));
@@ -94,7 +109,10 @@ async fn json_reply_round_trip() {
     let Ok(UpstreamReply::Json(body)) = client.send(&config, call).await else {
         panic!("expected a JSON reply");
     };
-    assert_request(&server.await.unwrap(), "/v1beta/models/gemini-2.5-flash:generateContent");
+    assert_request(
+        &server.await.unwrap(),
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+    );
     let mut out = emitter(&req, false);
     parse_response(&body, call, &mut out, "google").unwrap();
     assert_eq!(out.response().output.len(), 2);
@@ -103,7 +121,8 @@ async fn json_reply_round_trip() {
 #[tokio::test]
 async fn stream_reply_round_trip() {
     let sse = fixture("stream_generate_content_text.sse");
-    let mut reply = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n".to_vec();
+    let mut reply =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n".to_vec();
     reply.extend_from_slice(&sse);
     let (base, server) = serve_once(reply).await;
     let config = config(&base);
@@ -117,24 +136,43 @@ async fn stream_reply_round_trip() {
     };
     let mut out = emitter(&req, true);
     let mut translator = GeminiStream::new(call, "google".into());
-    while let Some(data) = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap() {
+    while let Some(data) = tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .unwrap()
+    {
         translator.on_data(&data.unwrap(), &mut out).unwrap();
     }
     translator.on_end(&mut out).unwrap();
-    assert_request(&server.await.unwrap(), "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
-    assert_eq!(out.drain().last().unwrap().event_type(), "response.completed");
+    assert_request(
+        &server.await.unwrap(),
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    );
+    assert_eq!(
+        out.drain().last().unwrap().event_type(),
+        "response.completed"
+    );
 }
 
 #[tokio::test]
 async fn rate_limit_reply_maps_to_rate_limited_with_retry_after() {
     let (_, _, body) = parse_http(&fixture("error_429_resource_exhausted.http"));
-    let (base, server) = serve_once(http_reply("429 Too Many Requests", "application/json", &body)).await;
+    let (base, server) = serve_once(http_reply(
+        "429 Too Many Requests",
+        "application/json",
+        &body,
+    ))
+    .await;
     let config = config(&base);
     let client = GeminiClient::new(&config, build_client().unwrap());
     let req = request(json!({"input":"hi"}));
     let input = req.input_items();
-    let result = client.send(&config, call(&req, &input, "models/gemini-2.5-flash")).await;
-    assert_request(&server.await.unwrap(), "/v1beta/models/gemini-2.5-flash:generateContent");
+    let result = client
+        .send(&config, call(&req, &input, "models/gemini-2.5-flash"))
+        .await;
+    assert_request(
+        &server.await.unwrap(),
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+    );
     match result {
         Err(GatewayError::Upstream(e)) => {
             assert_eq!(e.kind, UpstreamErrorKind::RateLimited);
@@ -149,7 +187,11 @@ async fn rate_limit_reply_maps_to_rate_limited_with_retry_after() {
 fn endpoints_accept_a_versioned_base_url() {
     use crate::providers::gemini::transport::endpoint;
     assert_eq!(
-        endpoint("https://generativelanguage.googleapis.com/v1beta/", "gemini-3-flash-preview", true),
+        endpoint(
+            "https://generativelanguage.googleapis.com/v1beta/",
+            "gemini-3-flash-preview",
+            true
+        ),
         "https://generativelanguage.googleapis.com/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse"
     );
 }
