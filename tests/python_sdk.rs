@@ -33,3 +33,11 @@ async fn openai_python_sdk_works_unchanged_against_openai() {
     run_sdk(&gw.url, &["gpt-4o-mini"]).await;
     assert!(mock.hits("/v1/responses") >= 6);
 }
+
+#[actix_web::test]
+async fn openai_python_sdk_works_unchanged_against_anthropic() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["anthropic"], ""));
+    run_sdk(&gw.url, &["claude-sonnet-4-5"]).await;
+    assert!(mock.hits("/v1/messages") >= 6);
+}

@@ -1,6 +1,6 @@
 //! Chat Completions, written once for any OpenAI-compatible upstream: pure Open Responses ⇄
-//! Chat Completions translation (`translate`, `stream`), upstream error mapping (here), and the
-//! Azure OpenAI transport (`transport`). Docs: https://platform.openai.com/docs/api-reference/chat,
+//! Chat Completions translation (`translate` requests, `response` bodies, `stream` chunks),
+//! upstream error mapping (here), and the Azure OpenAI transport (`transport`). Docs: https://platform.openai.com/docs/api-reference/chat,
 //! https://learn.microsoft.com/azure/ai-foundry/openai/reference
 
 mod response;
@@ -88,7 +88,7 @@ fn client_message(
 }
 
 /// Maps an in-band error (a `data: {"error": …}` frame, or an error inside a 200 body).
-pub(crate) fn in_band_error(provider: &str, detail: &ErrorDetail) -> UpstreamError {
+fn in_band_error(provider: &str, detail: &ErrorDetail) -> UpstreamError {
     let kind = [detail.code.as_deref(), detail.kind.as_deref()]
         .into_iter()
         .flatten()
@@ -128,7 +128,7 @@ fn kind_of_code(code: &str) -> Option<UpstreamErrorKind> {
 }
 
 /// A client-safe "could not understand the upstream" error with log-only detail.
-pub(crate) fn protocol_error(provider: &str, detail: String) -> UpstreamError {
+fn protocol_error(provider: &str, detail: String) -> UpstreamError {
     let kind = UpstreamErrorKind::Protocol;
     UpstreamError::new(provider, kind, http::generic_message(provider, kind, 0)).with_detail(detail)
 }

@@ -215,3 +215,47 @@ fn a_blocked_prompt_stream_is_incomplete() {
     );
     assert_eq!(response["output"], json!([]));
 }
+
+#[test]
+fn max_tokens_stream_is_incomplete_and_keeps_the_trailing_signature() {
+    let body = String::from_utf8(fixture("stream_generate_content_text.sse"))
+        .unwrap()
+        .replace(
+            "\"finishReason\":\"STOP\"",
+            "\"finishReason\":\"MAX_TOKENS\"",
+        );
+    let (events, response) = run(body.as_bytes(), &[]).unwrap();
+    assert_eq!(events.last().unwrap()["type"], "response.incomplete");
+    assert_eq!(response["status"], "incomplete");
+    assert_eq!(
+        response["incomplete_details"],
+        json!({"reason":"max_output_tokens"})
+    );
+    assert_eq!(
+        response["output"][1]["encrypted_content"],
+        format!("gemini:{TEXT_SIG}")
+    );
+    assert_eq!(response["output"][1]["status"], "completed");
+}
+
+#[test]
+fn thought_deltas_form_one_summary_before_the_answer() {
+    let frames = [
+        r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"Let me ","thought":true}]}}]}"#,
+        r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"think.","thought":true}]}}]}"#,
+        r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"Done."}]},"finishReason":"STOP"}]}"#,
+    ];
+    let body: String = frames
+        .iter()
+        .map(|f| format!("data: {f}\r\n\r\n"))
+        .collect();
+    let (_, response) = run(body.as_bytes(), &[]).unwrap();
+    assert_eq!(
+        response["output"],
+        json!([
+            {"type":"reasoning","id":"rs_test00","summary":[{"type":"summary_text","text":"Let me think."}],"status":"completed"},
+            {"type":"message","id":"msg_test01","status":"completed","role":"assistant",
+             "content":[{"type":"output_text","text":"Done.","annotations":[]}]}
+        ])
+    );
+}
