@@ -41,3 +41,12 @@ async fn openai_python_sdk_works_unchanged_against_anthropic() {
     run_sdk(&gw.url, &["claude-sonnet-4-5"]).await;
     assert!(mock.hits("/v1/messages") >= 6);
 }
+
+#[actix_web::test]
+async fn openai_python_sdk_works_unchanged_against_azure_and_gemini() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["azureopenai", "google"], ""));
+    run_sdk(&gw.url, &["gpt-4o-mini", "gemini-2.5-flash"]).await;
+    assert!(mock.hits("/openai/deployments/") >= 6);
+    assert!(mock.hits("/v1beta/models/") >= 6);
+}
