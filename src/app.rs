@@ -20,10 +20,14 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     let workers = config.server.workers;
     let shutdown = config.server.shutdown_timeout;
     let gateway = web::Data::new(Gateway::start(config)?);
-    let mut server = HttpServer::new(move || App::new().app_data(gateway.clone()).configure(crate::http::configure))
-        .shutdown_timeout(shutdown.as_secs())
-        .bind(address)
-        .map_err(|e| GatewayError::Internal(format!("cannot listen on {address}: {e}")))?;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(gateway.clone())
+            .configure(crate::http::configure)
+    })
+    .shutdown_timeout(shutdown.as_secs())
+    .bind(address)
+    .map_err(|e| GatewayError::Internal(format!("cannot listen on {address}: {e}")))?;
     if let Some(workers) = workers {
         server = server.workers(workers);
     }
@@ -32,5 +36,8 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
         .first()
         .copied()
         .ok_or_else(|| GatewayError::Internal("server bound no address".to_owned()))?;
-    Ok(Running { addr, server: server.run() })
+    Ok(Running {
+        addr,
+        server: server.run(),
+    })
 }

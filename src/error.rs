@@ -302,8 +302,12 @@ mod tests {
     #[test]
     fn upstream_auth_failure_is_a_bad_gateway_without_detail() {
         let err = GatewayError::from(
-            UpstreamError::new("openai", UpstreamErrorKind::Auth, "the gateway's openai key was rejected")
-                .with_detail("sk-secret body"),
+            UpstreamError::new(
+                "openai",
+                UpstreamErrorKind::Auth,
+                "the gateway's openai key was rejected",
+            )
+            .with_detail("sk-secret body"),
         );
         assert_eq!(err.status(), StatusCode::BAD_GATEWAY);
         assert!(!err.to_object().message.contains("sk-secret"));

@@ -29,8 +29,11 @@ fn load(args: &Args) -> Result<Config, llm_gateway::config::ConfigError> {
 }
 
 fn init_logging(config: &Config) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     if config.log.json {
         builder.json().init();
     } else {
@@ -50,7 +53,9 @@ fn main() -> ExitCode {
     init_logging(&config);
     let providers: Vec<_> = config.providers.iter().map(|p| p.name.clone()).collect();
     if providers.is_empty() {
-        tracing::warn!("No provider is configured: set OPENAI_API_KEY, AZURE_OPENAI_API_KEY (+ endpoint, deployment), ANTHROPIC_API_KEY or GOOGLE_API_KEY.");
+        tracing::warn!(
+            "No provider is configured: set OPENAI_API_KEY, AZURE_OPENAI_API_KEY (+ endpoint, deployment), ANTHROPIC_API_KEY or GOOGLE_API_KEY."
+        );
     }
     let result = actix_web::rt::System::new().block_on(async move {
         let running = llm_gateway::app::start(config)?;

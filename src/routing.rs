@@ -17,7 +17,11 @@ impl RoutingRules {
     /// Rules for `config`.
     pub fn new(config: &Config) -> Self {
         Self {
-            providers: config.providers.iter().map(|p| (p.name.clone(), p.kind)).collect(),
+            providers: config
+                .providers
+                .iter()
+                .map(|p| (p.name.clone(), p.kind))
+                .collect(),
             aliases: config.routing.aliases.clone(),
             fallbacks: config.routing.fallbacks.clone(),
         }
@@ -27,7 +31,11 @@ impl RoutingRules {
         if self.providers.is_empty() {
             return "none (set OPENAI_API_KEY, AZURE_OPENAI_API_KEY, ANTHROPIC_API_KEY or GOOGLE_API_KEY, or add keys to the config)".to_owned();
         }
-        self.providers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        self.providers
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Instances matching a provider name: an instance name, or every instance of a kind.
@@ -42,7 +50,11 @@ impl RoutingRules {
     }
 
     fn instances_of(&self, kind: ProviderKind) -> Vec<&str> {
-        self.providers.iter().filter(|(_, k)| *k == kind).map(|(n, _)| n.as_str()).collect()
+        self.providers
+            .iter()
+            .filter(|(_, k)| *k == kind)
+            .map(|(n, _)| n.as_str())
+            .collect()
     }
 
     fn is_provider_name(&self, name: &str) -> bool {
@@ -71,7 +83,9 @@ impl RoutingRules {
     /// Splits `provider/model` when the prefix names a provider.
     fn split_pinned<'a>(&self, model: &'a str) -> (Option<&'a str>, &'a str) {
         match model.split_once('/') {
-            Some((provider, rest)) if self.is_provider_name(provider) && !rest.is_empty() => (Some(provider), rest),
+            Some((provider, rest)) if self.is_provider_name(provider) && !rest.is_empty() => {
+                (Some(provider), rest)
+            }
             _ => (None, model),
         }
     }
@@ -94,7 +108,10 @@ impl RoutingRules {
         };
         Ok(found
             .into_iter()
-            .map(|p| Candidate { provider: p.to_owned(), model: bare.to_owned() })
+            .map(|p| Candidate {
+                provider: p.to_owned(),
+                model: bare.to_owned(),
+            })
             .collect())
     }
 }
@@ -110,7 +127,10 @@ impl Resolve for RoutingRules {
                 (None, bare) if self.is_provider_name(bare) => self
                     .instances(bare)
                     .into_iter()
-                    .map(|p| Candidate { provider: p.to_owned(), model: target.to_owned() })
+                    .map(|p| Candidate {
+                        provider: p.to_owned(),
+                        model: target.to_owned(),
+                    })
                     .collect(),
                 (None, bare) => self.primary(bare, None).unwrap_or_default(),
             };
@@ -152,17 +172,36 @@ mod tests {
     #[test]
     fn gpt_prefers_azure_then_openai() {
         let r = rules("", &["OPENAI_API_KEY", "AZURE_OPENAI_API_KEY"]);
-        assert_eq!(providers(&r.resolve("gpt-4o-mini", None).unwrap()), ["azureopenai", "openai"]);
+        assert_eq!(
+            providers(&r.resolve("gpt-4o-mini", None).unwrap()),
+            ["azureopenai", "openai"]
+        );
         let only = rules("", &["OPENAI_API_KEY"]);
-        assert_eq!(providers(&only.resolve("o3-mini", None).unwrap()), ["openai"]);
+        assert_eq!(
+            providers(&only.resolve("o3-mini", None).unwrap()),
+            ["openai"]
+        );
     }
 
     #[test]
     fn pins_by_field_and_by_prefix() {
-        let r = rules("", &["OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "ANTHROPIC_API_KEY"]);
-        assert_eq!(providers(&r.resolve("gpt-4o", Some("openai")).unwrap()), ["openai"]);
+        let r = rules(
+            "",
+            &[
+                "OPENAI_API_KEY",
+                "AZURE_OPENAI_API_KEY",
+                "ANTHROPIC_API_KEY",
+            ],
+        );
+        assert_eq!(
+            providers(&r.resolve("gpt-4o", Some("openai")).unwrap()),
+            ["openai"]
+        );
         let c = r.resolve("anthropic/claude-x", None).unwrap();
-        assert_eq!((c[0].provider.as_str(), c[0].model.as_str()), ("anthropic", "claude-x"));
+        assert_eq!(
+            (c[0].provider.as_str(), c[0].model.as_str()),
+            ("anthropic", "claude-x")
+        );
     }
 
     #[test]
@@ -173,7 +212,9 @@ mod tests {
         };
         assert!(msg.contains("anthropic"), "{msg}");
         let none = rules("", &[]);
-        let RouteError::UnknownModel(msg) = none.resolve("gpt-4o", None).unwrap_err() else { panic!() };
+        let RouteError::UnknownModel(msg) = none.resolve("gpt-4o", None).unwrap_err() else {
+            panic!()
+        };
         assert!(msg.contains("OPENAI_API_KEY"), "{msg}");
     }
 

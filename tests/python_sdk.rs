@@ -14,7 +14,10 @@ async fn run_sdk(url: &str, models: &[&str]) {
     let script = format!("{}/tests/python/sdk_client.py", env!("CARGO_MANIFEST_DIR"));
     let mut command = tokio::process::Command::new(&python);
     command.arg(&script).arg(url).args(models);
-    let output = command.output().await.unwrap_or_else(|e| panic!("cannot run {python}: {e}; run scripts/test.sh"));
+    let output = command
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}; run scripts/test.sh"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -22,7 +25,10 @@ async fn run_sdk(url: &str, models: &[&str]) {
         "the OpenAI SDK client failed (install it with scripts/test.sh):\n{stdout}\n{stderr}"
     );
     for model in models {
-        assert!(stdout.contains(&format!("ok {model}")), "{model} not exercised:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("ok {model}")),
+            "{model} not exercised:\n{stdout}"
+        );
     }
 }
 

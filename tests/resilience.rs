@@ -22,7 +22,10 @@ fn two_instances(mock: &MockUpstream, extra: &str) -> String {
 }
 
 fn keys(mock: &MockUpstream) -> Vec<String> {
-    mock.requests().iter().map(|r| r.header("authorization").unwrap_or("").to_owned()).collect()
+    mock.requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap_or("").to_owned())
+        .collect()
 }
 
 #[actix_web::test]
@@ -61,14 +64,31 @@ async fn non_retryable_errors_do_not_fail_over() {
 #[actix_web::test]
 async fn open_breaker_is_skipped_until_cooldown() {
     let mock = MockUpstream::start();
-    let gw = start_gateway(&two_instances(&mock, "    failure_threshold: 1\n    cooldown: \"60s\"\n"));
+    let gw = start_gateway(&two_instances(
+        &mock,
+        "    failure_threshold: 1\n    cooldown: \"60s\"\n",
+    ));
     mock.push_behaviour(Behaviour::Fail500);
-    assert_eq!(post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"})).await.status, 200);
+    assert_eq!(
+        post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"}))
+            .await
+            .status,
+        200
+    );
     // Give the breaker report a moment to reach the router.
     tokio::time::sleep(Duration::from_millis(50)).await;
     mock.clear_requests();
-    assert_eq!(post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"})).await.status, 200);
-    assert_eq!(keys(&mock), ["Bearer key-b"], "the open breaker's provider is skipped");
+    assert_eq!(
+        post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        keys(&mock),
+        ["Bearer key-b"],
+        "the open breaker's provider is skipped"
+    );
 }
 
 #[actix_web::test]
@@ -77,7 +97,10 @@ async fn all_candidates_failing_returns_the_last_error() {
     let gw = start_gateway(&two_instances(&mock, ""));
     let reply = post_responses(&gw, &json!({"model":"gpt-4o-fail-429","input":"hi"})).await;
     assert_eq!(reply.status, 429);
-    assert!(reply.header("retry-after").is_some() || reply.json()["error"]["code"] == "rate_limit_exceeded");
+    assert!(
+        reply.header("retry-after").is_some()
+            || reply.json()["error"]["code"] == "rate_limit_exceeded"
+    );
     assert_eq!(mock.hits("/v1/responses"), 2);
 }
 
@@ -103,11 +126,20 @@ async fn full_queue_answers_429_at_once_with_retry_after() {
     let started = std::time::Instant::now();
     let refused = post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"})).await;
     assert_eq!(refused.status, 429, "{}", refused.text);
-    assert!(started.elapsed() < Duration::from_millis(250), "refused without waiting");
+    assert!(
+        started.elapsed() < Duration::from_millis(250),
+        "refused without waiting"
+    );
     assert!(refused.header("retry-after").is_some());
     assert_eq!(refused.json()["error"]["code"], "provider_queue_full");
     assert_eq!(slow.await.unwrap(), 200);
-    assert_eq!(post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"})).await.status, 200, "the slot was released");
+    assert_eq!(
+        post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"}))
+            .await
+            .status,
+        200,
+        "the slot was released"
+    );
 }
 
 #[actix_web::test]

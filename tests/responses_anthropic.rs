@@ -16,7 +16,11 @@ const MODEL: &str = "claude-sonnet-4-5";
 async fn text_json_and_stream() {
     let mock = MockUpstream::start();
     let gw = start_gateway(&providers_yaml(&mock, &["anthropic"], ""));
-    let reply = post_responses(&gw, &json!({"model":MODEL,"input":"Hello","instructions":"Be brief."})).await;
+    let reply = post_responses(
+        &gw,
+        &json!({"model":MODEL,"input":"Hello","instructions":"Be brief."}),
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let body = reply.json();
     assert_valid_response(&body);
@@ -24,13 +28,20 @@ async fn text_json_and_stream() {
     let upstream = mock.last_request().unwrap();
     assert_eq!(upstream.path, "/v1/messages");
     assert_eq!(upstream.header("x-api-key"), Some("test-anthropic-key"));
-    assert!(upstream.header("authorization").is_none(), "caller auth never forwarded");
+    assert!(
+        upstream.header("authorization").is_none(),
+        "caller auth never forwarded"
+    );
     assert_eq!(upstream.body["system"], "Be brief.");
     assert!(upstream.body["max_tokens"].as_u64().unwrap() > 0);
 
     let stream = post_responses(&gw, &json!({"model":MODEL,"input":"Hello","stream":true})).await;
     let events = assert_valid_sse_stream(&stream.text);
-    assert!(events.iter().any(|e| e["type"] == "response.output_text.delta"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "response.output_text.delta")
+    );
     assert_eq!(events.last().unwrap()["type"], "response.completed");
 }
 
@@ -39,11 +50,24 @@ async fn tool_loop_with_history_in_anthropic_order() {
     let mock = MockUpstream::start();
     let gw = start_gateway(&providers_yaml(&mock, &["anthropic"], ""));
     let tools = json!([{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"location":{"type":"string"}}}}]);
-    let first = post_responses(&gw, &json!({"model":MODEL,"input":"Weather in Paris?","tools":tools,"stream":true})).await;
+    let first = post_responses(
+        &gw,
+        &json!({"model":MODEL,"input":"Weather in Paris?","tools":tools,"stream":true}),
+    )
+    .await;
     let events = assert_valid_sse_stream(&first.text);
     let response = &events.last().unwrap()["response"];
-    let call = response["output"].as_array().unwrap().iter().find(|i| i["type"] == "function_call").unwrap();
-    assert!(events.iter().any(|e| e["type"] == "response.function_call_arguments.delta"));
+    let call = response["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "function_call")
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "response.function_call_arguments.delta")
+    );
     let second = post_responses(
         &gw,
         &json!({"model":MODEL,"previous_response_id":response["id"],"tools":tools,
@@ -53,7 +77,12 @@ async fn tool_loop_with_history_in_anthropic_order() {
     assert_eq!(second.status, 200, "{}", second.text);
     assert_valid_response(&second.json());
     let messages = mock.last_request().unwrap().body["messages"].clone();
-    let roles: Vec<&str> = messages.as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    let roles: Vec<&str> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
     assert_eq!(roles, ["user", "assistant", "user"]);
     let result = &messages[2]["content"][0];
     assert_eq!(result["type"], "tool_result");
@@ -64,9 +93,17 @@ async fn tool_loop_with_history_in_anthropic_order() {
 async fn reasoning_is_streamed_as_summary() {
     let mock = MockUpstream::start();
     let gw = start_gateway(&providers_yaml(&mock, &["anthropic"], ""));
-    let reply = post_responses(&gw, &json!({"model":MODEL,"input":"Think","reasoning":{"effort":"medium"},"stream":true})).await;
+    let reply = post_responses(
+        &gw,
+        &json!({"model":MODEL,"input":"Think","reasoning":{"effort":"medium"},"stream":true}),
+    )
+    .await;
     let events = assert_valid_sse_stream(&reply.text);
-    assert!(events.iter().any(|e| e["type"] == "response.reasoning_summary_text.delta"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "response.reasoning_summary_text.delta")
+    );
     assert!(mock.last_request().unwrap().body.get("thinking").is_some());
 }
 
@@ -74,17 +111,28 @@ async fn reasoning_is_streamed_as_summary() {
 async fn limits_refusals_and_errors() {
     let mock = MockUpstream::start();
     let gw = start_gateway(&providers_yaml(&mock, &["anthropic"], ""));
-    let cut = post_responses(&gw, &json!({"model":"claude-max-tokens","input":"Long"})).await.json();
+    let cut = post_responses(&gw, &json!({"model":"claude-max-tokens","input":"Long"}))
+        .await
+        .json();
     assert_valid_response(&cut);
     assert_eq!(cut["status"], "incomplete");
     assert_eq!(cut["incomplete_details"]["reason"], "max_output_tokens");
-    for (model, status) in [("claude-fail-400", 400), ("claude-fail-401", 502), ("claude-fail-429", 429), ("claude-fail-529", 503)] {
+    for (model, status) in [
+        ("claude-fail-400", 400),
+        ("claude-fail-401", 502),
+        ("claude-fail-429", 429),
+        ("claude-fail-529", 503),
+    ] {
         let reply = post_responses(&gw, &json!({"model":model,"input":"hi"})).await;
         assert_eq!(reply.status, status, "{model}: {}", reply.text);
         assert_valid_error_body(&reply.json());
         assert!(!reply.text.contains("test-anthropic-key"));
     }
-    let overloaded = post_responses(&gw, &json!({"model":"claude-stream-error","input":"hi","stream":true})).await;
+    let overloaded = post_responses(
+        &gw,
+        &json!({"model":"claude-stream-error","input":"hi","stream":true}),
+    )
+    .await;
     let events = assert_valid_sse_stream(&overloaded.text);
     assert_eq!(events.last().unwrap()["type"], "response.failed");
 }

@@ -105,7 +105,10 @@ mod tests {
         assert_eq!(b.state(t0), BreakerState::Open);
         assert!(b.admit(t0 + Duration::from_secs(5)).is_err());
         let later = t0 + Duration::from_secs(11);
-        assert!(b.admit(later).is_ok(), "first request after cooldown is the probe");
+        assert!(
+            b.admit(later).is_ok(),
+            "first request after cooldown is the probe"
+        );
         assert!(b.admit(later).is_err(), "only one probe at a time");
         b.record(true, later);
         assert_eq!(b.state(later), BreakerState::Closed);

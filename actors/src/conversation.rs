@@ -233,7 +233,10 @@ mod tests {
             store.send(put(id, 10)).await.unwrap();
         }
         assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
-        assert_eq!(store.send(GetRecord::<u32>::new("c")).await.unwrap(), Some(7));
+        assert_eq!(
+            store.send(GetRecord::<u32>::new("c")).await.unwrap(),
+            Some(7)
+        );
         let stats = store.send(StoreStats).await.unwrap();
         assert_eq!((stats.entries, stats.bytes, stats.evictions), (2, 20, 1));
     }
@@ -252,7 +255,14 @@ mod tests {
         store.counter = 1;
         let key = (Instant::now(), 1);
         store.order.insert((key, "a".into()));
-        store.records.insert("a".into(), Entry { value: 1, bytes: 5, key });
+        store.records.insert(
+            "a".into(),
+            Entry {
+                value: 1,
+                bytes: 5,
+                key,
+            },
+        );
         store.stats.bytes = 5;
         store.purge(Instant::now() + Duration::from_secs(2));
         assert!(store.records.is_empty());

@@ -276,7 +276,10 @@ mod tests {
         let refused = actor.send(Acquire).await.unwrap();
         assert!(matches!(refused, Err(AdmissionError::QueueFull { .. })));
         drop(held);
-        assert!(waiter.await.unwrap().unwrap().is_ok(), "the waiter gets the freed slot");
+        assert!(
+            waiter.await.unwrap().unwrap().is_ok(),
+            "the waiter gets the freed slot"
+        );
     }
 
     #[actix_rt::test]

@@ -149,23 +149,35 @@ mod tests {
         let router = RouterActor::new(TwoProviders).start();
         let later = Instant::now() + Duration::from_secs(30);
         router
-            .send(BreakerChanged { provider: "a".into(), open_until: Some(later) })
+            .send(BreakerChanged {
+                provider: "a".into(),
+                open_until: Some(later),
+            })
             .await
             .unwrap();
         let got = router.send(route("m")).await.unwrap().unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].provider, "b");
         router
-            .send(BreakerChanged { provider: "b".into(), open_until: Some(later) })
+            .send(BreakerChanged {
+                provider: "b".into(),
+                open_until: Some(later),
+            })
             .await
             .unwrap();
         let err = router.send(route("m")).await.unwrap().unwrap_err();
         assert!(matches!(err, RouteError::AllUnavailable { .. }));
         router
-            .send(BreakerChanged { provider: "a".into(), open_until: None })
+            .send(BreakerChanged {
+                provider: "a".into(),
+                open_until: None,
+            })
             .await
             .unwrap();
-        assert_eq!(router.send(route("m")).await.unwrap().unwrap()[0].provider, "a");
+        assert_eq!(
+            router.send(route("m")).await.unwrap().unwrap()[0].provider,
+            "a"
+        );
     }
 
     #[actix_rt::test]

@@ -25,7 +25,10 @@ impl StreamEvent {
 /// Event bodies, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
-#[expect(missing_docs, reason = "variant names mirror the spec's event types one to one")]
+#[expect(
+    missing_docs,
+    reason = "variant names mirror the spec's event types one to one"
+)]
 pub enum EventBody {
     #[serde(rename = "response.created")]
     Created { response: Box<ResponseResource> },

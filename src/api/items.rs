@@ -283,7 +283,9 @@ pub struct ItemReference {
 
 /// Deserializes one input item, accepting the common shorthand `{"role": …, "content": …}`
 /// without a `type` (the OpenAI SDKs' "easy input message").
-pub fn deserialize_item_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Item, D::Error> {
+pub fn deserialize_item_lenient<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Item, D::Error> {
     let mut map = Map::<String, Value>::deserialize(deserializer)?;
     if !map.contains_key("type") && map.contains_key("role") {
         map.insert("type".to_owned(), Value::String("message".to_owned()));
@@ -291,7 +293,10 @@ pub fn deserialize_item_lenient<'de, D: Deserializer<'de>>(deserializer: D) -> R
     if matches!(map.get("type"), Some(Value::Null)) {
         map.remove("type");
         if !map.contains_key("role") {
-            map.insert("type".to_owned(), Value::String("item_reference".to_owned()));
+            map.insert(
+                "type".to_owned(),
+                Value::String("item_reference".to_owned()),
+            );
         } else {
             map.insert("type".to_owned(), Value::String("message".to_owned()));
         }
@@ -325,7 +330,13 @@ mod tests {
     #[test]
     fn shorthand_message_without_type_is_a_message() {
         let Wrapper(item) = serde_json::from_value(json!({"role":"user","content":"hi"})).unwrap();
-        assert!(matches!(item, Item::Message(MessageItem { role: Role::User, .. })));
+        assert!(matches!(
+            item,
+            Item::Message(MessageItem {
+                role: Role::User,
+                ..
+            })
+        ));
     }
 
     #[test]

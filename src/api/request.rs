@@ -144,7 +144,12 @@ pub enum ProviderKind {
 
 impl ProviderKind {
     /// Every kind, in display order.
-    pub const ALL: [Self; 4] = [Self::OpenAi, Self::AzureOpenAi, Self::Anthropic, Self::Google];
+    pub const ALL: [Self; 4] = [
+        Self::OpenAi,
+        Self::AzureOpenAi,
+        Self::Anthropic,
+        Self::Google,
+    ];
 
     /// The config/wire name.
     pub fn as_str(self) -> &'static str {
@@ -360,7 +365,8 @@ mod tests {
 
     #[test]
     fn string_input_becomes_one_user_message() {
-        let req: CreateResponse = serde_json::from_value(json!({"model":"m","input":"hi"})).unwrap();
+        let req: CreateResponse =
+            serde_json::from_value(json!({"model":"m","input":"hi"})).unwrap();
         assert_eq!(req.input_items().len(), 1);
     }
 

@@ -23,9 +23,20 @@ const DEFAULT_MAX_STORE_BYTES: usize = 256 * 1024 * 1024;
 /// Default models listed per family when the config lists none.
 fn default_models(kind: ProviderKind) -> Vec<String> {
     let names: &[&str] = match kind {
-        ProviderKind::OpenAi => &["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3", "o4-mini"],
+        ProviderKind::OpenAi => &[
+            "gpt-4o",
+            "gpt-4o-mini",
+            "gpt-4.1",
+            "gpt-4.1-mini",
+            "o3",
+            "o4-mini",
+        ],
         ProviderKind::AzureOpenAi => &["gpt-4o", "gpt-4o-mini"],
-        ProviderKind::Anthropic => &["claude-sonnet-4-5", "claude-opus-4-1", "claude-3-5-haiku-latest"],
+        ProviderKind::Anthropic => &[
+            "claude-sonnet-4-5",
+            "claude-opus-4-1",
+            "claude-3-5-haiku-latest",
+        ],
         ProviderKind::Google => &["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash"],
     };
     names.iter().map(|s| (*s).to_owned()).collect()
@@ -38,11 +49,19 @@ fn invalid(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
     }
 }
 
-fn duration(value: Option<&String>, default: Duration, path: &str) -> Result<Duration, ConfigError> {
+fn duration(
+    value: Option<&String>,
+    default: Duration,
+    path: &str,
+) -> Result<Duration, ConfigError> {
     match value {
         None => Ok(default),
-        Some(text) => humantime::parse_duration(text.trim())
-            .map_err(|e| invalid(path, format!("`{text}` is not a duration like \"30s\" or \"1h\": {e}"))),
+        Some(text) => humantime::parse_duration(text.trim()).map_err(|e| {
+            invalid(
+                path,
+                format!("`{text}` is not a duration like \"30s\" or \"1h\": {e}"),
+            )
+        }),
     }
 }
 
@@ -74,7 +93,9 @@ fn apply_env_overrides(raw: &mut RawConfig, env: EnvLookup<'_>) {
         ("openai", "OPENAI_API_KEY", |p| &mut p.api_key),
         ("azureopenai", "AZURE_OPENAI_API_KEY", |p| &mut p.api_key),
         ("azureopenai", "AZURE_OPENAI_ENDPOINT", |p| &mut p.endpoint),
-        ("azureopenai", "AZURE_OPENAI_DEPLOYMENT_ID", |p| &mut p.deployment_id),
+        ("azureopenai", "AZURE_OPENAI_DEPLOYMENT_ID", |p| {
+            &mut p.deployment_id
+        }),
         ("anthropic", "ANTHROPIC_API_KEY", |p| &mut p.api_key),
         ("google", "GOOGLE_API_KEY", |p| &mut p.api_key),
     ];
@@ -88,7 +109,10 @@ fn apply_env_overrides(raw: &mut RawConfig, env: EnvLookup<'_>) {
 fn check_url(url: &str, path: &str) -> Result<String, ConfigError> {
     let url = url.trim().trim_end_matches('/');
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(invalid(path, format!("`{url}` must start with http:// or https://")));
+        return Err(invalid(
+            path,
+            format!("`{url}` must start with http:// or https://"),
+        ));
     }
     Ok(url.to_owned())
 }
@@ -112,19 +136,39 @@ fn provider(name: &str, raw: RawProvider) -> Result<Option<ProviderConfig>, Conf
                 .endpoint
                 .or(raw.base_url)
                 .filter(|e| !e.trim().is_empty())
-                .ok_or_else(|| invalid(at("endpoint"), "Azure OpenAI needs the resource endpoint (or AZURE_OPENAI_ENDPOINT)"))?;
+                .ok_or_else(|| {
+                    invalid(
+                        at("endpoint"),
+                        "Azure OpenAI needs the resource endpoint (or AZURE_OPENAI_ENDPOINT)",
+                    )
+                })?;
             check_url(&endpoint, &at("endpoint"))?
         }
-        ProviderKind::OpenAi => check_url(raw.base_url.as_deref().unwrap_or("https://api.openai.com/v1"), &at("base_url"))?,
-        ProviderKind::Anthropic => check_url(raw.base_url.as_deref().unwrap_or("https://api.anthropic.com"), &at("base_url"))?,
+        ProviderKind::OpenAi => check_url(
+            raw.base_url
+                .as_deref()
+                .unwrap_or("https://api.openai.com/v1"),
+            &at("base_url"),
+        )?,
+        ProviderKind::Anthropic => check_url(
+            raw.base_url
+                .as_deref()
+                .unwrap_or("https://api.anthropic.com"),
+            &at("base_url"),
+        )?,
         ProviderKind::Google => check_url(
-            raw.base_url.as_deref().unwrap_or("https://generativelanguage.googleapis.com"),
+            raw.base_url
+                .as_deref()
+                .unwrap_or("https://generativelanguage.googleapis.com"),
             &at("base_url"),
         )?,
     };
     let deployment_id = raw.deployment_id.filter(|d| !d.trim().is_empty());
     if kind == ProviderKind::AzureOpenAi && deployment_id.is_none() && raw.deployments.is_empty() {
-        return Err(invalid(at("deployment_id"), "Azure OpenAI needs a deployment_id (or AZURE_OPENAI_DEPLOYMENT_ID) or a deployments map"));
+        return Err(invalid(
+            at("deployment_id"),
+            "Azure OpenAI needs a deployment_id (or AZURE_OPENAI_DEPLOYMENT_ID) or a deployments map",
+        ));
     }
     let api_version = raw.api_version.or_else(|| match kind {
         ProviderKind::AzureOpenAi => Some("2024-10-21".to_owned()),
@@ -154,12 +198,32 @@ fn provider(name: &str, raw: RawProvider) -> Result<Option<ProviderConfig>, Conf
         models,
         max_concurrency,
         max_queue: raw.max_queue.unwrap_or(DEFAULT_MAX_QUEUE),
-        queue_timeout: duration(raw.queue_timeout.as_ref(), Duration::from_secs(30), &at("queue_timeout"))?,
-        connect_timeout: duration(raw.connect_timeout.as_ref(), Duration::from_secs(10), &at("connect_timeout"))?,
-        request_timeout: duration(raw.request_timeout.as_ref(), Duration::from_secs(120), &at("request_timeout"))?,
-        stream_idle_timeout: duration(raw.stream_idle_timeout.as_ref(), Duration::from_secs(300), &at("stream_idle_timeout"))?,
+        queue_timeout: duration(
+            raw.queue_timeout.as_ref(),
+            Duration::from_secs(30),
+            &at("queue_timeout"),
+        )?,
+        connect_timeout: duration(
+            raw.connect_timeout.as_ref(),
+            Duration::from_secs(10),
+            &at("connect_timeout"),
+        )?,
+        request_timeout: duration(
+            raw.request_timeout.as_ref(),
+            Duration::from_secs(120),
+            &at("request_timeout"),
+        )?,
+        stream_idle_timeout: duration(
+            raw.stream_idle_timeout.as_ref(),
+            Duration::from_secs(300),
+            &at("stream_idle_timeout"),
+        )?,
         failure_threshold: raw.failure_threshold.unwrap_or(5).max(1),
-        cooldown: duration(raw.cooldown.as_ref(), Duration::from_secs(30), &at("cooldown"))?,
+        cooldown: duration(
+            raw.cooldown.as_ref(),
+            Duration::from_secs(30),
+            &at("cooldown"),
+        )?,
         default_max_tokens: raw.default_max_tokens.unwrap_or(4096),
     }))
 }
@@ -171,7 +235,11 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         address: parse_address(raw.server.address.as_deref().unwrap_or(DEFAULT_ADDRESS))?,
         max_body_bytes: raw.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
         workers: raw.server.workers.filter(|w| *w > 0),
-        shutdown_timeout: duration(raw.server.shutdown_timeout.as_ref(), Duration::from_secs(30), "server.shutdown_timeout")?,
+        shutdown_timeout: duration(
+            raw.server.shutdown_timeout.as_ref(),
+            Duration::from_secs(30),
+            "server.shutdown_timeout",
+        )?,
     };
     let mut providers = Vec::new();
     for (name, block) in std::mem::take(&mut raw.providers) {
@@ -184,9 +252,18 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         Some(serde_json::Value::String(s)) => vec![s],
         Some(serde_json::Value::Array(items)) => items
             .into_iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid("auth.audience", "must be a string or a list of strings")))
+            .map(|v| {
+                v.as_str().map(str::to_owned).ok_or_else(|| {
+                    invalid("auth.audience", "must be a string or a list of strings")
+                })
+            })
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(invalid("auth.audience", "must be a string or a list of strings")),
+        Some(_) => {
+            return Err(invalid(
+                "auth.audience",
+                "must be a string or a list of strings",
+            ));
+        }
     };
     let auth = AuthConfig {
         enabled: raw.auth.enabled,
@@ -197,13 +274,28 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         return Err(invalid("auth.issuer", "required when auth.enabled is true"));
     }
     let conversations = ConversationsConfig {
-        ttl: duration(raw.conversations.ttl.as_ref(), DEFAULT_TTL, "conversations.ttl")?,
-        max_entries: raw.conversations.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES).max(1),
-        max_bytes: raw.conversations.max_bytes.unwrap_or(DEFAULT_MAX_STORE_BYTES).max(1),
+        ttl: duration(
+            raw.conversations.ttl.as_ref(),
+            DEFAULT_TTL,
+            "conversations.ttl",
+        )?,
+        max_entries: raw
+            .conversations
+            .max_entries
+            .unwrap_or(DEFAULT_MAX_ENTRIES)
+            .max(1),
+        max_bytes: raw
+            .conversations
+            .max_bytes
+            .unwrap_or(DEFAULT_MAX_STORE_BYTES)
+            .max(1),
     };
     for (model, targets) in &raw.routing.fallbacks {
         if let Some(i) = targets.iter().position(|t| t.trim().is_empty()) {
-            return Err(invalid(format!("routing.fallbacks.{model}[{i}]"), "empty target"));
+            return Err(invalid(
+                format!("routing.fallbacks.{model}[{i}]"),
+                "empty target",
+            ));
         }
     }
     let log = LogConfig {
@@ -211,7 +303,12 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         json: match raw.log.format.as_deref() {
             None | Some("text") => false,
             Some("json") => true,
-            Some(other) => return Err(invalid("log.format", format!("`{other}` is not text or json"))),
+            Some(other) => {
+                return Err(invalid(
+                    "log.format",
+                    format!("`{other}` is not text or json"),
+                ));
+            }
         },
     };
     Ok(Config {

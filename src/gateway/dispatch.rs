@@ -84,7 +84,11 @@ fn counts_against_health(err: &GatewayError) -> bool {
 
 impl Gateway {
     /// Serves `POST /v1/responses`.
-    pub async fn create_response(&self, request: CreateResponse, request_id: String) -> Result<Execution, GatewayError> {
+    pub async fn create_response(
+        &self,
+        request: CreateResponse,
+        request_id: String,
+    ) -> Result<Execution, GatewayError> {
         validate_request(&request)?;
         let started = Instant::now();
         let model = request.model.clone().unwrap_or_default();
@@ -97,7 +101,12 @@ impl Gateway {
             model: model.clone(),
             pinned: request.provider.map(|p| p.as_str().to_owned()),
         };
-        let candidates = self.router.send(route).await.map_err(mailbox)?.map_err(|e| route_error(&model, e))?;
+        let candidates = self
+            .router
+            .send(route)
+            .await
+            .map_err(mailbox)?
+            .map_err(|e| route_error(&model, e))?;
         let ctx = ResponseContext::fresh();
         let mut last_error: Option<GatewayError> = None;
         for (attempt, candidate) in candidates.iter().enumerate() {
@@ -119,13 +128,21 @@ impl Gateway {
                 stream: request.is_stream(),
                 request_id: &request_id,
             };
-            let skeleton = ResponseResource::in_progress(&request, &ctx.response_id, &model, ctx.created_at);
+            let skeleton =
+                ResponseResource::in_progress(&request, &ctx.response_id, &model, ctx.created_at);
             match attempt_call(slot, call, skeleton, &ctx).await {
                 Ok(Attempt::Json(emitter)) => {
                     permit.report(ReportOutcome::Success);
                     let response = emitter.into_response();
                     self.store(&request, &input, &response).await;
-                    log_done(&request_id, &candidate.provider, attempt, &response, started, false);
+                    log_done(
+                        &request_id,
+                        &candidate.provider,
+                        attempt,
+                        &response,
+                        started,
+                        false,
+                    );
                     return Ok(Execution::Json(Box::new(response)));
                 }
                 Ok(Attempt::Stream(live)) => {
@@ -145,7 +162,11 @@ impl Gateway {
                     return Ok(Execution::Stream(body));
                 }
                 Err(err) => {
-                    let outcome = if counts_against_health(&err) { ReportOutcome::Failure } else { ReportOutcome::Abandoned };
+                    let outcome = if counts_against_health(&err) {
+                        ReportOutcome::Failure
+                    } else {
+                        ReportOutcome::Abandoned
+                    };
                     permit.report(outcome);
                     if let GatewayError::Upstream(e) = &err {
                         tracing::debug!(request_id, provider = %e.provider, detail = %e.detail, "Upstream failure detail.");
@@ -159,7 +180,8 @@ impl Gateway {
                 }
             }
         }
-        Err(last_error.unwrap_or_else(|| GatewayError::Internal("no candidate could be tried".to_owned())))
+        Err(last_error
+            .unwrap_or_else(|| GatewayError::Internal("no candidate could be tried".to_owned())))
     }
 
     async fn store(&self, request: &CreateResponse, input: &[Item], response: &ResponseResource) {
@@ -176,7 +198,12 @@ impl Gateway {
     }
 }
 
-async fn attempt_call(slot: &ProviderSlot, call: Call<'_>, skeleton: ResponseResource, ctx: &ResponseContext) -> Result<Attempt, GatewayError> {
+async fn attempt_call(
+    slot: &ProviderSlot,
+    call: Call<'_>,
+    skeleton: ResponseResource,
+    ctx: &ResponseContext,
+) -> Result<Attempt, GatewayError> {
     let provider = &slot.provider;
     match provider.send(call).await? {
         UpstreamReply::Json(body) => {
@@ -201,12 +228,23 @@ async fn attempt_call(slot: &ProviderSlot, call: Call<'_>, skeleton: ResponseRes
                     }
                 }
             }
-            Ok(Attempt::Stream(LiveStream { data, translator, emitter }))
+            Ok(Attempt::Stream(LiveStream {
+                data,
+                translator,
+                emitter,
+            }))
         }
     }
 }
 
-fn log_done(request_id: &str, provider: &str, attempt: usize, response: &ResponseResource, started: Instant, stream: bool) {
+fn log_done(
+    request_id: &str,
+    provider: &str,
+    attempt: usize,
+    response: &ResponseResource,
+    started: Instant,
+    stream: bool,
+) {
     let usage = response.usage.unwrap_or_default();
     tracing::info!(
         request_id,
@@ -255,7 +293,11 @@ impl SseState {
                 }
                 return Some(chunk.freeze());
             }
-            let LiveStream { data, translator, emitter } = &mut self.live;
+            let LiveStream {
+                data,
+                translator,
+                emitter,
+            } = &mut self.live;
             let step = match data.next().await {
                 Some(Ok(payload)) => translator.on_data(&payload, emitter),
                 Some(Err(err)) => Err(err),
@@ -263,7 +305,9 @@ impl SseState {
                     if emitter.is_finished() {
                         Ok(())
                     } else {
-                        Err(GatewayError::Internal("upstream stream ended without a terminal event".to_owned()))
+                        Err(GatewayError::Internal(
+                            "upstream stream ended without a terminal event".to_owned(),
+                        ))
                     }
                 }),
             };
@@ -284,8 +328,17 @@ impl SseState {
         self.done = true;
         let response = self.live.emitter.response().clone();
         // Stored before the final bytes leave, so an immediate follow-up finds it.
-        self.gateway.store(&self.request, &self.input, &response).await;
-        log_done(&self.request_id, &self.provider, self.attempt, &response, self.started, true);
+        self.gateway
+            .store(&self.request, &self.input, &response)
+            .await;
+        log_done(
+            &self.request_id,
+            &self.provider,
+            self.attempt,
+            &response,
+            self.started,
+            true,
+        );
         self.permit.report(ReportOutcome::Success);
         let mut chunk = BytesMut::new();
         for event in events {
@@ -315,11 +368,15 @@ impl SseBody {
             let chunk = state.next_chunk().await?;
             Some((Ok(chunk), state))
         });
-        Self { inner: Box::pin(stream) }
+        Self {
+            inner: Box::pin(stream),
+        }
     }
 
     /// The body as a stream of byte chunks.
-    pub fn into_stream(self) -> std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>>>> {
+    pub fn into_stream(
+        self,
+    ) -> std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>>>> {
         self.inner
     }
 }

@@ -30,7 +30,8 @@ pub struct ConversationStore {
 impl ConversationStore {
     /// Starts the store actor.
     pub fn start(config: &ConversationsConfig) -> Self {
-        let actor = ConversationActor::new(config.ttl, config.max_entries, config.max_bytes).start();
+        let actor =
+            ConversationActor::new(config.ttl, config.max_entries, config.max_bytes).start();
         Self { actor }
     }
 
@@ -55,24 +56,36 @@ impl ConversationStore {
         let bytes = approximate_size(&stored);
         let id = stored.response.id.clone();
         self.actor
-            .send(PutRecord { id, value: Arc::new(stored), bytes })
+            .send(PutRecord {
+                id,
+                value: Arc::new(stored),
+                bytes,
+            })
             .await
             .map_err(|e| GatewayError::Internal(format!("conversation store: {e}")))
     }
 
     /// The input for a request: prior input and output (when continuing), then the new input.
-    pub async fn resolve_input(&self, previous_response_id: Option<&str>, new_input: Vec<Item>) -> Result<Vec<Item>, GatewayError> {
+    pub async fn resolve_input(
+        &self,
+        previous_response_id: Option<&str>,
+        new_input: Vec<Item>,
+    ) -> Result<Vec<Item>, GatewayError> {
         let Some(id) = previous_response_id else {
             return Ok(new_input);
         };
         let Some(previous) = self.get(id).await? else {
             return Err(GatewayError::NotFound {
-                message: format!("Previous response with id '{id}' not found (unknown, expired, or stored with store=false)."),
+                message: format!(
+                    "Previous response with id '{id}' not found (unknown, expired, or stored with store=false)."
+                ),
                 param: Some("previous_response_id".to_owned()),
                 code: "previous_response_not_found",
             });
         };
-        let mut input = Vec::with_capacity(previous.input.len() + previous.response.output.len() + new_input.len());
+        let mut input = Vec::with_capacity(
+            previous.input.len() + previous.response.output.len() + new_input.len(),
+        );
         input.extend(previous.input.iter().cloned());
         input.extend(previous.response.output.iter().cloned());
         input.extend(new_input);

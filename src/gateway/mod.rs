@@ -56,9 +56,17 @@ impl Gateway {
                 failure_threshold: provider_config.failure_threshold,
                 cooldown: provider_config.cooldown,
             };
-            let actor = ProviderActor::new(provider_config.name.clone(), limits, Some(router.clone().recipient())).start();
+            let actor = ProviderActor::new(
+                provider_config.name.clone(),
+                limits,
+                Some(router.clone().recipient()),
+            )
+            .start();
             let provider = Arc::new(Provider::new(provider_config.clone(), http.clone()));
-            providers.insert(provider_config.name.clone(), ProviderSlot { provider, actor });
+            providers.insert(
+                provider_config.name.clone(),
+                ProviderSlot { provider, actor },
+            );
         }
         let conversations = ConversationStore::start(&config.conversations);
         Ok(Self {

@@ -7,7 +7,11 @@ use crate::{
 };
 
 fn is_valid_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn range(value: Option<f64>, min: f64, max: f64, param: &str) -> Result<(), GatewayError> {
@@ -24,68 +28,114 @@ fn range(value: Option<f64>, min: f64, max: f64, param: &str) -> Result<(), Gate
 pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
     match request.model.as_deref().map(str::trim) {
         None | Some("") => {
-            return Err(GatewayError::invalid("Missing required parameter: `model`.", Some("model")));
+            return Err(GatewayError::invalid(
+                "Missing required parameter: `model`.",
+                Some("model"),
+            ));
         }
         Some(_) => {}
     }
     match &request.input {
         None if request.previous_response_id.is_none() => {
-            return Err(GatewayError::invalid("Missing required parameter: `input`.", Some("input")));
+            return Err(GatewayError::invalid(
+                "Missing required parameter: `input`.",
+                Some("input"),
+            ));
         }
         Some(Input::Items(items)) if items.is_empty() && request.previous_response_id.is_none() => {
-            return Err(GatewayError::invalid("`input` must contain at least one item.", Some("input")));
+            return Err(GatewayError::invalid(
+                "`input` must contain at least one item.",
+                Some("input"),
+            ));
         }
         _ => {}
     }
     if request.background == Some(true) {
-        return Err(GatewayError::invalid("Background mode is not supported by this gateway; use `stream: true` for long responses.", Some("background")));
+        return Err(GatewayError::invalid(
+            "Background mode is not supported by this gateway; use `stream: true` for long responses.",
+            Some("background"),
+        ));
     }
     range(request.temperature, 0.0, 2.0, "temperature")?;
     range(request.top_p, 0.0, 1.0, "top_p")?;
     range(request.presence_penalty, -2.0, 2.0, "presence_penalty")?;
     range(request.frequency_penalty, -2.0, 2.0, "frequency_penalty")?;
     if let Some(n) = request.top_logprobs.filter(|n| *n > 20) {
-        return Err(GatewayError::invalid(format!("`top_logprobs` must be between 0 and 20, got {n}."), Some("top_logprobs")));
+        return Err(GatewayError::invalid(
+            format!("`top_logprobs` must be between 0 and 20, got {n}."),
+            Some("top_logprobs"),
+        ));
     }
     if let Some(n) = request.max_output_tokens.filter(|n| *n < 16) {
-        return Err(GatewayError::invalid(format!("`max_output_tokens` must be at least 16, got {n}."), Some("max_output_tokens")));
+        return Err(GatewayError::invalid(
+            format!("`max_output_tokens` must be at least 16, got {n}."),
+            Some("max_output_tokens"),
+        ));
     }
     if request.max_tool_calls == Some(0) {
-        return Err(GatewayError::invalid("`max_tool_calls` must be at least 1.", Some("max_tool_calls")));
+        return Err(GatewayError::invalid(
+            "`max_tool_calls` must be at least 1.",
+            Some("max_tool_calls"),
+        ));
     }
-    if let Some(t) = request.truncation.as_deref().filter(|t| *t != "auto" && *t != "disabled") {
-        return Err(GatewayError::invalid(format!("`truncation` must be `auto` or `disabled`, got `{t}`."), Some("truncation")));
+    if let Some(t) = request
+        .truncation
+        .as_deref()
+        .filter(|t| *t != "auto" && *t != "disabled")
+    {
+        return Err(GatewayError::invalid(
+            format!("`truncation` must be `auto` or `disabled`, got `{t}`."),
+            Some("truncation"),
+        ));
     }
     if let Some(metadata) = &request.metadata {
         if metadata.len() > 16 {
-            return Err(GatewayError::invalid("`metadata` may hold at most 16 pairs.", Some("metadata")));
+            return Err(GatewayError::invalid(
+                "`metadata` may hold at most 16 pairs.",
+                Some("metadata"),
+            ));
         }
         if let Some((k, _)) = metadata.iter().find(|(k, v)| k.len() > 64 || v.len() > 512) {
-            return Err(GatewayError::invalid(format!("`metadata.{k}`: keys are at most 64 and values at most 512 characters."), Some("metadata")));
+            return Err(GatewayError::invalid(
+                format!("`metadata.{k}`: keys are at most 64 and values at most 512 characters."),
+                Some("metadata"),
+            ));
         }
     }
     let tools = request.tools.as_deref().unwrap_or_default();
     for (i, Tool::Function(tool)) in tools.iter().enumerate() {
         if !is_valid_name(&tool.name) {
             return Err(GatewayError::invalid(
-                format!("Tool name `{}` must be 1-64 characters of a-z, A-Z, 0-9, _ or -.", tool.name),
+                format!(
+                    "Tool name `{}` must be 1-64 characters of a-z, A-Z, 0-9, _ or -.",
+                    tool.name
+                ),
                 Some(&format!("tools[{i}].name")),
             ));
         }
         if tool.parameters.as_ref().is_some_and(|p| !p.is_object()) {
-            return Err(GatewayError::invalid("Tool parameters must be a JSON Schema object.", Some(&format!("tools[{i}].parameters"))));
+            return Err(GatewayError::invalid(
+                "Tool parameters must be a JSON Schema object.",
+                Some(&format!("tools[{i}].parameters")),
+            ));
         }
     }
     if let Some(choice) = &request.tool_choice {
         let known = |name: &str| tools.iter().any(|Tool::Function(t)| t.name == name);
         let names = choice.allowed_names().unwrap_or_default();
         if let Some(missing) = names.iter().find(|n| !known(n)) {
-            return Err(GatewayError::invalid(format!("`tool_choice` names `{missing}`, which is not in `tools`."), Some("tool_choice")));
+            return Err(GatewayError::invalid(
+                format!("`tool_choice` names `{missing}`, which is not in `tools`."),
+                Some("tool_choice"),
+            ));
         }
         if let ToolChoice::Object(ToolChoiceObject::AllowedTools { tools: allowed, .. }) = choice
             && allowed.iter().any(|t| t.kind != "function")
         {
-            return Err(GatewayError::invalid("Only function tools can be listed in `allowed_tools`.", Some("tool_choice")));
+            return Err(GatewayError::invalid(
+                "Only function tools can be listed in `allowed_tools`.",
+                Some("tool_choice"),
+            ));
         }
     }
     Ok(())
@@ -106,11 +156,26 @@ mod tests {
         let cases = [
             (json!({"input":"hi"}), "model"),
             (json!({"model":"m"}), "input"),
-            (json!({"model":"m","input":"hi","temperature":3}), "temperature"),
-            (json!({"model":"m","input":"hi","max_output_tokens":5}), "max_output_tokens"),
-            (json!({"model":"m","input":"hi","tools":[{"type":"function","name":"bad name"}]}), "tools[0].name"),
-            (json!({"model":"m","input":"hi","tool_choice":{"type":"function","name":"f"}}), "tool_choice"),
-            (json!({"model":"m","input":"hi","background":true}), "background"),
+            (
+                json!({"model":"m","input":"hi","temperature":3}),
+                "temperature",
+            ),
+            (
+                json!({"model":"m","input":"hi","max_output_tokens":5}),
+                "max_output_tokens",
+            ),
+            (
+                json!({"model":"m","input":"hi","tools":[{"type":"function","name":"bad name"}]}),
+                "tools[0].name",
+            ),
+            (
+                json!({"model":"m","input":"hi","tool_choice":{"type":"function","name":"f"}}),
+                "tool_choice",
+            ),
+            (
+                json!({"model":"m","input":"hi","background":true}),
+                "background",
+            ),
         ];
         for (body, param) in cases {
             let err = check(body).unwrap_err();

@@ -9,7 +9,11 @@ use serde::de::DeserializeOwned;
 use crate::error::GatewayError;
 
 /// Reads the whole body, refusing more than `limit` bytes.
-pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<bytes::Bytes, GatewayError> {
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<bytes::Bytes, GatewayError> {
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -20,7 +24,9 @@ pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usiz
     }
     let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| GatewayError::invalid(format!("Could not read the request body: {e}."), None))?;
+        let chunk = chunk.map_err(|e| {
+            GatewayError::invalid(format!("Could not read the request body: {e}."), None)
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(GatewayError::PayloadTooLarge { limit });
         }
@@ -33,7 +39,12 @@ pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usiz
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, GatewayError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     match first {
-        None => return Err(GatewayError::invalid("The request body is empty; send a JSON object.", None)),
+        None => {
+            return Err(GatewayError::invalid(
+                "The request body is empty; send a JSON object.",
+                None,
+            ));
+        }
         Some(b'{') => {}
         Some(_) => {
             return Err(GatewayError::InvalidRequest {
@@ -64,11 +75,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, GatewayError> {
             code: "invalid_type",
         }
     })?;
-    deserializer.end().map_err(|e| GatewayError::InvalidRequest {
-        message: format!("The request body is not valid JSON: {e}."),
-        param: None,
-        code: "invalid_json",
-    })?;
+    deserializer
+        .end()
+        .map_err(|e| GatewayError::InvalidRequest {
+            message: format!("The request body is not valid JSON: {e}."),
+            param: None,
+            code: "invalid_json",
+        })?;
     Ok(value)
 }
 
@@ -79,7 +92,10 @@ mod tests {
 
     #[test]
     fn type_errors_name_the_path() {
-        let err = parse_json::<CreateResponse>(br#"{"model":"m","input":[{"type":"message","role":"user","content":5}]}"#).unwrap_err();
+        let err = parse_json::<CreateResponse>(
+            br#"{"model":"m","input":[{"type":"message","role":"user","content":5}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.param().as_deref(), Some("input[0]"));
         let err = parse_json::<CreateResponse>(br#"{"model":"m","temperature":"x"}"#).unwrap_err();
         assert_eq!(err.param().as_deref(), Some("temperature"));
@@ -87,8 +103,20 @@ mod tests {
 
     #[test]
     fn syntax_and_shape_errors() {
-        assert_eq!(parse_json::<CreateResponse>(b"{nope").unwrap_err().code(), "invalid_json");
-        assert_eq!(parse_json::<CreateResponse>(b"[1]").unwrap_err().code(), "invalid_json");
-        assert_eq!(parse_json::<CreateResponse>(b"").unwrap_err().status().as_u16(), 400);
+        assert_eq!(
+            parse_json::<CreateResponse>(b"{nope").unwrap_err().code(),
+            "invalid_json"
+        );
+        assert_eq!(
+            parse_json::<CreateResponse>(b"[1]").unwrap_err().code(),
+            "invalid_json"
+        );
+        assert_eq!(
+            parse_json::<CreateResponse>(b"")
+                .unwrap_err()
+                .status()
+                .as_u16(),
+            400
+        );
     }
 }

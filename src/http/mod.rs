@@ -39,7 +39,11 @@ async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
         error: crate::api::ErrorObject {
             kind: "invalid_request_error".to_owned(),
             code: Some("method_not_allowed".to_owned()),
-            message: format!("{} is not allowed on {}; use POST.", req.method(), req.path()),
+            message: format!(
+                "{} is not allowed on {}; use POST.",
+                req.method(),
+                req.path()
+            ),
             param: None,
         },
     };
@@ -54,5 +58,8 @@ pub fn request_id(req: &HttpRequest) -> String {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| format!("req_{}", uuid::Uuid::new_v4().simple()), str::to_owned)
+        .map_or_else(
+            || format!("req_{}", uuid::Uuid::new_v4().simple()),
+            str::to_owned,
+        )
 }

@@ -10,7 +10,11 @@ use crate::{
 };
 
 /// Creates a response.
-pub async fn create(req: HttpRequest, payload: web::Payload, gateway: web::Data<Gateway>) -> HttpResponse {
+pub async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    gateway: web::Data<Gateway>,
+) -> HttpResponse {
     let id = request_id(&req);
     let result = async {
         let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
@@ -28,7 +32,10 @@ pub async fn create(req: HttpRequest, payload: web::Payload, gateway: web::Data<
         Err(err) => render_error(&id, &err),
     };
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
-        response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            value,
+        );
     }
     response
 }
@@ -37,7 +44,12 @@ fn render_error(request_id: &str, err: &GatewayError) -> HttpResponse {
     if let GatewayError::Internal(detail) = err {
         tracing::error!(request_id, detail, "Internal error.");
     } else {
-        tracing::info!(request_id, status = err.status().as_u16(), code = err.code(), "Request rejected.");
+        tracing::info!(
+            request_id,
+            status = err.status().as_u16(),
+            code = err.code(),
+            "Request rejected."
+        );
     }
     actix_web::ResponseError::error_response(err)
 }

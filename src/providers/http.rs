@@ -58,17 +58,29 @@ pub fn generic_message(provider: &str, kind: UpstreamErrorKind, status: u16) -> 
         UpstreamErrorKind::Auth => format!(
             "The gateway's credentials for provider `{provider}` were rejected (upstream status {status}); check the configured API key."
         ),
-        UpstreamErrorKind::RateLimited => format!("Provider `{provider}` is rate limiting requests; retry later."),
-        UpstreamErrorKind::Overloaded => format!("Provider `{provider}` is overloaded; retry later."),
+        UpstreamErrorKind::RateLimited => {
+            format!("Provider `{provider}` is rate limiting requests; retry later.")
+        }
+        UpstreamErrorKind::Overloaded => {
+            format!("Provider `{provider}` is overloaded; retry later.")
+        }
         UpstreamErrorKind::Timeout => format!("Provider `{provider}` did not answer in time."),
-        UpstreamErrorKind::NotFound => format!("Provider `{provider}` does not know the requested model or deployment."),
-        UpstreamErrorKind::QuotaExceeded => format!("The gateway's quota at provider `{provider}` is exhausted."),
+        UpstreamErrorKind::NotFound => {
+            format!("Provider `{provider}` does not know the requested model or deployment.")
+        }
+        UpstreamErrorKind::QuotaExceeded => {
+            format!("The gateway's quota at provider `{provider}` is exhausted.")
+        }
         UpstreamErrorKind::Connect => format!("Provider `{provider}` could not be reached."),
-        UpstreamErrorKind::Protocol => format!("Provider `{provider}` sent a response the gateway could not understand."),
+        UpstreamErrorKind::Protocol => {
+            format!("Provider `{provider}` sent a response the gateway could not understand.")
+        }
         UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter => {
             format!("Provider `{provider}` rejected the request.")
         }
-        UpstreamErrorKind::Server => format!("Provider `{provider}` failed (upstream status {status})."),
+        UpstreamErrorKind::Server => {
+            format!("Provider `{provider}` failed (upstream status {status}).")
+        }
     }
 }
 
@@ -106,7 +118,9 @@ pub async fn post_json(
     let response = match tokio::time::timeout(config.request_timeout, send).await {
         Err(_) => {
             let kind = UpstreamErrorKind::Timeout;
-            return Err(UpstreamError::new(provider, kind, generic_message(provider, kind, 0)).into());
+            return Err(
+                UpstreamError::new(provider, kind, generic_message(provider, kind, 0)).into(),
+            );
         }
         Ok(Err(err)) => return Err(transport_error(provider, &err)),
         Ok(Ok(response)) => response,
@@ -148,53 +162,84 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Vec<u8> {
 
 /// Decodes an upstream SSE body into its `data:` payloads, enforcing an idle timeout.
 /// `[DONE]` markers are dropped. Dropping the stream drops the response (cancelling upstream).
-pub fn sse_data_stream(response: reqwest::Response, provider: String, idle: Duration) -> DataStream {
+pub fn sse_data_stream(
+    response: reqwest::Response,
+    provider: String,
+    idle: Duration,
+) -> DataStream {
     let bytes = response.bytes_stream();
-    let state = (bytes, SseDecoder::new(), std::collections::VecDeque::<String>::new(), false);
-    Box::pin(futures::stream::unfold(state, move |(mut bytes, mut decoder, mut pending, mut ended)| {
-        let provider = provider.clone();
-        async move {
-            loop {
-                if let Some(data) = pending.pop_front() {
-                    return Some((Ok(data), (bytes, decoder, pending, ended)));
-                }
-                if ended {
-                    return None;
-                }
-                let next: Option<Result<Bytes, reqwest::Error>> =
-                    match tokio::time::timeout(idle, bytes.next()).await {
-                        Ok(next) => next,
-                        Err(_) => {
-                            let kind = UpstreamErrorKind::Timeout;
-                            let err = UpstreamError::new(&provider, kind, "The upstream stream stalled.");
-                            ended = true;
-                            return Some((Err(err.into()), (bytes, decoder, pending, ended)));
-                        }
-                    };
-                match next {
-                    Some(Ok(chunk)) => match decoder.feed(&chunk) {
-                        Ok(events) => pending.extend(
-                            events.into_iter().map(|e| e.data).filter(|d| d.trim() != "[DONE]"),
-                        ),
-                        Err(e) => {
-                            ended = true;
-                            let err = UpstreamError::new(&provider, UpstreamErrorKind::Protocol, generic_message(&provider, UpstreamErrorKind::Protocol, 0))
-                                .with_detail(e.to_string());
-                            return Some((Err(err.into()), (bytes, decoder, pending, ended)));
-                        }
-                    },
-                    Some(Err(e)) => {
-                        ended = true;
-                        return Some((Err(transport_error(&provider, &e)), (bytes, decoder, pending, ended)));
+    let state = (
+        bytes,
+        SseDecoder::new(),
+        std::collections::VecDeque::<String>::new(),
+        false,
+    );
+    Box::pin(futures::stream::unfold(
+        state,
+        move |(mut bytes, mut decoder, mut pending, mut ended)| {
+            let provider = provider.clone();
+            async move {
+                loop {
+                    if let Some(data) = pending.pop_front() {
+                        return Some((Ok(data), (bytes, decoder, pending, ended)));
                     }
-                    None => {
-                        ended = true;
-                        pending.extend(decoder.finish().map(|e| e.data).filter(|d| d.trim() != "[DONE]"));
+                    if ended {
+                        return None;
+                    }
+                    let next: Option<Result<Bytes, reqwest::Error>> =
+                        match tokio::time::timeout(idle, bytes.next()).await {
+                            Ok(next) => next,
+                            Err(_) => {
+                                let kind = UpstreamErrorKind::Timeout;
+                                let err = UpstreamError::new(
+                                    &provider,
+                                    kind,
+                                    "The upstream stream stalled.",
+                                );
+                                ended = true;
+                                return Some((Err(err.into()), (bytes, decoder, pending, ended)));
+                            }
+                        };
+                    match next {
+                        Some(Ok(chunk)) => match decoder.feed(&chunk) {
+                            Ok(events) => pending.extend(
+                                events
+                                    .into_iter()
+                                    .map(|e| e.data)
+                                    .filter(|d| d.trim() != "[DONE]"),
+                            ),
+                            Err(e) => {
+                                ended = true;
+                                let err = UpstreamError::new(
+                                    &provider,
+                                    UpstreamErrorKind::Protocol,
+                                    generic_message(&provider, UpstreamErrorKind::Protocol, 0),
+                                )
+                                .with_detail(e.to_string());
+                                return Some((Err(err.into()), (bytes, decoder, pending, ended)));
+                            }
+                        },
+                        Some(Err(e)) => {
+                            ended = true;
+                            return Some((
+                                Err(transport_error(&provider, &e)),
+                                (bytes, decoder, pending, ended),
+                            ));
+                        }
+                        None => {
+                            ended = true;
+                            pending.extend(
+                                decoder
+                                    .finish()
+                                    .map(|e| e.data)
+                                    .filter(|d| d.trim() != "[DONE]"),
+                            );
+                        }
                     }
                 }
             }
-        }
-    }))
+        },
+    ))
 }
 
 /// Extracts `error.message` (or `message`) from a JSON error body, if any.
@@ -233,8 +278,14 @@ mod tests {
 
     #[test]
     fn error_messages_are_found_in_common_shapes() {
-        assert_eq!(json_error_message(br#"{"error":{"message":"m"}}"#).as_deref(), Some("m"));
-        assert_eq!(json_error_message(br#"[{"error":{"message":"g"}}]"#).as_deref(), Some("g"));
+        assert_eq!(
+            json_error_message(br#"{"error":{"message":"m"}}"#).as_deref(),
+            Some("m")
+        );
+        assert_eq!(
+            json_error_message(br#"[{"error":{"message":"g"}}]"#).as_deref(),
+            Some("g")
+        );
         assert_eq!(json_error_message(b"not json"), None);
     }
 }

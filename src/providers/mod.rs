@@ -72,12 +72,18 @@ impl Provider {
     /// Builds the client for `config`, sharing `http` (connection pool).
     pub fn new(config: ProviderConfig, http: reqwest::Client) -> Self {
         let client = match config.kind {
-            ProviderKind::OpenAi => ProviderClient::OpenAi(openai::OpenAiClient::new(&config, http)),
-            ProviderKind::AzureOpenAi => ProviderClient::Azure(chat::AzureClient::new(&config, http)),
+            ProviderKind::OpenAi => {
+                ProviderClient::OpenAi(openai::OpenAiClient::new(&config, http))
+            }
+            ProviderKind::AzureOpenAi => {
+                ProviderClient::Azure(chat::AzureClient::new(&config, http))
+            }
             ProviderKind::Anthropic => {
                 ProviderClient::Anthropic(anthropic::AnthropicClient::new(&config, http))
             }
-            ProviderKind::Google => ProviderClient::Google(gemini::GeminiClient::new(&config, http)),
+            ProviderKind::Google => {
+                ProviderClient::Google(gemini::GeminiClient::new(&config, http))
+            }
         };
         Self { config, client }
     }

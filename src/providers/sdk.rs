@@ -29,7 +29,12 @@ pub struct CapturingService {
 
 impl CapturingService {
     /// A service sending through `http` with `timeout` until the response head.
-    pub fn new(http: reqwest::Client, provider: &str, timeout: Duration, parse_error: ParseError) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        provider: &str,
+        timeout: Duration,
+        parse_error: ParseError,
+    ) -> Self {
         Self {
             http,
             provider: provider.to_owned(),
@@ -44,7 +49,10 @@ impl tower::Service<HttpRequestFactory> for CapturingService {
     type Error = OpenAIError;
     type Future = Pin<Box<dyn Future<Output = Result<reqwest::Response, OpenAIError>> + Send>>;
 
-    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), OpenAIError>> {
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), OpenAIError>> {
         std::task::Poll::Ready(Ok(()))
     }
 
@@ -52,14 +60,19 @@ impl tower::Service<HttpRequestFactory> for CapturingService {
         let this = self.clone();
         Box::pin(async move {
             let request = factory.build().await?;
-            let response = match tokio::time::timeout(this.timeout, this.http.execute(request)).await {
-                Err(_) => {
-                    let kind = UpstreamErrorKind::Timeout;
-                    let err = UpstreamError::new(&this.provider, kind, http::generic_message(&this.provider, kind, 0));
-                    return Err(OpenAIError::Boxed(Box::new(err)));
-                }
-                Ok(result) => result.map_err(OpenAIError::Reqwest)?,
-            };
+            let response =
+                match tokio::time::timeout(this.timeout, this.http.execute(request)).await {
+                    Err(_) => {
+                        let kind = UpstreamErrorKind::Timeout;
+                        let err = UpstreamError::new(
+                            &this.provider,
+                            kind,
+                            http::generic_message(&this.provider, kind, 0),
+                        );
+                        return Err(OpenAIError::Boxed(Box::new(err)));
+                    }
+                    Ok(result) => result.map_err(OpenAIError::Reqwest)?,
+                };
             if response.status().is_success() {
                 return Ok(response);
             }
@@ -95,9 +108,13 @@ pub fn map_sdk_error(provider: &str, err: OpenAIError) -> GatewayError {
         OpenAIError::ApiError(api) => {
             let status = api.status_code.as_u16();
             let kind = http::classify_status(status);
-            UpstreamError::new(provider, kind, http::generic_message(provider, kind, status))
-                .with_detail(api.api_error.message)
-                .into()
+            UpstreamError::new(
+                provider,
+                kind,
+                http::generic_message(provider, kind, status),
+            )
+            .with_detail(api.api_error.message)
+            .into()
         }
         other => protocol(provider, other.to_string()),
     }
@@ -123,7 +140,11 @@ where
             }
             match tokio::time::timeout(idle, stream.next()).await {
                 Err(_) => {
-                    let err = UpstreamError::new(&provider, UpstreamErrorKind::Timeout, "The upstream stream stalled.");
+                    let err = UpstreamError::new(
+                        &provider,
+                        UpstreamErrorKind::Timeout,
+                        "The upstream stream stalled.",
+                    );
                     Some((Err(err.into()), (stream, provider, true)))
                 }
                 Ok(None) => None,

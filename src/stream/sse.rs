@@ -166,6 +166,12 @@ mod tests {
     #[test]
     fn unterminated_last_event_is_flushed() {
         let events = decode_all(&[b"data: tail"]);
-        assert_eq!(events, vec![SseEvent { event: String::new(), data: "tail".into() }]);
+        assert_eq!(
+            events,
+            vec![SseEvent {
+                event: String::new(),
+                data: "tail".into()
+            }]
+        );
     }
 }

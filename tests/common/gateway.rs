@@ -27,11 +27,15 @@ pub fn providers_yaml(mock: &MockUpstream, providers: &[&str], extra: &str) -> S
     let mut yaml = String::from("providers:\n");
     for p in providers {
         let block = match *p {
-            "openai" => format!("  openai:\n    api_key: test-openai-key\n    base_url: {base}/v1\n"),
+            "openai" => {
+                format!("  openai:\n    api_key: test-openai-key\n    base_url: {base}/v1\n")
+            }
             "azureopenai" => format!(
                 "  azureopenai:\n    api_key: test-azure-key\n    endpoint: {base}\n    deployment_id: gpt-4o-dep\n"
             ),
-            "anthropic" => format!("  anthropic:\n    api_key: test-anthropic-key\n    base_url: {base}\n"),
+            "anthropic" => {
+                format!("  anthropic:\n    api_key: test-anthropic-key\n    base_url: {base}\n")
+            }
             "google" => format!("  google:\n    api_key: test-google-key\n    base_url: {base}\n"),
             other => panic!("unknown provider {other}"),
         };
@@ -43,12 +47,17 @@ pub fn providers_yaml(mock: &MockUpstream, providers: &[&str], extra: &str) -> S
 
 /// Starts a gateway from a full YAML config (the address is forced to 127.0.0.1:0).
 pub fn start_gateway(yaml: &str) -> TestGateway {
-    let yaml = format!("server:\n  address: \"127.0.0.1:0\"\n  workers: 1\n  shutdown_timeout: \"1s\"\n{yaml}");
+    let yaml = format!(
+        "server:\n  address: \"127.0.0.1:0\"\n  workers: 1\n  shutdown_timeout: \"1s\"\n{yaml}"
+    );
     let config = Config::from_yaml(&yaml, &|_| None).expect("test config is valid");
     let running = llm_gateway::app::start(config).expect("gateway starts");
     let handle = running.server.handle();
     actix_web::rt::spawn(running.server);
-    TestGateway { url: format!("http://{}", running.addr), handle }
+    TestGateway {
+        url: format!("http://{}", running.addr),
+        handle,
+    }
 }
 
 /// A plain HTTP reply.
@@ -82,7 +91,11 @@ pub async fn post_raw(gw: &TestGateway, path: &str, body: impl Into<reqwest::Bod
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.expect("body");
-    Reply { status, headers, text }
+    Reply {
+        status,
+        headers,
+        text,
+    }
 }
 
 /// POSTs JSON to `/v1/responses`.
@@ -92,9 +105,15 @@ pub async fn post_responses(gw: &TestGateway, body: &Value) -> Reply {
 
 /// GETs a path.
 pub async fn get(gw: &TestGateway, path: &str) -> Reply {
-    let response = reqwest::get(format!("{}{path}", gw.url)).await.expect("gateway answers");
+    let response = reqwest::get(format!("{}{path}", gw.url))
+        .await
+        .expect("gateway answers");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.expect("body");
-    Reply { status, headers, text }
+    Reply {
+        status,
+        headers,
+        text,
+    }
 }

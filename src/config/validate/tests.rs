@@ -70,9 +70,15 @@ fn errors_name_the_path() {
     let bad = [
         ("server:\n  address: \"nope\"\n", "server.address"),
         ("conversations:\n  ttl: \"soon\"\n", "conversations.ttl"),
-        ("providers:\n  openai:\n    api_key: k\n    bogus: 1\n", "providers.openai"),
+        (
+            "providers:\n  openai:\n    api_key: k\n    bogus: 1\n",
+            "providers.openai",
+        ),
         ("providers:\n  mine:\n    api_key: k\n", "providers.mine"),
-        ("providers:\n  azureopenai:\n    api_key: k\n", "providers.azureopenai.endpoint"),
+        (
+            "providers:\n  azureopenai:\n    api_key: k\n",
+            "providers.azureopenai.endpoint",
+        ),
         ("log:\n  format: xml\n", "log.format"),
     ];
     for (yaml, path) in bad {

@@ -3,9 +3,9 @@
 //! Docs: https://platform.openai.com/docs/api-reference/responses
 
 mod stream;
-mod translate;
 #[cfg(test)]
 mod tests;
+mod translate;
 
 use async_openai::{Client, config::OpenAIConfig};
 use reqwest::header::HeaderMap;
@@ -34,14 +34,23 @@ impl OpenAiClient {
         let sdk_config = OpenAIConfig::new()
             .with_api_base(config.base_url.clone())
             .with_api_key(config.api_key.expose());
-        let service = sdk::CapturingService::new(http.clone(), &config.name, config.request_timeout, parse_error);
+        let service = sdk::CapturingService::new(
+            http.clone(),
+            &config.name,
+            config.request_timeout,
+            parse_error,
+        );
         Self {
             sdk: Client::build(http, sdk_config).with_http_service(service),
         }
     }
 
     /// One attempt: JSON or SSE depending on `call.stream`.
-    pub async fn send(&self, config: &ProviderConfig, call: Call<'_>) -> Result<UpstreamReply, GatewayError> {
+    pub async fn send(
+        &self,
+        config: &ProviderConfig,
+        call: Call<'_>,
+    ) -> Result<UpstreamReply, GatewayError> {
         let body = build_request(call)?;
         let provider = config.name.as_str();
         if call.stream {
@@ -78,13 +87,21 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
         kind = UpstreamErrorKind::QuotaExceeded;
     }
     let message = match kind {
-        UpstreamErrorKind::BadRequest => field("message").unwrap_or_else(|| http::generic_message(provider, kind, status)),
+        UpstreamErrorKind::BadRequest => {
+            field("message").unwrap_or_else(|| http::generic_message(provider, kind, status))
+        }
         _ => http::generic_message(provider, kind, status),
     };
-    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let mut err = UpstreamError::new(provider, kind, message)
         .with_retry_after(http::retry_after(headers))
-        .with_detail(format!("status {status}, request-id {request_id}: {}", String::from_utf8_lossy(body)));
+        .with_detail(format!(
+            "status {status}, request-id {request_id}: {}",
+            String::from_utf8_lossy(body)
+        ));
     if kind == UpstreamErrorKind::BadRequest {
         err.param = field("param");
     }

@@ -33,7 +33,10 @@ impl OpenAiStream {
         match item.get("type").and_then(Value::as_str) {
             Some("function_call") => {
                 if !self.args_streamed {
-                    let args = item.get("arguments").and_then(Value::as_str).unwrap_or_default();
+                    let args = item
+                        .get("arguments")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
                     out.function_arguments_delta(args);
                 }
                 out.close_item();
@@ -54,21 +57,31 @@ impl OpenAiStream {
 
     fn upstream_error(&self, event: &Value) -> GatewayError {
         let error = event.get("error").unwrap_or(event);
-        let code = error.get("code").and_then(Value::as_str).unwrap_or("server_error");
+        let code = error
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("server_error");
         let kind = match code {
             "rate_limit_exceeded" => crate::error::UpstreamErrorKind::RateLimited,
-            "invalid_request_error" | "invalid_prompt" => crate::error::UpstreamErrorKind::BadRequest,
+            "invalid_request_error" | "invalid_prompt" => {
+                crate::error::UpstreamErrorKind::BadRequest
+            }
             _ => crate::error::UpstreamErrorKind::Server,
         };
-        UpstreamError::new(&self.provider, kind, http::generic_message(&self.provider, kind, 0))
-            .with_detail(event.to_string())
-            .into()
+        UpstreamError::new(
+            &self.provider,
+            kind,
+            http::generic_message(&self.provider, kind, 0),
+        )
+        .with_detail(event.to_string())
+        .into()
     }
 }
 
 impl StreamTranslator for OpenAiStream {
     fn on_data(&mut self, data: &str, out: &mut ResponseEmitter) -> Result<(), GatewayError> {
-        let event: Value = serde_json::from_str(data).map_err(|e| protocol(&self.provider, &e.to_string()))?;
+        let event: Value =
+            serde_json::from_str(data).map_err(|e| protocol(&self.provider, &e.to_string()))?;
         let text = |key: &str| event.get(key).and_then(Value::as_str).unwrap_or_default();
         match text("type") {
             "response.created" | "response.in_progress" | "response.queued" => {
@@ -77,15 +90,22 @@ impl StreamTranslator for OpenAiStream {
                     out.set_model(model);
                 }
             }
-            "response.output_item.added" => match event.pointer("/item/type").and_then(Value::as_str) {
-                Some("function_call") => {
-                    let field = |k: &str| event.pointer(&format!("/item/{k}")).and_then(Value::as_str).unwrap_or_default();
-                    out.start_function_call(field("call_id"), field("name"));
-                    self.args_streamed = false;
+            "response.output_item.added" => {
+                match event.pointer("/item/type").and_then(Value::as_str) {
+                    Some("function_call") => {
+                        let field = |k: &str| {
+                            event
+                                .pointer(&format!("/item/{k}"))
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                        };
+                        out.start_function_call(field("call_id"), field("name"));
+                        self.args_streamed = false;
+                    }
+                    Some("reasoning") => self.reasoning_streamed = false,
+                    _ => {}
                 }
-                Some("reasoning") => self.reasoning_streamed = false,
-                _ => {}
-            },
+            }
             "response.output_text.delta" => out.text_delta(text("delta")),
             "response.refusal.delta" => out.refusal_delta(text("delta")),
             "response.function_call_arguments.delta" => {
@@ -131,6 +151,9 @@ impl StreamTranslator for OpenAiStream {
         if self.finished {
             return Ok(());
         }
-        Err(protocol(&self.provider, "stream ended before response.completed"))
+        Err(protocol(
+            &self.provider,
+            "stream ended before response.completed",
+        ))
     }
 }

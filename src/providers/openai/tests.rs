@@ -12,16 +12,34 @@ use crate::{
 };
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/openai/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/openai/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn emitter(request: &CreateResponse, record: bool) -> ResponseEmitter {
-    let ctx = ResponseContext { response_id: "resp_t".into(), created_at: 1, now: || 2 };
-    ResponseEmitter::new(ResponseResource::in_progress(request, "resp_t", "gpt-4o", 1), &ctx, record)
+    let ctx = ResponseContext {
+        response_id: "resp_t".into(),
+        created_at: 1,
+        now: || 2,
+    };
+    ResponseEmitter::new(
+        ResponseResource::in_progress(request, "resp_t", "gpt-4o", 1),
+        &ctx,
+        record,
+    )
 }
 
 fn call<'a>(request: &'a CreateResponse, input: &'a [Item], stream: bool) -> Call<'a> {
-    Call { request, input, model: "gpt-4o-mini", stream, request_id: "req_1" }
+    Call {
+        request,
+        input,
+        model: "gpt-4o-mini",
+        stream,
+        request_id: "req_1",
+    }
 }
 
 fn stream_events(name: &str, chunk: usize) -> (Vec<StreamEvent>, ResponseEmitter) {
@@ -48,11 +66,19 @@ fn stream_events(name: &str, chunk: usize) -> (Vec<StreamEvent>, ResponseEmitter
 
 #[test]
 fn request_strips_gateway_state_and_never_stores() {
-    let request: CreateResponse = serde_json::from_value(json!({"model":"x","input":"hi","provider":"openai","metadata":{"a":"b"}})).unwrap();
+    let request: CreateResponse = serde_json::from_value(
+        json!({"model":"x","input":"hi","provider":"openai","metadata":{"a":"b"}}),
+    )
+    .unwrap();
     let mut input = request.input_items();
     input.push(serde_json::from_value(json!({"type":"function_call","id":"fc_ours","call_id":"c1","name":"f","arguments":"{}","status":"completed"})).unwrap());
     input.push(serde_json::from_value(json!({"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"anthropic:abc"})).unwrap());
-    input.push(serde_json::from_value(json!({"type":"reasoning","id":"rs_2","summary":[],"encrypted_content":"openai:xyz"})).unwrap());
+    input.push(
+        serde_json::from_value(
+            json!({"type":"reasoning","id":"rs_2","summary":[],"encrypted_content":"openai:xyz"}),
+        )
+        .unwrap(),
+    );
     let body = build_request(call(&request, &input, false)).unwrap();
     assert_eq!(body["store"], false);
     assert_eq!(body["model"], "gpt-4o-mini");
@@ -67,7 +93,8 @@ fn request_strips_gateway_state_and_never_stores() {
 #[test]
 fn item_references_are_rejected_with_the_index() {
     let request = CreateResponse::default();
-    let input: Vec<Item> = vec![serde_json::from_value(json!({"type":"item_reference","id":"x"})).unwrap()];
+    let input: Vec<Item> =
+        vec![serde_json::from_value(json!({"type":"item_reference","id":"x"})).unwrap()];
     let err = build_request(call(&request, &input, false)).unwrap_err();
     assert_eq!(err.param().as_deref(), Some("input[0]"));
 }
@@ -76,23 +103,48 @@ fn item_references_are_rejected_with_the_index() {
 fn json_text_and_tool_call_fixtures_parse() {
     let request = CreateResponse::default();
     let mut out = emitter(&request, false);
-    parse_response(fixture("responses_text.json").as_bytes(), call(&request, &[], false), &mut out, "openai").unwrap();
+    parse_response(
+        fixture("responses_text.json").as_bytes(),
+        call(&request, &[], false),
+        &mut out,
+        "openai",
+    )
+    .unwrap();
     let response = out.into_response();
     assert_eq!(response.status, ResponseStatus::Completed);
     assert!(response.usage.unwrap().total_tokens > 0);
     assert!(matches!(response.output[0], Item::Message(_)));
     let mut out = emitter(&request, false);
-    parse_response(fixture("responses_tool_call.json").as_bytes(), call(&request, &[], false), &mut out, "openai").unwrap();
-    assert!(out.response().output.iter().any(|i| matches!(i, Item::FunctionCall(_))));
+    parse_response(
+        fixture("responses_tool_call.json").as_bytes(),
+        call(&request, &[], false),
+        &mut out,
+        "openai",
+    )
+    .unwrap();
+    assert!(
+        out.response()
+            .output
+            .iter()
+            .any(|i| matches!(i, Item::FunctionCall(_)))
+    );
 }
 
 #[test]
 fn streams_give_identical_events_for_any_chunking() {
-    for name in ["responses_text_stream.sse", "responses_tool_call_stream.sse", "responses_stream_failed.sse"] {
+    for name in [
+        "responses_text_stream.sse",
+        "responses_tool_call_stream.sse",
+        "responses_stream_failed.sse",
+    ] {
         let (whole, _) = stream_events(name, usize::MAX);
         for chunk in [1, 7, 64, 333] {
             let (split, _) = stream_events(name, chunk);
-            assert_eq!(serde_json::to_value(&split).unwrap(), serde_json::to_value(&whole).unwrap(), "{name} at {chunk}");
+            assert_eq!(
+                serde_json::to_value(&split).unwrap(),
+                serde_json::to_value(&whole).unwrap(),
+                "{name} at {chunk}"
+            );
         }
     }
     let (events, out) = stream_events("responses_text_stream.sse", usize::MAX);
@@ -107,7 +159,10 @@ fn failed_stream_reports_an_error() {
     let mut translator = OpenAiStream::new(call(&request, &[], true), "openai".into());
     let mut decoder = SseDecoder::new();
     let mut failed = false;
-    for event in decoder.feed(fixture("responses_stream_failed.sse").as_bytes()).unwrap() {
+    for event in decoder
+        .feed(fixture("responses_stream_failed.sse").as_bytes())
+        .unwrap()
+    {
         if translator.on_data(&event.data, &mut out).is_err() {
             failed = true;
             break;
@@ -126,7 +181,10 @@ fn errors_map_by_status_and_code() {
         let mut headers = reqwest::header::HeaderMap::new();
         for line in head.lines().skip(1) {
             if let Some((k, v)) = line.split_once(':') {
-                headers.insert(reqwest::header::HeaderName::from_bytes(k.trim().as_bytes()).unwrap(), v.trim().parse().unwrap());
+                headers.insert(
+                    reqwest::header::HeaderName::from_bytes(k.trim().as_bytes()).unwrap(),
+                    v.trim().parse().unwrap(),
+                );
             }
         }
         parse_error("openai", status, &headers, body.as_bytes())
@@ -134,9 +192,15 @@ fn errors_map_by_status_and_code() {
     let bad = parse("error_400_invalid_request.http");
     assert_eq!(bad.kind, UpstreamErrorKind::BadRequest);
     assert!(!bad.message.is_empty());
-    assert_eq!(parse("error_429_rate_limit.http").kind, UpstreamErrorKind::RateLimited);
+    assert_eq!(
+        parse("error_429_rate_limit.http").kind,
+        UpstreamErrorKind::RateLimited
+    );
     let quota = parse("error_429_insufficient_quota.http");
     assert_eq!(quota.kind, UpstreamErrorKind::QuotaExceeded);
-    assert!(!quota.message.contains("billing"), "non-400 messages are generic");
+    assert!(
+        !quota.message.contains("billing"),
+        "non-400 messages are generic"
+    );
     let _: Value = json!(null);
 }

@@ -31,21 +31,42 @@ pub fn build_request(call: Call<'_>) -> Result<Value, GatewayError> {
             body.insert(key.to_owned(), value);
         }
     };
-    put("instructions", request.instructions.as_ref().map(|v| json!(v)));
+    put(
+        "instructions",
+        request.instructions.as_ref().map(|v| json!(v)),
+    );
     put("tools", request.tools.as_ref().map(|v| json!(v)));
-    put("tool_choice", request.tool_choice.as_ref().map(|v| json!(v)));
-    put("parallel_tool_calls", request.parallel_tool_calls.map(|v| json!(v)));
+    put(
+        "tool_choice",
+        request.tool_choice.as_ref().map(|v| json!(v)),
+    );
+    put(
+        "parallel_tool_calls",
+        request.parallel_tool_calls.map(|v| json!(v)),
+    );
     put("max_tool_calls", request.max_tool_calls.map(|v| json!(v)));
     put("text", request.text.as_ref().map(|v| json!(v)));
     put("temperature", request.temperature.map(|v| json!(v)));
     put("top_p", request.top_p.map(|v| json!(v)));
     put("top_logprobs", request.top_logprobs.map(|v| json!(v)));
-    put("max_output_tokens", request.max_output_tokens.map(|v| json!(v)));
+    put(
+        "max_output_tokens",
+        request.max_output_tokens.map(|v| json!(v)),
+    );
     put("reasoning", request.reasoning.as_ref().map(|v| json!(v)));
     put("truncation", request.truncation.as_ref().map(|v| json!(v)));
-    put("safety_identifier", request.safety_identifier.as_ref().map(|v| json!(v)));
-    put("prompt_cache_key", request.prompt_cache_key.as_ref().map(|v| json!(v)));
-    put("service_tier", request.service_tier.as_ref().map(|v| json!(v)));
+    put(
+        "safety_identifier",
+        request.safety_identifier.as_ref().map(|v| json!(v)),
+    );
+    put(
+        "prompt_cache_key",
+        request.prompt_cache_key.as_ref().map(|v| json!(v)),
+    );
+    put(
+        "service_tier",
+        request.service_tier.as_ref().map(|v| json!(v)),
+    );
     // With store=false OpenAI only returns reasoning state when asked; the gateway always asks
     // when reasoning is configured so stored history can replay it on the next turn.
     if request.reasoning.is_some() || request.wants_encrypted_reasoning() {
@@ -56,10 +77,16 @@ pub fn build_request(call: Call<'_>) -> Result<Value, GatewayError> {
 
 fn upstream_item(item: &Item, index: usize) -> Result<Option<Value>, GatewayError> {
     let mut value = match item {
-        Item::Reasoning(r) => match r.encrypted_content.as_deref().and_then(|e| e.strip_prefix(ENCRYPTED_PREFIX)) {
+        Item::Reasoning(r) => match r
+            .encrypted_content
+            .as_deref()
+            .and_then(|e| e.strip_prefix(ENCRYPTED_PREFIX))
+        {
             // Reasoning from another provider cannot be replayed to OpenAI: drop it.
             None => return Ok(None),
-            Some(state) => json!({"type":"reasoning","summary":r.summary,"encrypted_content":state}),
+            Some(state) => {
+                json!({"type":"reasoning","summary":r.summary,"encrypted_content":state})
+            }
         },
         Item::ItemReference(_) | Item::Compaction(_) => {
             return Err(GatewayError::invalid(
@@ -77,13 +104,24 @@ fn upstream_item(item: &Item, index: usize) -> Result<Option<Value>, GatewayErro
 }
 
 /// Translates a complete OpenAI response body into the emitter.
-pub fn parse_response(body: &[u8], _call: Call<'_>, out: &mut ResponseEmitter, provider: &str) -> Result<(), GatewayError> {
-    let response: Value = serde_json::from_slice(body).map_err(|e| protocol(provider, &e.to_string()))?;
+pub fn parse_response(
+    body: &[u8],
+    _call: Call<'_>,
+    out: &mut ResponseEmitter,
+    provider: &str,
+) -> Result<(), GatewayError> {
+    let response: Value =
+        serde_json::from_slice(body).map_err(|e| protocol(provider, &e.to_string()))?;
     out.start();
     if let Some(model) = response.get("model").and_then(Value::as_str) {
         out.set_model(model);
     }
-    for item in response.get("output").and_then(Value::as_array).into_iter().flatten() {
+    for item in response
+        .get("output")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         emit_item(item, out);
     }
     if let Some(usage) = response.get("usage") {
@@ -156,7 +194,11 @@ pub fn finish_of(response: &Value) -> Finish {
                 .to_owned(),
         ),
         Some("failed") => Finish::Failed(ResponseError {
-            code: response.pointer("/error/code").and_then(Value::as_str).unwrap_or("server_error").to_owned(),
+            code: response
+                .pointer("/error/code")
+                .and_then(Value::as_str)
+                .unwrap_or("server_error")
+                .to_owned(),
             message: response
                 .pointer("/error/message")
                 .and_then(Value::as_str)

@@ -11,7 +11,8 @@ fn ctx() -> ResponseContext {
 
 fn emitter() -> ResponseEmitter {
     let ctx = ctx();
-    let skeleton = ResponseResource::in_progress(&CreateResponse::default(), &ctx.response_id, "m", 100);
+    let skeleton =
+        ResponseResource::in_progress(&CreateResponse::default(), &ctx.response_id, "m", 100);
     ResponseEmitter::new(skeleton, &ctx, true)
 }
 
@@ -57,7 +58,9 @@ fn text_then_tool_call_follows_the_grammar() {
     assert_eq!(response.status, ResponseStatus::Completed);
     assert_eq!(response.completed_at, Some(200));
     assert_eq!(response.output.len(), 2);
-    let Item::FunctionCall(call) = &response.output[1] else { panic!("not a call") };
+    let Item::FunctionCall(call) = &response.output[1] else {
+        panic!("not a call")
+    };
     assert_eq!(call.arguments, "{\"city\":\"Paris\"}");
     assert_eq!(call.id.as_deref(), Some("fc_test01"));
 }
@@ -69,9 +72,14 @@ fn incomplete_marks_the_open_item_incomplete() {
     e.finish(Finish::Incomplete("max_output_tokens".into()));
     let response = e.response();
     assert_eq!(response.status, ResponseStatus::Incomplete);
-    let Item::Message(msg) = &response.output[0] else { panic!("not a message") };
+    let Item::Message(msg) = &response.output[0] else {
+        panic!("not a message")
+    };
     assert_eq!(msg.status, Some(ItemStatus::Incomplete));
-    assert_eq!(response.incomplete_details.as_ref().unwrap().reason, "max_output_tokens");
+    assert_eq!(
+        response.incomplete_details.as_ref().unwrap().reason,
+        "max_output_tokens"
+    );
 }
 
 #[test]
@@ -99,16 +107,24 @@ fn reasoning_then_text_closes_reasoning_first() {
     e.text_delta("answer");
     e.finish(Finish::Completed);
     let response = e.response();
-    let Item::Reasoning(r) = &response.output[0] else { panic!("not reasoning") };
+    let Item::Reasoning(r) = &response.output[0] else {
+        panic!("not reasoning")
+    };
     assert_eq!(r.encrypted_content.as_deref(), Some("sig"));
-    assert_eq!(r.summary, vec![ContentPart::SummaryText { text: "thinking".into() }]);
+    assert_eq!(
+        r.summary,
+        vec![ContentPart::SummaryText {
+            text: "thinking".into()
+        }]
+    );
     assert!(matches!(response.output[1], Item::Message(_)));
 }
 
 #[test]
 fn silent_mode_records_no_events_but_builds_the_response() {
     let ctx = ctx();
-    let skeleton = ResponseResource::in_progress(&CreateResponse::default(), &ctx.response_id, "m", 100);
+    let skeleton =
+        ResponseResource::in_progress(&CreateResponse::default(), &ctx.response_id, "m", 100);
     let mut e = ResponseEmitter::new(skeleton, &ctx, false);
     e.text_delta("hi");
     e.finish(Finish::Completed);
