@@ -11,7 +11,7 @@ use gateway_actors::{Acquire, AdmissionError, Permit, ReportOutcome, Route, Rout
 
 use super::{Gateway, ProviderSlot, StoredResponse, validate_request};
 use crate::{
-    api::{CreateResponse, Item, ResponseResource, ResponseStatus},
+    api::{CreateResponse, Item, ResponseResource, ResponseStatus, StreamEvent},
     error::{GatewayError, UpstreamErrorKind},
     providers::{Call, DataStream, StreamTranslator, UpstreamReply},
     stream::{
@@ -24,8 +24,8 @@ use crate::{
 pub enum Execution {
     /// A complete response object.
     Json(Box<ResponseResource>),
-    /// An SSE body.
-    Stream(SseBody),
+    /// A live event stream (rendered as SSE, WebSocket frames or Chat Completions chunks).
+    Stream(EventStream),
 }
 
 /// A stream attempt that produced its first events.
@@ -147,7 +147,7 @@ impl Gateway {
                 }
                 Ok(Attempt::Stream(live)) => {
                     permit.report(ReportOutcome::Success);
-                    let body = SseBody::new(SseState {
+                    let body = EventStream::new(LiveResponse {
                         live,
                         permit,
                         gateway: self.clone(),
@@ -261,8 +261,8 @@ fn log_done(
     );
 }
 
-/// Everything a live SSE response owns; dropping it releases the permit and the upstream call.
-struct SseState {
+/// Everything a live streamed response owns; dropping it releases the permit and the upstream call.
+struct LiveResponse {
     live: LiveStream,
     permit: Permit,
     gateway: Gateway,
@@ -275,23 +275,21 @@ struct SseState {
     done: bool,
 }
 
-impl SseState {
-    /// Produces the next chunk of SSE frames, pulling upstream only when needed.
-    async fn next_chunk(&mut self) -> Option<Bytes> {
+impl LiveResponse {
+    /// Produces the next batch of events, pulling upstream only when needed; `None` after the
+    /// terminal event.
+    async fn next_batch(&mut self) -> Option<Vec<StreamEvent>> {
         if self.done {
             return None;
         }
         loop {
             let events = self.live.emitter.drain();
             if self.live.emitter.is_finished() {
-                return Some(self.finish_chunk(&events).await);
+                self.finish().await;
+                return Some(events);
             }
             if !events.is_empty() {
-                let mut chunk = BytesMut::new();
-                for event in &events {
-                    chunk.extend_from_slice(&encode_event(event));
-                }
-                return Some(chunk.freeze());
+                return Some(events);
             }
             let LiveStream {
                 data,
@@ -324,10 +322,10 @@ impl SseState {
         }
     }
 
-    async fn finish_chunk(&mut self, events: &[crate::api::StreamEvent]) -> Bytes {
+    async fn finish(&mut self) {
         self.done = true;
         let response = self.live.emitter.response().clone();
-        // Stored before the final bytes leave, so an immediate follow-up finds it.
+        // Stored before the final events leave, so an immediate follow-up finds it.
         self.gateway
             .store(&self.request, &self.input, &response)
             .await;
@@ -340,12 +338,6 @@ impl SseState {
             true,
         );
         self.permit.report(ReportOutcome::Success);
-        let mut chunk = BytesMut::new();
-        for event in events {
-            chunk.extend_from_slice(&encode_event(event));
-        }
-        chunk.extend_from_slice(DONE_FRAME);
-        chunk.freeze()
     }
 }
 
@@ -357,26 +349,39 @@ impl Gateway {
     }
 }
 
-/// The SSE response body.
-pub struct SseBody {
-    inner: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>>>>,
+/// A live response's events, in batches; the terminal event is in the last batch, and the
+/// response is stored before that batch is yielded.
+pub struct EventStream {
+    inner: std::pin::Pin<Box<dyn Stream<Item = Vec<StreamEvent>>>>,
 }
 
-impl SseBody {
-    fn new(state: SseState) -> Self {
-        let stream = futures::stream::unfold(state, |mut state| async move {
-            let chunk = state.next_chunk().await?;
-            Some((Ok(chunk), state))
+impl EventStream {
+    fn new(live: LiveResponse) -> Self {
+        let stream = futures::stream::unfold(live, |mut live| async move {
+            let batch = live.next_batch().await?;
+            Some((batch, live))
         });
         Self {
             inner: Box::pin(stream),
         }
     }
 
-    /// The body as a stream of byte chunks.
-    pub fn into_stream(
-        self,
-    ) -> std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>>>> {
-        self.inner
+    /// The next batch, or `None` after the terminal event.
+    pub async fn next_batch(&mut self) -> Option<Vec<StreamEvent>> {
+        self.inner.next().await
+    }
+
+    /// The events as SSE frames, ending with `data: [DONE]`.
+    pub fn into_sse(self) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+        let frames = self.inner.map(|batch| {
+            let mut chunk = BytesMut::new();
+            for event in &batch {
+                chunk.extend_from_slice(&encode_event(event));
+            }
+            Ok(chunk.freeze())
+        });
+        frames.chain(futures::stream::once(async {
+            Ok(Bytes::from_static(DONE_FRAME))
+        }))
     }
 }

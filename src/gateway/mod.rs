@@ -10,7 +10,7 @@ use std::{collections::HashMap, sync::Arc};
 use actix::{Actor, Addr};
 use gateway_actors::{ProviderActor, ProviderLimits, RouterActor};
 
-pub use dispatch::{Execution, SseBody};
+pub use dispatch::{EventStream, Execution};
 pub use history::{ConversationStore, StoredResponse};
 pub use validate::validate_request;
 

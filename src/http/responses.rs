@@ -28,7 +28,7 @@ pub async fn create(
             .content_type("text/event-stream")
             .insert_header(("cache-control", "no-cache"))
             .insert_header(("x-accel-buffering", "no"))
-            .streaming(body.into_stream()),
+            .streaming(body.into_sse()),
         Err(err) => render_error(&id, &err),
     };
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
