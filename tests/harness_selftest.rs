@@ -7,6 +7,8 @@ mod common;
 mod mock;
 #[path = "harness_selftest/mock_behaviours.rs"]
 mod mock_behaviours;
+#[path = "harness_selftest/rules.rs"]
+mod rules;
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -53,7 +53,7 @@ pub(crate) fn request(
         }
         P::Azure => json!({"messages": [{"role": "user", "content": "hi"}], "stream": stream}),
         P::Anthropic => {
-            json!({"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}], "stream": stream})
+            json!({"model": model, "max_tokens": 4096, "messages": [{"role": "user", "content": "hi"}], "stream": stream})
         }
         P::Gemini => json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
     };
@@ -182,10 +182,18 @@ async fn serves_every_provider_route() {
         r.text.ends_with("\n\n"),
         "the last Anthropic frame is terminated even though the fixture is not"
     );
-    let r = send(request(&mock, P::Anthropic, "claude", true, tools.clone())).await;
+    let anthropic_tools =
+        json!({"tools": [{"name": "get_weather", "input_schema": {"type": "object"}}]});
+    let r = send(request(
+        &mock,
+        P::Anthropic,
+        "claude",
+        true,
+        anthropic_tools.clone(),
+    ))
+    .await;
     assert_sse_fixture(&r, "anthropic/message_tool_use_stream.sse");
-    let thinking =
-        json!({"thinking": {"type": "enabled", "budget_tokens": 1024}, "tools": tools["tools"]});
+    let thinking = json!({"thinking": {"type": "enabled", "budget_tokens": 1024}, "tools": anthropic_tools["tools"]});
     let r = send(request(
         &mock,
         P::Anthropic,
@@ -226,7 +234,7 @@ async fn serves_every_provider_route() {
     let r = send(
         reqwest::Client::new()
             .post(url)
-            .json(&json!({"contents": []})),
+            .json(&json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);

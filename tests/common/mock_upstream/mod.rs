@@ -12,6 +12,7 @@ mod errors;
 pub mod fixtures;
 mod providers;
 mod reply;
+mod rules;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;

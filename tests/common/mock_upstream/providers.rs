@@ -205,7 +205,10 @@ fn check_request(shared: &Shared, call: &Call, req: &RecordedRequest) -> Option<
         Api::Anthropic => &["model", "messages", "max_tokens"],
         Api::Gemini => &["contents"],
     };
-    let field = required.iter().find(|f| missing(f))?;
+    let Some(field) = required.iter().find(|f| missing(f)) else {
+        return super::rules::violation(call.api, &req.body)
+            .map(|m| errors::bad_request(call.api, &m));
+    };
     let message = match call.api {
         Api::Anthropic => format!("{field}: Field required"),
         Api::Gemini => format!("* GenerateContentRequest.{field}: {field} is not specified"),

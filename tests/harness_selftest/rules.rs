@@ -1,0 +1,64 @@
+//! The mock enforces the providers' structural rules, so translation bugs surface as 400s.
+
+use serde_json::json;
+
+use super::common::mock_upstream::MockUpstream;
+
+async fn status(
+    mock: &MockUpstream,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: serde_json::Value,
+) -> u16 {
+    let mut request = reqwest::Client::new().post(mock.url(path)).json(&body);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[actix_web::test]
+async fn broken_structures_are_rejected_like_the_real_apis() {
+    let mock = MockUpstream::start();
+    let ant = [("x-api-key", "k"), ("anthropic-version", "2023-06-01")];
+    let dangling = json!({"model":"claude","max_tokens":100,"messages":[
+        {"role":"user","content":"hi"},
+        {"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"f","input":{}}]},
+        {"role":"user","content":[{"type":"text","text":"no result"}]}]});
+    assert_eq!(status(&mock, "/v1/messages", &ant, dangling).await, 400);
+    let text_first = json!({"model":"claude","max_tokens":100,"messages":[
+        {"role":"user","content":"hi"},
+        {"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"f","input":{}}]},
+        {"role":"user","content":[{"type":"text","text":"x"},{"type":"tool_result","tool_use_id":"toolu_1","content":"r"}]}]});
+    assert_eq!(status(&mock, "/v1/messages", &ant, text_first).await, 400);
+    let same_role = json!({"model":"claude","max_tokens":100,"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]});
+    assert_eq!(status(&mock, "/v1/messages", &ant, same_role).await, 400);
+    let ok = json!({"model":"claude","max_tokens":100,"messages":[
+        {"role":"user","content":"hi"},
+        {"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"f","input":{}}]},
+        {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"r"},{"type":"text","text":"x"}]}]});
+    assert_eq!(status(&mock, "/v1/messages", &ant, ok).await, 200);
+
+    let gem = [("x-goog-api-key", "k")];
+    let path = "/v1beta/models/gemini-2.5-flash:generateContent";
+    let bad_role = json!({"contents":[{"role":"assistant","parts":[{"text":"x"}]}]});
+    assert_eq!(status(&mock, path, &gem, bad_role).await, 400);
+    let bad_schema = json!({"contents":[{"role":"user","parts":[{"text":"x"}]}],
+        "tools":[{"functionDeclarations":[{"name":"f","parameters":{"type":"object","additionalProperties":false}}]}]});
+    assert_eq!(status(&mock, path, &gem, bad_schema).await, 400);
+    let json_schema_ok = json!({"contents":[{"role":"user","parts":[{"text":"x"}]}],
+        "tools":[{"functionDeclarations":[{"name":"f","parametersJsonSchema":{"type":"object","additionalProperties":false}}]}]});
+    assert_eq!(status(&mock, path, &gem, json_schema_ok).await, 200);
+
+    let chat = [("authorization", "Bearer k")];
+    let orphan_tool = json!({"model":"gpt-4o","messages":[{"role":"user","content":"x"},{"role":"tool","tool_call_id":"c1","content":"r"}]});
+    assert_eq!(
+        status(&mock, "/v1/chat/completions", &chat, orphan_tool).await,
+        400
+    );
+    let orphan_output = json!({"model":"gpt-4o","input":[{"type":"function_call_output","call_id":"c9","output":"r"}]});
+    assert_eq!(
+        status(&mock, "/v1/responses", &chat, orphan_output).await,
+        400
+    );
+}
