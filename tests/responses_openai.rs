@@ -26,7 +26,12 @@ async fn text_response_is_valid_and_upstream_gets_full_request() {
     assert_eq!(body["status"], "completed");
     assert_eq!(body["instructions"], "Be brief.");
     assert_eq!(body["metadata"], json!({"k":"v"}));
-    assert!(!body["output"][0]["content"][0]["text"].as_str().unwrap().is_empty());
+    assert!(
+        !body["output"][0]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
     assert!(body["usage"]["total_tokens"].as_u64().unwrap() > 0);
     assert!(reply.header("x-request-id").is_some());
     let upstream = mock.last_request().unwrap();
