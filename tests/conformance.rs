@@ -1,6 +1,7 @@
 //! The provider conformance suite: every provider passes the same cases through the real gateway
 //! against mock upstreams that enforce the providers' own rules. Adding a provider = one line in
 //! `conformance!` below.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

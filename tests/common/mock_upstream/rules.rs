@@ -115,13 +115,11 @@ fn anthropic(body: &Value) -> Option<String> {
             "temperature: Input should be less than or equal to 1 (got {t})"
         ));
     }
-    if let Some(budget) = body
+    let budget = body
         .pointer("/thinking/budget_tokens")
-        .and_then(Value::as_u64)
-    {
-        if body["max_tokens"].as_u64().unwrap_or(0) <= budget {
-            return Some("`max_tokens` must be greater than `thinking.budget_tokens`".into());
-        }
+        .and_then(Value::as_u64);
+    if budget.is_some_and(|b| body["max_tokens"].as_u64().unwrap_or(0) <= b) {
+        return Some("`max_tokens` must be greater than `thinking.budget_tokens`".into());
     }
     for (i, tool) in array(body, "tools").iter().enumerate() {
         if tool.pointer("/input_schema/type") != Some(&Value::from("object")) {
