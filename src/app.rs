@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use actix_web::{App, HttpServer, dev::Server, web};
 
-use crate::{config::Config, error::GatewayError, gateway::Gateway};
+use crate::{auth::Authenticator, config::Config, error::GatewayError, gateway::Gateway};
 
 /// A bound, not yet awaited server.
 pub struct Running {
@@ -19,10 +19,14 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     let address = config.server.address;
     let workers = config.server.workers;
     let shutdown = config.server.shutdown_timeout;
+    let auth = web::Data::new(Authenticator::start(&config.auth)?);
     let gateway = web::Data::new(Gateway::start(config)?);
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(gateway.clone())
+            .app_data(auth.clone())
+            // Every route but the probes needs credentials when auth is enabled.
+            .wrap(crate::auth::middleware::authentication())
             .configure(crate::http::configure)
     })
     .shutdown_timeout(shutdown.as_secs())

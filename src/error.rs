@@ -7,6 +7,9 @@ use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 
 use crate::api::{ErrorBody, ErrorObject};
 
+/// The wait suggested while the identity provider's keys are not loaded.
+const AUTH_RETRY_AFTER: Duration = Duration::from_secs(5);
+
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -27,7 +30,8 @@ pub enum GatewayError {
         message: String,
         /// The offending parameter.
         param: Option<String>,
-        /// Machine-readable code (`model_not_found`, `previous_response_not_found`).
+        /// Machine-readable code (`model_not_found`, `previous_response_not_found`,
+        /// `response_not_found`, ...).
         code: &'static str,
     },
     /// The body exceeds `server.max_body_bytes` (413).
@@ -52,6 +56,25 @@ pub enum GatewayError {
         /// Until the first breaker half-opens.
         retry_after: Duration,
     },
+    /// The conversation store (Redis) cannot be reached, and the request needs it (503).
+    /// The detail is for logs only.
+    #[error("conversation store unavailable: {0}")]
+    StoreUnavailable(String),
+    /// Credentials are missing or invalid (401 with `WWW-Authenticate: Bearer`). `reason` is a
+    /// fixed sentence; why a signature failed goes to logs only.
+    #[error("{reason}")]
+    Unauthorized {
+        /// Machine-readable code (`missing_credentials`, `invalid_token`, …).
+        code: &'static str,
+        /// What was wrong, for the caller.
+        reason: &'static str,
+    },
+    /// Bearer tokens cannot be checked yet: the issuer's signing keys are not loaded (503).
+    #[error(
+        "authentication is not available yet: the identity provider's signing keys are not \
+         loaded; retry shortly"
+    )]
+    AuthUnavailable,
     /// An upstream provider failed.
     #[error("{0}")]
     Upstream(#[from] UpstreamError),
@@ -168,6 +191,9 @@ impl GatewayError {
             Self::InvalidRequest { .. }
             | Self::NotFound { .. }
             | Self::PayloadTooLarge { .. }
+            | Self::StoreUnavailable(_)
+            | Self::Unauthorized { .. }
+            | Self::AuthUnavailable
             | Self::Internal(_) => false,
         }
     }
@@ -179,7 +205,10 @@ impl GatewayError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::NoHealthyProvider { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NoHealthyProvider { .. } | Self::StoreUnavailable(_) | Self::AuthUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Upstream(e) => match e.kind {
                 UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter => {
@@ -203,6 +232,7 @@ impl GatewayError {
     pub fn error_type(&self) -> &'static str {
         match self.status().as_u16() {
             400 | 413 => "invalid_request_error",
+            401 => "authentication_error",
             404 => "not_found",
             429 => "too_many_requests",
             _ => "server_error",
@@ -212,10 +242,14 @@ impl GatewayError {
     /// The machine-readable `code`.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::InvalidRequest { code, .. } | Self::NotFound { code, .. } => code,
+            Self::InvalidRequest { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::Unauthorized { code, .. } => code,
+            Self::AuthUnavailable => "authentication_unavailable",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::QueueFull { .. } => "provider_queue_full",
             Self::NoHealthyProvider { .. } => "no_healthy_provider",
+            Self::StoreUnavailable(_) => "conversation_store_unavailable",
             Self::Internal(_) => "internal_error",
             Self::Upstream(e) => match e.kind {
                 UpstreamErrorKind::BadRequest => "upstream_invalid_request",
@@ -241,6 +275,9 @@ impl GatewayError {
             Self::PayloadTooLarge { .. }
             | Self::QueueFull { .. }
             | Self::NoHealthyProvider { .. }
+            | Self::StoreUnavailable(_)
+            | Self::Unauthorized { .. }
+            | Self::AuthUnavailable
             | Self::Internal(_) => None,
         }
     }
@@ -252,9 +289,12 @@ impl GatewayError {
                 Some(*retry_after)
             }
             Self::Upstream(e) => e.retry_after,
+            Self::AuthUnavailable => Some(AUTH_RETRY_AFTER),
             Self::InvalidRequest { .. }
             | Self::NotFound { .. }
             | Self::PayloadTooLarge { .. }
+            | Self::StoreUnavailable(_)
+            | Self::Unauthorized { .. }
             | Self::Internal(_) => None,
         }
     }
@@ -263,7 +303,20 @@ impl GatewayError {
     pub fn public_message(&self) -> String {
         match self {
             Self::Internal(_) => "The gateway hit an internal error.".to_owned(),
-            other => other.to_string(),
+            // The store's own error (host names, OS errors) goes to logs only.
+            Self::StoreUnavailable(_) => {
+                "The conversation store is unavailable, so stored responses cannot be read or \
+                 changed right now; retry later."
+                    .to_owned()
+            }
+            Self::InvalidRequest { .. }
+            | Self::NotFound { .. }
+            | Self::PayloadTooLarge { .. }
+            | Self::QueueFull { .. }
+            | Self::NoHealthyProvider { .. }
+            | Self::Unauthorized { .. }
+            | Self::AuthUnavailable
+            | Self::Upstream(_) => self.to_string(),
         }
     }
 
@@ -288,6 +341,15 @@ impl ResponseError for GatewayError {
         if let Some(wait) = self.retry_after() {
             let secs = wait.as_secs_f64().ceil().max(1.0);
             builder.insert_header(("retry-after", format!("{secs}")));
+        }
+        if let Self::Unauthorized { code, .. } = self {
+            // RFC 6750 §3: no error attribute when no credentials were sent at all.
+            let challenge = if *code == "missing_credentials" {
+                "Bearer realm=\"llm-gateway\""
+            } else {
+                "Bearer realm=\"llm-gateway\", error=\"invalid_token\""
+            };
+            builder.insert_header(("www-authenticate", challenge));
         }
         builder.json(ErrorBody {
             error: self.to_object(),
@@ -329,5 +391,19 @@ mod tests {
     fn internal_errors_are_generic() {
         let err = GatewayError::Internal("mailbox closed at foo.rs:12".into());
         assert!(!err.to_object().message.contains("foo.rs"));
+    }
+
+    #[test]
+    fn store_unavailable_is_503_without_detail() {
+        let err = GatewayError::StoreUnavailable("Connection refused (os error 111)".into());
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let object = err.to_object();
+        assert_eq!(
+            object.code.as_deref(),
+            Some("conversation_store_unavailable")
+        );
+        assert_eq!(object.kind, "server_error");
+        assert!(!object.message.contains("os error"));
+        assert!(!err.is_retryable());
     }
 }

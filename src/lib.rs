@@ -1,6 +1,7 @@
 //! llm-gateway: one Open Responses endpoint in front of OpenAI, Azure OpenAI, Anthropic and Gemini.
 //!
-//! Request flow: `http` handlers parse and validate a `CreateResponse` (`api`), load history from
+//! Request flow: the `auth` middleware turns credentials into a `Caller` (or a 401), `http`
+//! handlers parse and validate a `CreateResponse` (`api`), load history from
 //! the conversation actor, ask the router actor for ordered candidates, take a permit from each
 //! candidate's provider actor, and call `providers::*` (pure translation + thin transport). The
 //! upstream stream is translated into Open Responses events by a `stream::ResponseEmitter` and
@@ -8,8 +9,10 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod error;
+pub mod frontdoor;
 pub mod gateway;
 pub mod http;
 pub mod providers;

@@ -10,8 +10,17 @@ use common::{
 };
 
 async fn run_sdk(url: &str, models: &[&str]) {
+    run_script("sdk_client.py", url, models).await;
+}
+
+/// `chat.completions.create` (JSON, streaming, tools) through the Chat Completions front door.
+async fn run_chat_sdk(url: &str, models: &[&str]) {
+    run_script("sdk_chat.py", url, models).await;
+}
+
+async fn run_script(name: &str, url: &str, models: &[&str]) {
     let python = std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let script = format!("{}/tests/python/sdk_client.py", env!("CARGO_MANIFEST_DIR"));
+    let script = format!("{}/tests/python/{name}", env!("CARGO_MANIFEST_DIR"));
     let mut command = tokio::process::Command::new(&python);
     command.arg(&script).arg(url).args(models);
     let output = command
@@ -22,7 +31,7 @@ async fn run_sdk(url: &str, models: &[&str]) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "the OpenAI SDK client failed (install it with scripts/test.sh):\n{stdout}\n{stderr}"
+        "the OpenAI SDK client {name} failed (install it with scripts/test.sh):\n{stdout}\n{stderr}"
     );
     for model in models {
         assert!(
@@ -55,4 +64,36 @@ async fn openai_python_sdk_works_unchanged_against_azure_and_gemini() {
     run_sdk(&gw.url, &["gpt-4o-mini", "gemini-2.5-flash"]).await;
     assert!(mock.hits("/openai/deployments/") >= 6);
     assert!(mock.hits("/v1beta/models/") >= 6);
+}
+
+#[actix_web::test]
+async fn openai_python_sdk_chat_completions_against_anthropic() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["anthropic"], ""));
+    run_chat_sdk(&gw.url, &["claude-sonnet-4-5"]).await;
+    assert!(mock.hits("/v1/messages") >= 8);
+}
+
+#[actix_web::test]
+async fn openai_python_sdk_chat_completions_against_gemini() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["google"], ""));
+    run_chat_sdk(&gw.url, &["gemini-2.5-flash"]).await;
+    assert!(mock.hits("/v1beta/models/") >= 8);
+}
+
+#[actix_web::test]
+async fn openai_python_sdk_chat_completions_against_openai() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["openai"], ""));
+    run_chat_sdk(&gw.url, &["gpt-4o-mini"]).await;
+    assert!(mock.hits("/v1/responses") >= 8);
+}
+
+#[actix_web::test]
+async fn openai_python_sdk_chat_completions_against_azure() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["azureopenai"], ""));
+    run_chat_sdk(&gw.url, &["gpt-4o-mini"]).await;
+    assert!(mock.hits("/openai/deployments/") >= 8);
 }

@@ -5,10 +5,12 @@
 use std::{
     collections::{BTreeSet, HashMap},
     marker::PhantomData,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use actix::prelude::*;
+// Tokio's clock, not std's: expiry follows paused/advanced time in tests (`tokio::time::pause`).
+use tokio::time::Instant;
 
 /// How often expired records are purged.
 const PURGE_INTERVAL: Duration = Duration::from_secs(5);
@@ -247,6 +249,72 @@ mod tests {
         store.send(put("a", 10)).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
+    }
+
+    #[actix_rt::test]
+    async fn expiry_follows_paused_time() {
+        tokio::time::pause();
+        let ttl = Duration::from_secs(3600);
+        let store = ConversationActor::<u32>::new(ttl, 10, 1000).start();
+        store.send(put("a", 10)).await.unwrap();
+        tokio::time::advance(ttl - Duration::from_millis(1)).await;
+        assert_eq!(
+            store.send(GetRecord::<u32>::new("a")).await.unwrap(),
+            Some(7)
+        );
+        tokio::time::advance(Duration::from_millis(2)).await;
+        assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
+    }
+
+    #[actix_rt::test]
+    async fn purge_timer_frees_expired_records_without_access() {
+        tokio::time::pause();
+        let ttl = Duration::from_secs(60);
+        let store = ConversationActor::<u32>::new(ttl, 10, 1000).start();
+        store.send(put("a", 10)).await.unwrap();
+        store.send(put("b", 20)).await.unwrap();
+        tokio::time::advance(ttl + PURGE_INTERVAL).await;
+        // Let the interval fire before asking.
+        tokio::task::yield_now().await;
+        let stats = store.send(StoreStats).await.unwrap();
+        assert_eq!((stats.entries, stats.bytes, stats.expirations), (0, 0, 2));
+    }
+
+    #[actix_rt::test]
+    async fn bounds_hold_across_100k_writes() {
+        let (max_entries, max_bytes) = (10_000, 1_000_000);
+        let store =
+            ConversationActor::<u32>::new(Duration::from_secs(60), max_entries, max_bytes).start();
+        let mut peak = ConversationStats::default();
+        for i in 0..100_000_usize {
+            // 50..=249 bytes: the byte bound (about 6,700 records) bites before the entry bound.
+            store
+                .send(put(&format!("resp_{i}"), 50 + i % 200))
+                .await
+                .unwrap();
+            let stats = store.send(StoreStats).await.unwrap();
+            assert!(
+                stats.entries <= max_entries && stats.bytes <= max_bytes,
+                "{stats:?}"
+            );
+            peak.entries = peak.entries.max(stats.entries);
+            peak.bytes = peak.bytes.max(stats.bytes);
+        }
+        let stats = store.send(StoreStats).await.unwrap();
+        assert_eq!(stats.evictions as usize + stats.entries, 100_000);
+        assert!(
+            peak.bytes > max_bytes - 250,
+            "the byte bound was reached: {peak:?}"
+        );
+        let newest = store
+            .send(GetRecord::<u32>::new("resp_99999"))
+            .await
+            .unwrap();
+        assert_eq!(newest, Some(7));
+        assert_eq!(
+            store.send(GetRecord::<u32>::new("resp_0")).await.unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Configuration: YAML (the predecessor's schema) with `${VAR}` expansion and key overrides from
 //! the environment, parsed into `RawConfig` and validated into a typed `Config`.
 
+mod auth;
 mod expand;
 mod raw;
 mod validate;
 
 use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
 
+pub use auth::{ASYMMETRIC_ALGORITHMS, is_acceptable_key_url};
 pub use raw::RawConfig;
 
 use crate::api::ProviderKind;
@@ -118,10 +120,29 @@ pub struct ProviderConfig {
 pub struct AuthConfig {
     /// Whether requests must authenticate.
     pub enabled: bool,
-    /// OIDC issuer.
+    /// OIDC issuer (exact `iss`); empty when only API keys are used.
     pub issuer: String,
-    /// Accepted audiences.
+    /// Accepted audiences (`aud` must contain one); non-empty when `issuer` is set.
     pub audience: Vec<String>,
+    /// JWKS URL; `None` means OIDC discovery at `{issuer}/.well-known/openid-configuration`.
+    pub jwks_uri: Option<String>,
+    /// Accepted JWT algorithms (asymmetric only).
+    pub algorithms: Vec<jsonwebtoken::Algorithm>,
+    /// Clock skew allowed on `exp` and `nbf`.
+    pub leeway: Duration,
+    /// Background JWKS refresh period when the JWKS response sends no `max-age`.
+    pub jwks_refresh: Duration,
+    /// Static API keys.
+    pub api_keys: Vec<ApiKeyConfig>,
+}
+
+/// One static API key.
+#[derive(Debug, Clone)]
+pub struct ApiKeyConfig {
+    /// Caller name (the owner of its responses is `key:<name>`).
+    pub name: String,
+    /// The key itself.
+    pub key: Secret,
 }
 
 /// Conversation store settings.
@@ -133,6 +154,26 @@ pub struct ConversationsConfig {
     pub max_entries: usize,
     /// Most bytes kept; the oldest are evicted first.
     pub max_bytes: usize,
+    /// Where records live.
+    pub backend: ConversationBackend,
+}
+
+/// Where stored responses live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConversationBackend {
+    /// In this process (the conversation actor), bounded by `max_entries` and `max_bytes`.
+    Memory,
+    /// In Redis, shared by every gateway process with the same URL and key prefix.
+    Redis(RedisStoreConfig),
+}
+
+/// `conversations.store: redis` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisStoreConfig {
+    /// `redis://[user:password@]host:port[/db]`; a secret because it may carry a password.
+    pub url: Secret,
+    /// Prefix of every key (records are `<prefix>response:<id>`).
+    pub key_prefix: String,
 }
 
 /// Routing rules from config.

@@ -98,6 +98,27 @@ pub struct RawAuth {
     pub issuer: Option<String>,
     /// One audience or a list.
     pub audience: Option<Value>,
+    /// JWKS URL; skips OIDC discovery when set.
+    pub jwks_uri: Option<String>,
+    /// Accepted JWT algorithms (default: every asymmetric one).
+    pub algorithms: Option<Vec<String>>,
+    /// Clock skew allowed on `exp`/`nbf` (default "30s").
+    pub leeway: Option<String>,
+    /// Background JWKS refresh period when the JWKS sends no `max-age` (default "10m").
+    pub jwks_refresh: Option<String>,
+    /// Static API keys for service callers.
+    #[serde(default)]
+    pub api_keys: Vec<RawApiKey>,
+}
+
+/// One `auth.api_keys` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiKey {
+    /// Caller name (the owner is `key:<name>`).
+    pub name: String,
+    /// The key (`${VAR}` allowed).
+    pub key: String,
 }
 
 /// `conversations:`.
@@ -110,6 +131,12 @@ pub struct RawConversations {
     pub max_entries: Option<usize>,
     /// Most bytes kept (default 256 MiB).
     pub max_bytes: Option<usize>,
+    /// `memory` (default) or `redis`.
+    pub store: Option<String>,
+    /// Redis URL for `store: redis` (default `redis://127.0.0.1:6379`).
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key (default `llm-gateway:`).
+    pub key_prefix: Option<String>,
 }
 
 /// `routing:`.

@@ -6,9 +6,9 @@ use std::{
 };
 
 use super::{
-    AuthConfig, Config, ConfigError, ConversationsConfig, EnvLookup, LogConfig, ProviderConfig,
-    RoutingConfig, Secret, ServerConfig,
-    raw::{RawConfig, RawProvider},
+    Config, ConfigError, ConversationBackend, ConversationsConfig, EnvLookup, LogConfig,
+    ProviderConfig, RedisStoreConfig, RoutingConfig, Secret, ServerConfig,
+    raw::{RawConfig, RawConversations, RawProvider},
 };
 use crate::api::ProviderKind;
 
@@ -19,6 +19,8 @@ const DEFAULT_MAX_QUEUE: usize = 1024;
 const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 const DEFAULT_MAX_ENTRIES: usize = 100_000;
 const DEFAULT_MAX_STORE_BYTES: usize = 256 * 1024 * 1024;
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+const DEFAULT_KEY_PREFIX: &str = "llm-gateway:";
 
 /// Default models listed per family when the config lists none.
 fn default_models(kind: ProviderKind) -> Vec<String> {
@@ -247,49 +249,8 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
             providers.push(p);
         }
     }
-    let audience = match raw.auth.audience {
-        None => Vec::new(),
-        Some(serde_json::Value::String(s)) => vec![s],
-        Some(serde_json::Value::Array(items)) => items
-            .into_iter()
-            .map(|v| {
-                v.as_str().map(str::to_owned).ok_or_else(|| {
-                    invalid("auth.audience", "must be a string or a list of strings")
-                })
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => {
-            return Err(invalid(
-                "auth.audience",
-                "must be a string or a list of strings",
-            ));
-        }
-    };
-    let auth = AuthConfig {
-        enabled: raw.auth.enabled,
-        issuer: raw.auth.issuer.unwrap_or_default(),
-        audience,
-    };
-    if auth.enabled && auth.issuer.is_empty() {
-        return Err(invalid("auth.issuer", "required when auth.enabled is true"));
-    }
-    let conversations = ConversationsConfig {
-        ttl: duration(
-            raw.conversations.ttl.as_ref(),
-            DEFAULT_TTL,
-            "conversations.ttl",
-        )?,
-        max_entries: raw
-            .conversations
-            .max_entries
-            .unwrap_or(DEFAULT_MAX_ENTRIES)
-            .max(1),
-        max_bytes: raw
-            .conversations
-            .max_bytes
-            .unwrap_or(DEFAULT_MAX_STORE_BYTES)
-            .max(1),
-    };
+    let auth = super::auth::validate_auth(raw.auth)?;
+    let conversations = validate_conversations(raw.conversations)?;
     for (model, targets) in &raw.routing.fallbacks {
         if let Some(i) = targets.iter().position(|t| t.trim().is_empty()) {
             return Err(invalid(
@@ -321,6 +282,44 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
             fallbacks: raw.routing.fallbacks,
         },
         log,
+    })
+}
+
+/// The `conversations:` block: TTL, memory bounds, and the store backend.
+fn validate_conversations(raw: RawConversations) -> Result<ConversationsConfig, ConfigError> {
+    let backend = match raw.store.as_deref().map(str::trim) {
+        None | Some("memory") => ConversationBackend::Memory,
+        Some("redis") => {
+            let url = raw
+                .redis_url
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned());
+            // Parses only; the gateway connects lazily so it starts while Redis is down.
+            redis::Client::open(url.trim()).map_err(|e| {
+                invalid(
+                    "conversations.redis_url",
+                    format!("not a usable Redis URL: {e}"),
+                )
+            })?;
+            ConversationBackend::Redis(RedisStoreConfig {
+                url: Secret::new(url.trim()),
+                key_prefix: raw
+                    .key_prefix
+                    .unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned()),
+            })
+        }
+        Some(other) => {
+            return Err(invalid(
+                "conversations.store",
+                format!("`{other}` is not memory or redis"),
+            ));
+        }
+    };
+    Ok(ConversationsConfig {
+        ttl: duration(raw.ttl.as_ref(), DEFAULT_TTL, "conversations.ttl")?,
+        max_entries: raw.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES).max(1),
+        max_bytes: raw.max_bytes.unwrap_or(DEFAULT_MAX_STORE_BYTES).max(1),
+        backend,
     })
 }
 

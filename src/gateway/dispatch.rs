@@ -92,7 +92,7 @@ impl Gateway {
         validate_request(&request)?;
         let started = Instant::now();
         let model = request.model.clone().unwrap_or_default();
-        let new_input = request.input_items();
+        let new_input = super::compaction::expand_compaction(request.input_items())?;
         let input = self
             .conversations
             .resolve_input(request.previous_response_id.as_deref(), new_input)
@@ -193,7 +193,14 @@ impl Gateway {
             response: response.clone(),
         };
         if let Err(err) = self.conversations.put(stored).await {
-            tracing::error!(response_id = %response.id, error = %err, "Could not store the response.");
+            // The response is still served; it just cannot be continued (counted, never silent).
+            tracing::error!(
+                response_id = %response.id,
+                store = self.conversations.kind(),
+                store_failures = self.conversations.store_failures(),
+                error = %err,
+                "Could not store the response."
+            );
         }
     }
 }

@@ -1,68 +1,156 @@
-//! The conversation store handle: stored responses (full input + response) in the conversation
-//! actor, and the `previous_response_id` rule (previous input → previous output → new input).
+//! The conversation store handle: stored responses (full input + response) in the memory actor
+//! or in Redis, the `previous_response_id` rule (previous input → previous output → new input),
+//! and the stable ids given to input items when they are stored. Both stores hold the same
+//! versioned JSON record (`record.rs`).
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use actix::{Actor, Addr};
-use gateway_actors::{ConversationActor, DeleteRecord, GetRecord, PutRecord};
+use bytes::Bytes;
+use gateway_actors::{
+    ConversationActor, ConversationStats, DeleteRecord, GetRecord, PutRecord, StoreStats,
+};
 
+use super::{
+    record::{decode_record, encode_record},
+    redis_store::RedisStore,
+};
 use crate::{
     api::{Item, ResponseResource},
-    config::ConversationsConfig,
+    config::{ConversationBackend, ConversationsConfig},
     error::GatewayError,
 };
 
 /// A finished response and the full input that produced it.
 #[derive(Debug, Clone)]
 pub struct StoredResponse {
-    /// Everything sent upstream for this turn (history included).
+    /// Everything sent upstream for this turn (history included), each item with an id.
     pub input: Vec<Item>,
     /// The response object.
     pub response: ResponseResource,
 }
 
-/// Handle to the conversation actor.
+/// Bytes a memory record costs beyond its encoding: the id twice (map and expiry index), the
+/// entry, and the index nodes (measured: about 380 with the map's spare capacity).
+const ENTRY_OVERHEAD: usize = 384;
+
+/// Where the records live.
+#[derive(Clone)]
+enum Backend {
+    /// The in-process actor (TTL, entry and byte bounds). Records are kept encoded: the byte
+    /// bound then counts what is really held (the decoded form is about 2.5 times larger), and
+    /// a record is decoded only when a request continues from it.
+    Memory(Addr<ConversationActor<Bytes>>),
+    /// Redis, shared between gateway processes.
+    Redis(RedisStore),
+}
+
+/// Handle to the conversation store; cheap to clone into every worker.
 #[derive(Clone)]
 pub struct ConversationStore {
-    actor: Addr<ConversationActor<Arc<StoredResponse>>>,
+    backend: Backend,
+    /// Responses that could not be stored (counted until metrics exist).
+    store_failures: Arc<AtomicU64>,
+}
+
+fn mailbox(err: actix::MailboxError) -> GatewayError {
+    GatewayError::Internal(format!("conversation store: {err}"))
 }
 
 impl ConversationStore {
-    /// Starts the store actor.
-    pub fn start(config: &ConversationsConfig) -> Self {
-        let actor =
-            ConversationActor::new(config.ttl, config.max_entries, config.max_bytes).start();
-        Self { actor }
+    /// Starts the configured store (inside an actix System). Redis connects on first use, so
+    /// the gateway starts even while Redis is down.
+    pub fn start(config: &ConversationsConfig) -> Result<Self, GatewayError> {
+        let backend = match &config.backend {
+            ConversationBackend::Memory => Backend::Memory(
+                ConversationActor::new(config.ttl, config.max_entries, config.max_bytes).start(),
+            ),
+            ConversationBackend::Redis(redis) => {
+                Backend::Redis(RedisStore::new(redis, config.ttl)?)
+            }
+        };
+        Ok(Self {
+            backend,
+            store_failures: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// `memory` or `redis`.
+    pub fn kind(&self) -> &'static str {
+        match self.backend {
+            Backend::Memory(_) => "memory",
+            Backend::Redis(_) => "redis",
+        }
     }
 
     /// Loads a stored response, if it exists and has not expired.
-    pub async fn get(&self, id: &str) -> Result<Option<Arc<StoredResponse>>, GatewayError> {
-        self.actor
-            .send(GetRecord::new(id))
-            .await
-            .map_err(|e| GatewayError::Internal(format!("conversation store: {e}")))
+    pub async fn get(&self, id: &str) -> Result<Option<StoredResponse>, GatewayError> {
+        match &self.backend {
+            Backend::Memory(actor) => {
+                let Some(bytes) = actor.send(GetRecord::new(id)).await.map_err(mailbox)? else {
+                    return Ok(None);
+                };
+                match decode_record(&bytes) {
+                    Ok(stored) => Ok(Some(stored)),
+                    Err(err) => Err(GatewayError::Internal(format!(
+                        "stored record {id} does not decode: {err}"
+                    ))),
+                }
+            }
+            Backend::Redis(redis) => redis.get(id).await,
+        }
     }
 
     /// Deletes a stored response; answers whether it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, GatewayError> {
-        self.actor
-            .send(DeleteRecord { id: id.to_owned() })
-            .await
-            .map_err(|e| GatewayError::Internal(format!("conversation store: {e}")))
+        match &self.backend {
+            Backend::Memory(actor) => actor
+                .send(DeleteRecord { id: id.to_owned() })
+                .await
+                .map_err(mailbox),
+            Backend::Redis(redis) => redis.delete(id).await,
+        }
     }
 
-    /// Stores a finished response (awaited, so an immediate follow-up finds it).
-    pub async fn put(&self, stored: StoredResponse) -> Result<(), GatewayError> {
-        let bytes = approximate_size(&stored);
-        let id = stored.response.id.clone();
-        self.actor
-            .send(PutRecord {
-                id,
-                value: Arc::new(stored),
-                bytes,
-            })
-            .await
-            .map_err(|e| GatewayError::Internal(format!("conversation store: {e}")))
+    /// Stores a finished response (awaited, so an immediate follow-up finds it). Input items
+    /// without an id get one first (see [`assign_input_ids`]). A failure is counted.
+    pub async fn put(&self, mut stored: StoredResponse) -> Result<(), GatewayError> {
+        assign_input_ids(&mut stored.input, &stored.response.id);
+        let result = match &self.backend {
+            Backend::Memory(actor) => match encode_record(&stored) {
+                Ok(record) => {
+                    let bytes = record.len() + ENTRY_OVERHEAD;
+                    let id = stored.response.id;
+                    let value = Bytes::from(record);
+                    actor
+                        .send(PutRecord { id, value, bytes })
+                        .await
+                        .map_err(mailbox)
+                }
+                Err(err) => Err(err),
+            },
+            Backend::Redis(redis) => redis.put(&stored).await,
+        };
+        if result.is_err() {
+            self.store_failures.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    /// Responses that could not be stored since start.
+    pub fn store_failures(&self) -> u64 {
+        self.store_failures.load(Ordering::Relaxed)
+    }
+
+    /// Entry/byte/eviction counts of the memory store (`None` for Redis, which bounds itself).
+    pub async fn memory_stats(&self) -> Result<Option<ConversationStats>, GatewayError> {
+        match &self.backend {
+            Backend::Memory(actor) => Ok(Some(actor.send(StoreStats).await.map_err(mailbox)?)),
+            Backend::Redis(_) => Ok(None),
+        }
     }
 
     /// The input for a request: prior input and output (when continuing), then the new input.
@@ -86,16 +174,64 @@ impl ConversationStore {
         let mut input = Vec::with_capacity(
             previous.input.len() + previous.response.output.len() + new_input.len(),
         );
-        input.extend(previous.input.iter().cloned());
-        input.extend(previous.response.output.iter().cloned());
+        input.extend(previous.input);
+        input.extend(previous.response.output);
         input.extend(new_input);
         Ok(input)
     }
 }
 
-/// Bytes a record costs, measured as its JSON size (what a remote store would hold).
-fn approximate_size(stored: &StoredResponse) -> usize {
-    let input = serde_json::to_vec(&stored.input).map_or(0, |v| v.len());
-    let response = serde_json::to_vec(&stored.response).map_or(0, |v| v.len());
-    input + response + 256
+/// Gives every input item without an id a stable one, `<kind>_<response suffix>_in<N>`, where
+/// the suffix is the response id without `resp_` and `N` is the item's position in the full
+/// input (`msg_ab12_in0`). Items from earlier turns already carry the ids they were stored
+/// with, so an item keeps one id for the whole chain; caller-given ids are kept as they are.
+pub fn assign_input_ids(input: &mut [Item], response_id: &str) {
+    let suffix = response_id.strip_prefix("resp_").unwrap_or(response_id);
+    for (index, item) in input.iter_mut().enumerate() {
+        let (slot, kind) = match item {
+            Item::Message(m) => (&mut m.id, "msg"),
+            Item::FunctionCall(f) => (&mut f.id, "fc"),
+            Item::FunctionCallOutput(f) => (&mut f.id, "fco"),
+            Item::Reasoning(r) => (&mut r.id, "rs"),
+            Item::Compaction(c) => (&mut c.id, "cmp"),
+            Item::ItemReference(_) => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(format!("{kind}_{suffix}_in{index}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn input_ids_are_stable_and_keep_existing_ones() {
+        let mut input: Vec<Item> = serde_json::from_value(json!([
+            {"type":"message","role":"user","content":"Hi"},
+            {"type":"message","id":"msg_mine","role":"user","content":"Hi"},
+            {"type":"function_call_output","call_id":"c1","output":"{}"},
+            {"type":"item_reference","id":"msg_ref"},
+            {"type":"function_call","call_id":"c2","name":"f","arguments":"{}"}
+        ]))
+        .unwrap();
+        assign_input_ids(&mut input, "resp_ab12");
+        let ids: Vec<_> = input.iter().map(Item::id).collect();
+        assert_eq!(
+            ids,
+            [
+                Some("msg_ab12_in0"),
+                Some("msg_mine"),
+                Some("fco_ab12_in2"),
+                Some("msg_ref"),
+                Some("fc_ab12_in4")
+            ]
+        );
+        let again = input.clone();
+        assign_input_ids(&mut input, "resp_other");
+        assert_eq!(input, again, "stored ids never change");
+    }
 }

@@ -1,8 +1,11 @@
 //! The gateway's request engine, shared by all HTTP workers: actor handles, providers, and the
 //! flow of one request (validate → history → route → admit → call → translate → store).
 
+pub mod compaction;
 mod dispatch;
 mod history;
+mod record;
+mod redis_store;
 mod validate;
 
 use std::{collections::HashMap, sync::Arc};
@@ -11,7 +14,7 @@ use actix::{Actor, Addr};
 use gateway_actors::{ProviderActor, ProviderLimits, RouterActor};
 
 pub use dispatch::{EventStream, Execution};
-pub use history::{ConversationStore, StoredResponse};
+pub use history::{ConversationStore, StoredResponse, assign_input_ids};
 pub use validate::validate_request;
 
 use crate::{
@@ -68,7 +71,7 @@ impl Gateway {
                 ProviderSlot { provider, actor },
             );
         }
-        let conversations = ConversationStore::start(&config.conversations);
+        let conversations = ConversationStore::start(&config.conversations)?;
         Ok(Self {
             config: Arc::new(config),
             router,

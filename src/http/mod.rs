@@ -2,8 +2,13 @@
 //! including unknown routes and wrong methods, is an Open Responses error object.
 
 mod body;
+mod chat;
+mod compact;
 mod models;
+mod render;
 mod responses;
+mod stored;
+mod websocket;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -14,6 +19,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v1/responses")
             .route(web::post().to(responses::create))
+            .route(web::get().to(websocket::websocket))
+            .default_service(web::to(method_not_allowed)),
+    )
+    // Before `/v1/responses/{id}`, which would otherwise take `compact` as an id.
+    .service(
+        web::resource("/v1/responses/compact")
+            .route(web::post().to(compact::create))
+            .default_service(web::to(method_not_allowed)),
+    )
+    // Separate resources: `/v1/responses` keeps its POST-only 405.
+    .service(
+        web::resource("/v1/responses/{id}")
+            .route(web::get().to(stored::retrieve))
+            .route(web::delete().to(stored::delete))
+            .default_service(web::to(stored::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/responses/{id}/input_items")
+            .route(web::get().to(stored::input_items))
+            .default_service(web::to(stored::input_items_method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/chat/completions")
+            .route(web::post().to(chat::create))
             .default_service(web::to(method_not_allowed)),
     )
     .service(web::resource("/v1/models").route(web::get().to(models::list)))
@@ -35,12 +64,17 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, GatewayError> {
 }
 
 async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    not_allowed(&req, "POST")
+}
+
+/// A 405 error object naming the methods `allow`ed on the path.
+fn not_allowed(req: &HttpRequest, allow: &'static str) -> HttpResponse {
     let error = crate::api::ErrorBody {
         error: crate::api::ErrorObject {
             kind: "invalid_request_error".to_owned(),
             code: Some("method_not_allowed".to_owned()),
             message: format!(
-                "{} is not allowed on {}; use POST.",
+                "{} is not allowed on {}; use {allow}.",
                 req.method(),
                 req.path()
             ),
@@ -48,7 +82,7 @@ async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
         },
     };
     HttpResponse::MethodNotAllowed()
-        .insert_header(("allow", "POST"))
+        .insert_header(("allow", allow))
         .json(error)
 }
 

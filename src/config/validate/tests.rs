@@ -80,6 +80,11 @@ fn errors_name_the_path() {
             "providers.azureopenai.endpoint",
         ),
         ("log:\n  format: xml\n", "log.format"),
+        ("conversations:\n  store: disk\n", "conversations.store"),
+        (
+            "conversations:\n  store: redis\n  redis_url: \"http://x\"\n",
+            "conversations.redis_url",
+        ),
     ];
     for (yaml, path) in bad {
         let err = Config::from_yaml(yaml, &no_env).unwrap_err().to_string();
@@ -92,4 +97,36 @@ fn custom_instance_with_type() {
     let yaml = "providers:\n  azure-eu:\n    type: azureopenai\n    api_key: k\n    endpoint: https://eu.example\n    deployment_id: d\n";
     let config = Config::from_yaml(yaml, &no_env).unwrap();
     assert_eq!(config.providers[0].kind, ProviderKind::AzureOpenAi);
+}
+
+#[test]
+fn conversation_store_defaults_to_memory_and_redis_has_defaults() {
+    let config = Config::from_yaml("", &no_env).unwrap();
+    assert_eq!(config.conversations.backend, ConversationBackend::Memory);
+    let config = Config::from_yaml("conversations:\n  store: redis\n", &no_env).unwrap();
+    let ConversationBackend::Redis(redis) = config.conversations.backend else {
+        panic!("expected the Redis store");
+    };
+    assert_eq!(redis.url.expose(), "redis://127.0.0.1:6379");
+    assert_eq!(redis.key_prefix, "llm-gateway:");
+    assert_eq!(
+        format!("{:?}", redis.url),
+        "*****",
+        "the URL may hold a password"
+    );
+    let yaml = "conversations:\n  store: redis\n  redis_url: \"redis://:pw@10.0.0.5:6380/2\"\n  key_prefix: \"gw-a:\"\n";
+    let config = Config::from_yaml(yaml, &no_env).unwrap();
+    let ConversationBackend::Redis(redis) = config.conversations.backend else {
+        panic!("expected the Redis store");
+    };
+    assert_eq!(redis.url.expose(), "redis://:pw@10.0.0.5:6380/2");
+    assert_eq!(redis.key_prefix, "gw-a:");
+}
+
+#[test]
+fn the_example_config_is_valid_and_uses_the_memory_store() {
+    let example = include_str!("../../../config/config.example.yaml");
+    let config = Config::from_yaml(example, &no_env).unwrap();
+    assert_eq!(config.conversations.backend, ConversationBackend::Memory);
+    assert_eq!(config.conversations.ttl, Duration::from_secs(3600));
 }

@@ -1,0 +1,125 @@
+//! The actix-web-httpauth middleware wrapping the whole App: every route needs credentials
+//! except `OPEN_PATHS` (secure by default for routes added later), and the `Caller` goes into
+//! the request extensions for handlers (`web::ReqData<Caller>`).
+
+use actix_web::{Error, HttpMessage, dev::ServiceRequest, web};
+use actix_web_httpauth::{extractors::bearer::BearerAuth, middleware::HttpAuthentication};
+
+use super::{Authenticator, Caller};
+use crate::error::GatewayError;
+
+/// Paths answered without credentials (probes).
+pub const OPEN_PATHS: [&str; 2] = ["/healthz", "/readyz"];
+
+/// The signature of `check`, as `HttpAuthentication` stores it.
+pub type CheckFn = fn(
+    ServiceRequest,
+    Option<BearerAuth>,
+) -> futures::future::LocalBoxFuture<
+    'static,
+    Result<ServiceRequest, (Error, ServiceRequest)>,
+>;
+
+/// The middleware; needs `web::Data<Authenticator>` in the App data.
+pub fn authentication() -> HttpAuthentication<Option<BearerAuth>, CheckFn> {
+    HttpAuthentication::with_fn(check_boxed as CheckFn)
+}
+
+fn check_boxed(
+    req: ServiceRequest,
+    bearer: Option<BearerAuth>,
+) -> futures::future::LocalBoxFuture<'static, Result<ServiceRequest, (Error, ServiceRequest)>> {
+    Box::pin(check(req, bearer))
+}
+
+/// Authenticates one request: inserts its `Caller`, or answers 401/503 before any handler runs.
+/// A missing or non-Bearer `Authorization` header arrives here as `None`.
+pub async fn check(
+    req: ServiceRequest,
+    bearer: Option<BearerAuth>,
+) -> Result<ServiceRequest, (Error, ServiceRequest)> {
+    if OPEN_PATHS.contains(&req.path()) {
+        return Ok(req);
+    }
+    let Some(auth) = req.app_data::<web::Data<Authenticator>>().cloned() else {
+        // Fail closed: without an authenticator nothing is let through.
+        let err = GatewayError::Internal("no Authenticator in app data".to_owned());
+        return Err((err.into(), req));
+    };
+    match auth
+        .authenticate(bearer.as_ref().map(BearerAuth::token))
+        .await
+    {
+        Ok(caller) => {
+            req.extensions_mut().insert::<Caller>(caller);
+            Ok(req)
+        }
+        Err(err) => {
+            tracing::info!(
+                method = %req.method(),
+                path = req.path(),
+                status = err.status().as_u16(),
+                code = err.code(),
+                "Request not authenticated."
+            );
+            Err((err.into(), req))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{App, HttpResponse, test, web};
+
+    use super::*;
+    use crate::config::{ApiKeyConfig, AuthConfig, Secret};
+
+    async fn whoami(caller: web::ReqData<Caller>) -> HttpResponse {
+        HttpResponse::Ok().body(caller.owner.clone())
+    }
+
+    fn keys_only() -> AuthConfig {
+        AuthConfig {
+            enabled: true,
+            api_keys: vec![ApiKeyConfig {
+                name: "ci".into(),
+                key: Secret::new("k-ci-0123456789abcdef"),
+            }],
+            ..AuthConfig::default()
+        }
+    }
+
+    #[actix_web::test]
+    async fn keys_probes_and_anonymous() {
+        for (config, bearer, status, body) in [
+            (keys_only(), Some("k-ci-0123456789abcdef"), 200, "key:ci"),
+            (keys_only(), Some("wrong-key-0123456789"), 401, ""),
+            (keys_only(), None, 401, ""),
+            (AuthConfig::default(), None, 200, "anonymous"),
+        ] {
+            let auth = Authenticator::start(&config).unwrap();
+            let app = test::init_service(
+                App::new()
+                    .app_data(web::Data::new(auth))
+                    .wrap(authentication())
+                    .route("/who", web::get().to(whoami))
+                    .route("/healthz", web::get().to(HttpResponse::Ok)),
+            )
+            .await;
+            let mut req = test::TestRequest::get().uri("/who");
+            if let Some(token) = bearer {
+                req = req.insert_header(("authorization", format!("Bearer {token}")));
+            }
+            let resp = test::call_service(&app, req.to_request()).await;
+            assert_eq!(resp.status().as_u16(), status);
+            if status == 401 {
+                let challenge = resp.headers().get("www-authenticate").unwrap();
+                assert!(challenge.to_str().unwrap().starts_with("Bearer"));
+            } else {
+                assert_eq!(test::read_body(resp).await, body.as_bytes());
+            }
+            let probe = test::TestRequest::get().uri("/healthz").to_request();
+            assert_eq!(test::call_service(&app, probe).await.status().as_u16(), 200);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! `POST /v1/chat/completions`: Chat Completions JSON or SSE over the normal request flow.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{body, render, request_id};
+use crate::{
+    frontdoor::chat::{
+        into_completion, into_create_response, into_sse, wire::ChatCompletionRequest,
+    },
+    gateway::{Execution, Gateway},
+};
+
+/// Creates a chat completion.
+pub async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    gateway: web::Data<Gateway>,
+) -> HttpResponse {
+    let id = request_id(&req);
+    let result = async {
+        let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
+        let chat: ChatCompletionRequest = body::parse_json(&bytes)?;
+        let (request, options) = into_create_response(chat)?;
+        match gateway.create_response(request, id.clone()).await? {
+            Execution::Json(response) => Ok(HttpResponse::Ok().json(into_completion(&response)?)),
+            Execution::Stream(events) => Ok(HttpResponse::Ok()
+                .content_type("text/event-stream")
+                .insert_header(("cache-control", "no-cache"))
+                .insert_header(("x-accel-buffering", "no"))
+                .streaming(into_sse(events, options))),
+        }
+    }
+    .await;
+    let response = result.unwrap_or_else(|err| render::error(&id, &err));
+    render::with_request_id(response, &id)
+}
