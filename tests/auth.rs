@@ -1,7 +1,7 @@
 //! Authentication end to end: bearer JWTs (RSA and EC keys from a loopback OIDC provider) and
 //! static API keys in front of a mock upstream; every rejection is a 401 with
 //! `WWW-Authenticate: Bearer` that never reaches the upstream; key rotation, refresh rate
-//! limiting, an issuer that is down at start, open probes, and per-caller ownership.
+//! limiting, an issuer that is down at start, and open probes. Ownership: `auth_ownership.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_idp;
@@ -9,127 +9,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use auth_idp::{AUDIENCE, Idp, TestKey, claims, now};
-use common::{
-    gateway::{Reply, TestGateway, providers_yaml, start_gateway},
-    mock_upstream::MockUpstream,
-    spec::assert_valid_error_body,
+use auth_idp::{
+    Idp, TestKey, claims,
+    http::{API_KEY, assert_unauthorized, call, create, gateway, hello, wait_for_keys},
+    now,
 };
+use common::{mock_upstream::MockUpstream, spec::assert_valid_error_body};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
-
-const API_KEY: &str = "sk-gw-ci-0123456789abcdef";
-
-fn auth_yaml(issuer: Option<&str>, api_keys: bool) -> String {
-    let mut yaml = String::from("auth:\n  enabled: true\n");
-    if let Some(issuer) = issuer {
-        yaml.push_str(&format!(
-            "  issuer: \"{issuer}\"\n  audience: [\"other-app\", \"{AUDIENCE}\"]\n"
-        ));
-    }
-    if api_keys {
-        yaml.push_str(&format!(
-            "  api_keys:\n    - name: ci\n      key: \"{API_KEY}\"\n"
-        ));
-    }
-    yaml
-}
-
-fn gateway(mock: &MockUpstream, issuer: Option<&str>, api_keys: bool) -> TestGateway {
-    let yaml = format!(
-        "{}{}",
-        providers_yaml(mock, &["openai"], ""),
-        auth_yaml(issuer, api_keys)
-    );
-    start_gateway(&yaml)
-}
-
-/// Sends `method path` with an optional `Authorization` value and JSON body.
-async fn call(
-    gw: &TestGateway,
-    method: &str,
-    path: &str,
-    authorization: Option<&str>,
-    body: Option<&Value>,
-) -> Reply {
-    let client = reqwest::Client::new();
-    let mut request = client.request(method.parse().unwrap(), format!("{}{path}", gw.url));
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    let response = request.send().await.expect("gateway answers");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    Reply {
-        status,
-        headers,
-        text,
-    }
-}
-
-async fn create(gw: &TestGateway, token: &str, body: &Value) -> Reply {
-    call(
-        gw,
-        "POST",
-        "/v1/responses",
-        Some(&format!("Bearer {token}")),
-        Some(body),
-    )
-    .await
-}
-
-fn hello() -> Value {
-    json!({"model": "gpt-4o-mini", "input": "Hello!"})
-}
-
-/// Polls until the gateway has loaded the issuer's keys (it answers 503 until then).
-async fn wait_for_keys(gw: &TestGateway, token: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let reply = call(
-            gw,
-            "GET",
-            "/v1/models",
-            Some(&format!("Bearer {token}")),
-            None,
-        )
-        .await;
-        if reply.status != 503 {
-            assert_eq!(reply.status, 200, "{}", reply.text);
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "keys never loaded: {}",
-            reply.text
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn assert_unauthorized(reply: &Reply, case: &str) {
-    assert_eq!(reply.status, 401, "{case}: {}", reply.text);
-    let challenge = reply
-        .header("www-authenticate")
-        .unwrap_or_else(|| panic!("{case}: no challenge"));
-    assert!(
-        challenge.starts_with("Bearer realm="),
-        "{case}: {challenge}"
-    );
-    let body = reply.json();
-    assert_valid_error_body(&body);
-    assert_eq!(body["error"]["type"], "authentication_error", "{case}");
-    let message = body["error"]["message"].as_str().unwrap();
-    for leak in ["InvalidSignature", "ErrorKind", "Base64", "Json(", "eyJ"] {
-        assert!(!message.contains(leak), "{case}: detail leaked: {message}");
-    }
-}
 
 #[actix_web::test]
 async fn valid_rsa_ec_and_alg_less_tokens_pass_and_the_caller_header_stays_here() {

@@ -29,6 +29,7 @@ fn record(i: usize) -> StoredResponse {
         .unwrap(),
     ];
     StoredResponse {
+        owner: "anonymous".to_owned(),
         input: request.input_items(),
         response,
     }

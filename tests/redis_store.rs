@@ -218,6 +218,7 @@ async fn store_failures_are_counted() {
     let response = llm_gateway::api::ResponseResource::in_progress(&request, "resp_1", "gpt-4o", 1);
     for expected in 1..=2 {
         let stored = llm_gateway::gateway::StoredResponse {
+            owner: "anonymous".to_owned(),
             input: request.input_items(),
             response: response.clone(),
         };

@@ -60,6 +60,7 @@ pub async fn check(
                 path = req.path(),
                 status = err.status().as_u16(),
                 code = err.code(),
+                reason = %err,
                 "Request not authenticated."
             );
             Err((err.into(), req))

@@ -9,6 +9,7 @@ mod validate;
 
 use std::sync::Arc;
 
+use actix_web::{HttpMessage, HttpRequest};
 use jsonwebtoken::Algorithm;
 
 pub use self::jwks::KID_REFRESH_WINDOW;
@@ -35,6 +36,15 @@ impl Caller {
         Self {
             owner: Self::ANONYMOUS.to_owned(),
         }
+    }
+
+    /// The caller the middleware attached to `req`. Missing means the middleware did not run:
+    /// that is a bug, answered 500 rather than served as anyone (fail closed).
+    pub fn of(req: &HttpRequest) -> Result<Self, GatewayError> {
+        req.extensions()
+            .get::<Self>()
+            .cloned()
+            .ok_or_else(|| GatewayError::Internal("no authenticated caller on the request".into()))
     }
 }
 
@@ -125,7 +135,7 @@ fn looks_like_jwt(token: &str) -> bool {
 impl Jwt {
     async fn authenticate(&self, token: &str) -> Result<Caller, GatewayError> {
         let reject = |r: Rejection| {
-            tracing::info!(reason = ?r, "Bearer token rejected.");
+            tracing::debug!(reason = ?r, "Bearer token rejected.");
             unauthorized(r.code(), r.reason())
         };
         let (alg, kid) = self.policy.header(token).map_err(reject)?;

@@ -52,12 +52,16 @@ fn duration(value: Option<&str>, default: Duration, path: &str) -> Result<Durati
     })
 }
 
-/// Validates the `auth:` block.
+/// Validates the `auth:` block. A disabled block is not checked further (configs in the
+/// predecessor's schema keep a placeholder issuer there), and yields the disabled default.
 pub fn validate_auth(raw: RawAuth) -> Result<AuthConfig, ConfigError> {
+    if !raw.enabled {
+        return Ok(AuthConfig::default());
+    }
     let issuer = raw.issuer.map(|s| s.trim().to_owned()).unwrap_or_default();
     let audience = audience(raw.audience)?;
     let api_keys = api_keys(raw.api_keys)?;
-    if raw.enabled && issuer.is_empty() && api_keys.is_empty() {
+    if issuer.is_empty() && api_keys.is_empty() {
         return Err(invalid(
             "auth.issuer",
             "auth.enabled needs an issuer (OIDC) or auth.api_keys",
@@ -229,6 +233,9 @@ mod tests {
     fn defaults_and_full_block() {
         let config = load("").unwrap();
         assert!(!config.auth.enabled);
+        // A disabled block with only a placeholder issuer (the predecessor's example) loads.
+        let placeholder = load("auth:\n  enabled: false\n  issuer: \"https://x\"\n").unwrap();
+        assert!(!placeholder.auth.enabled);
         let yaml = "auth:\n  enabled: true\n  issuer: \"https://id.example.com/\"\n  audience: [a, b]\n  algorithms: [RS256, ES256]\n  leeway: \"10s\"\n  jwks_uri: \"http://127.0.0.1:9/jwks\"\n  api_keys:\n    - {name: ci, key: \"${GW_KEY}\"}\n";
         let auth = load(yaml).unwrap().auth;
         assert_eq!(auth.issuer, "https://id.example.com/");
@@ -260,21 +267,22 @@ mod tests {
                 "auth.jwks_uri",
             ),
             (
-                "auth:\n  issuer: \"http://id.example.com\"\n  audience: a\n".to_owned(),
+                "auth:\n  enabled: true\n  issuer: \"http://id.example.com\"\n  audience: a\n"
+                    .to_owned(),
                 "auth.issuer",
             ),
             (
-                "auth:\n  api_keys: [{name: ci, key: \"${UNSET}\"}]\n".to_owned(),
+                "auth:\n  enabled: true\n  api_keys: [{name: ci, key: \"${UNSET}\"}]\n".to_owned(),
                 "auth.api_keys[0].key",
             ),
             (
-                "auth:\n  api_keys: [{name: a, key: \"${GW_KEY}\"}, {name: a, key: \"${GW_KEY}\"}]\n"
+                "auth:\n  enabled: true\n  api_keys: [{name: a, key: \"${GW_KEY}\"}, {name: a, key: \"${GW_KEY}\"}]\n"
                     .to_owned(),
                 "auth.api_keys[1].name",
             ),
-            ("auth:\n  api_keys: [{name: a, secret: x}]\n".to_owned(), "auth.api_keys[0]"),
+            ("auth:\n  enabled: true\n  api_keys: [{name: a, secret: x}]\n".to_owned(), "auth.api_keys[0]"),
             (
-                "auth:\n  api_keys: [{name: \"a@https://id\", key: \"${GW_KEY}\"}]\n".to_owned(),
+                "auth:\n  enabled: true\n  api_keys: [{name: \"a@https://id\", key: \"${GW_KEY}\"}]\n".to_owned(),
                 "auth.api_keys[0].name",
             ),
         ];

@@ -9,6 +9,7 @@ use crate::{
         CreateResponse, Input, Item, ItemStatus, MessageContent, MessageItem, ProviderKind,
         ResponseStatus, Role, Usage, items::CompactionItem,
     },
+    auth::Caller,
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
     gateway::{
         Execution, Gateway,
@@ -65,11 +66,12 @@ pub struct CompactResource {
     pub usage: Usage,
 }
 
-/// Compacts a conversation window.
+/// Compacts a conversation window for `caller` (who may only compact from their own responses).
 pub async fn compact(
     gateway: &Gateway,
     request: CompactRequest,
     request_id: String,
+    caller: &Caller,
 ) -> Result<CompactResource, GatewayError> {
     let model = validate(&request)?;
     let new_input = match &request.input {
@@ -82,7 +84,11 @@ pub async fn compact(
     };
     let window = gateway
         .conversations
-        .resolve_input(request.previous_response_id.as_deref(), new_input)
+        .resolve_input(
+            request.previous_response_id.as_deref(),
+            new_input,
+            &caller.owner,
+        )
         .await?;
     if window.is_empty() {
         return Err(GatewayError::invalid(
@@ -103,7 +109,10 @@ pub async fn compact(
         provider: request.provider,
         ..CreateResponse::default()
     };
-    let response = match gateway.create_response(summariser, request_id).await? {
+    let response = match gateway
+        .create_response(summariser, request_id, caller)
+        .await?
+    {
         Execution::Json(response) => response,
         Execution::Stream(_) => {
             return Err(GatewayError::Internal(

@@ -12,6 +12,7 @@ use gateway_actors::{Acquire, AdmissionError, Permit, ReportOutcome, Route, Rout
 use super::{Gateway, ProviderSlot, StoredResponse, validate_request};
 use crate::{
     api::{CreateResponse, Item, ResponseResource, ResponseStatus, StreamEvent},
+    auth::Caller,
     error::{GatewayError, UpstreamErrorKind},
     providers::{Call, DataStream, StreamTranslator, UpstreamReply},
     stream::{
@@ -83,11 +84,13 @@ fn counts_against_health(err: &GatewayError) -> bool {
 }
 
 impl Gateway {
-    /// Serves `POST /v1/responses`.
+    /// Serves `POST /v1/responses` for `caller`, who owns the stored result and may only
+    /// continue from their own responses.
     pub async fn create_response(
         &self,
         request: CreateResponse,
         request_id: String,
+        caller: &Caller,
     ) -> Result<Execution, GatewayError> {
         validate_request(&request)?;
         let started = Instant::now();
@@ -95,7 +98,11 @@ impl Gateway {
         let new_input = super::compaction::expand_compaction(request.input_items())?;
         let input = self
             .conversations
-            .resolve_input(request.previous_response_id.as_deref(), new_input)
+            .resolve_input(
+                request.previous_response_id.as_deref(),
+                new_input,
+                &caller.owner,
+            )
             .await?;
         let route = Route {
             model: model.clone(),
@@ -134,7 +141,7 @@ impl Gateway {
                 Ok(Attempt::Json(emitter)) => {
                     permit.report(ReportOutcome::Success);
                     let response = emitter.into_response();
-                    self.store(&request, &input, &response).await;
+                    self.store(&caller.owner, &request, &input, &response).await;
                     log_done(
                         &request_id,
                         &candidate.provider,
@@ -153,6 +160,7 @@ impl Gateway {
                         gateway: self.clone(),
                         request: Arc::new(request),
                         input: Arc::new(input),
+                        owner: caller.owner.clone(),
                         request_id,
                         provider: candidate.provider.clone(),
                         attempt,
@@ -184,11 +192,18 @@ impl Gateway {
             .unwrap_or_else(|| GatewayError::Internal("no candidate could be tried".to_owned())))
     }
 
-    async fn store(&self, request: &CreateResponse, input: &[Item], response: &ResponseResource) {
+    async fn store(
+        &self,
+        owner: &str,
+        request: &CreateResponse,
+        input: &[Item],
+        response: &ResponseResource,
+    ) {
         if request.store == Some(false) || response.status == ResponseStatus::Failed {
             return;
         }
         let stored = StoredResponse {
+            owner: owner.to_owned(),
             input: input.to_vec(),
             response: response.clone(),
         };
@@ -275,6 +290,8 @@ struct LiveResponse {
     gateway: Gateway,
     request: Arc<CreateResponse>,
     input: Arc<Vec<Item>>,
+    /// The caller that owns the stored result.
+    owner: String,
     request_id: String,
     provider: String,
     attempt: usize,
@@ -334,7 +351,7 @@ impl LiveResponse {
         let response = self.live.emitter.response().clone();
         // Stored before the final events leave, so an immediate follow-up finds it.
         self.gateway
-            .store(&self.request, &self.input, &response)
+            .store(&self.owner, &self.request, &self.input, &response)
             .await;
         log_done(
             &self.request_id,

@@ -24,9 +24,12 @@ use crate::{
     error::GatewayError,
 };
 
-/// A finished response and the full input that produced it.
+/// A finished response, the full input that produced it, and who may see it.
 #[derive(Debug, Clone)]
 pub struct StoredResponse {
+    /// The caller that created it (`Caller::owner`); only that caller can read, continue or
+    /// delete it.
+    pub owner: String,
     /// Everything sent upstream for this turn (history included), each item with an id.
     pub input: Vec<Item>,
     /// The response object.
@@ -86,7 +89,25 @@ impl ConversationStore {
         }
     }
 
-    /// Loads a stored response, if it exists and has not expired.
+    /// Loads `owner`'s stored response: `None` when it is missing, expired, or another
+    /// caller's (indistinguishable on purpose, so ids cannot be probed). Request paths use this.
+    pub async fn get_owned(
+        &self,
+        id: &str,
+        owner: &str,
+    ) -> Result<Option<StoredResponse>, GatewayError> {
+        Ok(self.get(id).await?.filter(|stored| stored.owner == owner))
+    }
+
+    /// Deletes `owner`'s stored response; answers whether it existed (another caller's does not).
+    pub async fn delete_owned(&self, id: &str, owner: &str) -> Result<bool, GatewayError> {
+        if self.get_owned(id, owner).await?.is_none() {
+            return Ok(false);
+        }
+        self.delete(id).await
+    }
+
+    /// Loads a stored response, if it exists and has not expired, whoever owns it.
     pub async fn get(&self, id: &str) -> Result<Option<StoredResponse>, GatewayError> {
         match &self.backend {
             Backend::Memory(actor) => {
@@ -104,7 +125,7 @@ impl ConversationStore {
         }
     }
 
-    /// Deletes a stored response; answers whether it existed.
+    /// Deletes a stored response, whoever owns it; answers whether it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, GatewayError> {
         match &self.backend {
             Backend::Memory(actor) => actor
@@ -153,16 +174,18 @@ impl ConversationStore {
         }
     }
 
-    /// The input for a request: prior input and output (when continuing), then the new input.
+    /// The input for a request: prior input and output (when continuing from one of `owner`'s
+    /// responses; another caller's is "not found"), then the new input.
     pub async fn resolve_input(
         &self,
         previous_response_id: Option<&str>,
         new_input: Vec<Item>,
+        owner: &str,
     ) -> Result<Vec<Item>, GatewayError> {
         let Some(id) = previous_response_id else {
             return Ok(new_input);
         };
-        let Some(previous) = self.get(id).await? else {
+        let Some(previous) = self.get_owned(id, owner).await? else {
             return Err(GatewayError::NotFound {
                 message: format!(
                     "Previous response with id '{id}' not found (unknown, expired, or stored with store=false)."

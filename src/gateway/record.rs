@@ -1,6 +1,8 @@
 //! The stored-record format shared by both stores: versioned JSON
-//! `{"v":1,"input":[…],"response":{…}}`, so a rolling upgrade can still read older records and
-//! refuses (as missing, logged) the ones it does not understand.
+//! `{"v":1,"owner":"…","input":[…],"response":{…}}`, so a rolling upgrade can still read older
+//! records and refuses (as missing, logged) the ones it does not understand. `owner` was added
+//! within version 1: records written before it had no authentication, so they read as
+//! `anonymous` (and stay invisible to authenticated callers).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -8,6 +10,7 @@ use serde_json::Value;
 use super::StoredResponse;
 use crate::{
     api::{Item, ResponseResource},
+    auth::Caller,
     error::GatewayError,
 };
 
@@ -25,10 +28,11 @@ pub enum RecordError {
     UnknownVersion(Value),
 }
 
-/// The record as written: `{"v":1,"input":[…],"response":{…}}`.
+/// The record as written: `{"v":1,"owner":"…","input":[…],"response":{…}}`.
 #[derive(Serialize)]
 struct RecordOut<'a> {
     v: u64,
+    owner: &'a str,
     input: &'a [Item],
     response: &'a ResponseResource,
 }
@@ -36,8 +40,14 @@ struct RecordOut<'a> {
 /// Version 1 as read.
 #[derive(Deserialize)]
 struct RecordV1 {
+    #[serde(default = "anonymous")]
+    owner: String,
     input: Vec<Item>,
     response: ResponseResource,
+}
+
+fn anonymous() -> String {
+    Caller::ANONYMOUS.to_owned()
 }
 
 /// Encodes a stored response as a current-version record (exactly sized: the memory store
@@ -45,6 +55,7 @@ struct RecordV1 {
 pub fn encode_record(stored: &StoredResponse) -> Result<Vec<u8>, GatewayError> {
     let record = RecordOut {
         v: RECORD_VERSION,
+        owner: &stored.owner,
         input: &stored.input,
         response: &stored.response,
     };
@@ -67,6 +78,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<StoredResponse, RecordError> {
             let record: RecordV1 =
                 serde_json::from_value(value).map_err(|e| RecordError::Malformed(e.to_string()))?;
             Ok(StoredResponse {
+                owner: record.owner,
                 input: record.input,
                 response: record.response,
             })
@@ -86,6 +98,7 @@ mod tests {
         let request: CreateResponse =
             serde_json::from_value(json!({"model":"gpt-4o","input":"Hi"})).unwrap();
         StoredResponse {
+            owner: "key:ci".to_owned(),
             input: request.input_items(),
             response: ResponseResource::in_progress(&request, "resp_1", "gpt-4o", 1),
         }
@@ -97,11 +110,21 @@ mod tests {
         let bytes = encode_record(&original).unwrap();
         let value: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(value["v"], 1);
+        assert_eq!(value["owner"], "key:ci");
         assert_eq!(value["response"]["id"], "resp_1");
         assert_eq!(value["input"][0]["type"], "message");
         let back = decode_record(&bytes).unwrap();
+        assert_eq!(back.owner, "key:ci");
         assert_eq!(back.input, original.input);
         assert_eq!(back.response, original.response);
+    }
+
+    #[test]
+    fn records_from_before_owners_belong_to_anonymous() {
+        let mut value: Value = serde_json::from_slice(&encode_record(&stored()).unwrap()).unwrap();
+        value.as_object_mut().unwrap().remove("owner");
+        let back = decode_record(value.to_string().as_bytes()).unwrap();
+        assert_eq!(back.owner, Caller::ANONYMOUS);
     }
 
     #[test]

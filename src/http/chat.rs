@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, render, request_id};
 use crate::{
+    auth::Caller,
     frontdoor::chat::{
         into_completion, into_create_response, into_sse, wire::ChatCompletionRequest,
     },
@@ -18,10 +19,14 @@ pub async fn create(
 ) -> HttpResponse {
     let id = request_id(&req);
     let result = async {
+        let caller = Caller::of(&req)?;
         let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
         let chat: ChatCompletionRequest = body::parse_json(&bytes)?;
         let (request, options) = into_create_response(chat)?;
-        match gateway.create_response(request, id.clone()).await? {
+        match gateway
+            .create_response(request, id.clone(), &caller)
+            .await?
+        {
             Execution::Json(response) => Ok(HttpResponse::Ok().json(into_completion(&response)?)),
             Execution::Stream(events) => Ok(HttpResponse::Ok()
                 .content_type("text/event-stream")

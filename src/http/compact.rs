@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, render, request_id};
 use crate::{
+    auth::Caller,
     frontdoor::compact::{CompactRequest, compact},
     gateway::Gateway,
 };
@@ -16,9 +17,10 @@ pub async fn create(
 ) -> HttpResponse {
     let id = request_id(&req);
     let result = async {
+        let caller = Caller::of(&req)?;
         let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
         let request: CompactRequest = body::parse_json(&bytes)?;
-        compact(&gateway, request, id.clone()).await
+        compact(&gateway, request, id.clone(), &caller).await
     }
     .await;
     let response = match result {

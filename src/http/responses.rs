@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{body, request_id};
 use crate::{
     api::CreateResponse,
+    auth::Caller,
     error::GatewayError,
     gateway::{Execution, Gateway},
 };
@@ -17,9 +18,10 @@ pub async fn create(
 ) -> HttpResponse {
     let id = request_id(&req);
     let result = async {
+        let caller = Caller::of(&req)?;
         let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
         let request: CreateResponse = body::parse_json(&bytes)?;
-        gateway.create_response(request, id.clone()).await
+        gateway.create_response(request, id.clone(), &caller).await
     }
     .await;
     let mut response = match result {

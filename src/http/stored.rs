@@ -13,6 +13,7 @@ use serde_json::json;
 use super::{not_allowed, request_id};
 use crate::{
     api::{Item, MessageContent},
+    auth::Caller,
     error::GatewayError,
     gateway::Gateway,
 };
@@ -30,9 +31,10 @@ pub async fn retrieve(
 ) -> HttpResponse {
     let id = path.into_inner();
     let result = async {
+        let caller = Caller::of(&req)?;
         let stored = gateway
             .conversations
-            .get(&id)
+            .get_owned(&id, &caller.owner)
             .await?
             .ok_or_else(|| response_not_found(&id))?;
         Ok(HttpResponse::Ok().json(&stored.response))
@@ -49,7 +51,12 @@ pub async fn delete(
 ) -> HttpResponse {
     let id = path.into_inner();
     let result = async {
-        if !gateway.conversations.delete(&id).await? {
+        let caller = Caller::of(&req)?;
+        if !gateway
+            .conversations
+            .delete_owned(&id, &caller.owner)
+            .await?
+        {
             return Err(response_not_found(&id));
         }
         Ok(HttpResponse::Ok().json(json!({"id": id, "object": "response", "deleted": true})))
@@ -67,9 +74,10 @@ pub async fn input_items(
     let id = path.into_inner();
     let result = async {
         let query = PageQuery::parse(req.query_string())?;
+        let caller = Caller::of(&req)?;
         let stored = gateway
             .conversations
-            .get(&id)
+            .get_owned(&id, &caller.owner)
             .await?
             .ok_or_else(|| response_not_found(&id))?;
         let (data, has_more) = query.page(&stored.input)?;

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::request_id;
 use crate::{
+    auth::Caller,
     error::GatewayError,
     frontdoor::websocket::{Connection, FrameSink, SinkClosed, frame},
     gateway::Gateway,
@@ -64,14 +65,19 @@ pub async fn websocket(
         lifetime: CONNECTION_LIFETIME,
         max_message: gateway.config.server.max_body_bytes,
     };
-    upgrade(&req, payload, gateway.get_ref().clone(), limits).await
+    let caller = match Caller::of(&req) {
+        Ok(caller) => caller,
+        Err(err) => return actix_web::ResponseError::error_response(&err),
+    };
+    upgrade(&req, payload, gateway.get_ref().clone(), caller, limits).await
 }
 
-/// Upgrades `req` and spawns the connection task with `limits`.
+/// Upgrades `req` for `caller` (who owns every turn) and spawns the connection task with `limits`.
 pub async fn upgrade(
     req: &HttpRequest,
     payload: web::Payload,
     gateway: Gateway,
+    caller: Caller,
     limits: Limits,
 ) -> HttpResponse {
     let is_upgrade = req
@@ -93,7 +99,7 @@ pub async fn upgrade(
         .max_frame_size(limits.max_message)
         .aggregate_continuations()
         .max_continuation_size(limits.max_message);
-    let connection = Connection::new(gateway, request_id(req));
+    let connection = Connection::new(gateway, request_id(req), caller);
     actix_web::rt::spawn(serve(connection, session, stream, limits));
     response
 }
@@ -245,7 +251,9 @@ mod tests {
                 "/ws",
                 web::get().to(move |req: HttpRequest, payload: web::Payload| {
                     let gateway = gateway.clone();
-                    async move { upgrade(&req, payload, gateway, limits).await }
+                    async move {
+                        upgrade(&req, payload, gateway, Caller::anonymous(), limits).await
+                    }
                 }),
             )
         })

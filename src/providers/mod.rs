@@ -7,6 +7,8 @@ pub mod gemini;
 pub mod http;
 pub mod openai;
 pub mod sdk;
+#[cfg(test)]
+mod test_support;
 
 use std::pin::Pin;
 

@@ -17,6 +17,7 @@ pub use cache::{ConnectionCache, MAX_CACHED_TURNS, Prefix, Turn};
 
 use crate::{
     api::{CreateResponse, ErrorObject, EventBody, Input, Item, StreamEvent},
+    auth::Caller,
     error::GatewayError,
     gateway::{Execution, Gateway},
 };
@@ -51,16 +52,19 @@ enum TurnEnd {
 /// One WebSocket connection's state.
 pub struct Connection {
     gateway: Gateway,
+    /// Who authenticated the upgrade; owns every turn of the connection.
+    caller: Caller,
     id: String,
     turns: u64,
     cache: ConnectionCache,
 }
 
 impl Connection {
-    /// A connection whose turns are logged as `<id>_<n>`.
-    pub fn new(gateway: Gateway, id: String) -> Self {
+    /// A connection of `caller` whose turns are logged as `<id>_<n>`.
+    pub fn new(gateway: Gateway, id: String, caller: Caller) -> Self {
         Self {
             gateway,
+            caller,
             id,
             turns: 0,
             cache: ConnectionCache::default(),
@@ -113,7 +117,7 @@ impl Connection {
         let stored = prepared.request.store != Some(false);
         let mut events = match self
             .gateway
-            .create_response(prepared.request, request_id)
+            .create_response(prepared.request, request_id, &self.caller)
             .await
         {
             Ok(Execution::Stream(events)) => events,
@@ -194,7 +198,7 @@ impl Connection {
             let input = self
                 .gateway
                 .conversations
-                .resolve_input(stored_base, input)
+                .resolve_input(stored_base, input, &self.caller.owner)
                 .await?;
             request.input = Some(Input::Items(input));
             request.previous_response_id = None;

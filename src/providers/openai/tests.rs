@@ -1,22 +1,18 @@
 //! Golden tests for the OpenAI Responses translation, from the shared fixtures.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{OpenAiStream, build_request, parse_error, parse_response};
 use crate::{
     api::{CreateResponse, Item, ResponseResource, ResponseStatus, StreamEvent},
     error::UpstreamErrorKind,
-    providers::{Call, StreamTranslator},
+    providers::{Call, StreamTranslator, test_support},
     stream::{ResponseContext, ResponseEmitter, SseDecoder},
 };
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/fixtures/openai/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    String::from_utf8(test_support::fixture(&format!("openai/{name}"))).unwrap()
 }
 
 fn emitter(request: &CreateResponse, record: bool) -> ResponseEmitter {
@@ -175,19 +171,8 @@ fn failed_stream_reports_an_error() {
 #[test]
 fn errors_map_by_status_and_code() {
     let parse = |name: &str| {
-        let text = fixture(name);
-        let (head, body) = text.split_once("\n\n").unwrap();
-        let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let mut headers = reqwest::header::HeaderMap::new();
-        for line in head.lines().skip(1) {
-            if let Some((k, v)) = line.split_once(':') {
-                headers.insert(
-                    reqwest::header::HeaderName::from_bytes(k.trim().as_bytes()).unwrap(),
-                    v.trim().parse().unwrap(),
-                );
-            }
-        }
-        parse_error("openai", status, &headers, body.as_bytes())
+        let (status, headers, body) = test_support::parse_http(fixture(name).as_bytes());
+        parse_error("openai", status, &headers, &body)
     };
     let bad = parse("error_400_invalid_request.http");
     assert_eq!(bad.kind, UpstreamErrorKind::BadRequest);
@@ -202,5 +187,4 @@ fn errors_map_by_status_and_code() {
         !quota.message.contains("billing"),
         "non-400 messages are generic"
     );
-    let _: Value = json!(null);
 }

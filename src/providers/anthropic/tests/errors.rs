@@ -2,41 +2,15 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use super::{fixture, fixtures_with};
+use crate::providers::test_support::parse_http;
 use crate::{
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
     providers::anthropic::parse_error,
 };
-
-/// Splits a raw HTTP response into status, headers and body.
-fn parse_http(raw: &[u8]) -> (u16, HeaderMap, Vec<u8>) {
-    let text = String::from_utf8(raw.to_vec()).unwrap();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .or_else(|| text.split_once("\n\n"))
-        .unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let mut headers = HeaderMap::new();
-    for line in lines {
-        let (name, value) = line.split_once(':').unwrap();
-        headers.append(
-            HeaderName::from_bytes(name.trim().as_bytes()).unwrap(),
-            HeaderValue::from_str(value.trim()).unwrap(),
-        );
-    }
-    (status, headers, body.as_bytes().to_vec())
-}
 
 fn upstream_message(body: &[u8]) -> String {
     let value: Value = serde_json::from_slice(body).unwrap();

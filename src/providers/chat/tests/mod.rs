@@ -10,7 +10,6 @@ mod transport;
 
 use std::{collections::BTreeMap, time::Duration};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use super::ChatStream;
@@ -170,28 +169,6 @@ fn event_types(events: &[Value]) -> Vec<&str> {
 }
 
 /// Splits a `.http` fixture into status, headers and body.
-fn http_fixture(path: &str) -> (u16, HeaderMap, Vec<u8>) {
-    let text = String::from_utf8(fixture(path)).unwrap();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .or_else(|| text.split_once("\n\n"))
-        .unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let mut headers = HeaderMap::new();
-    for line in lines {
-        let (name, value) = line.split_once(':').unwrap();
-        headers.insert(
-            HeaderName::from_bytes(name.trim().as_bytes()).unwrap(),
-            HeaderValue::from_str(value.trim()).unwrap(),
-        );
-    }
-    (status, headers, body.as_bytes().to_vec())
+fn http_fixture(path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    crate::providers::test_support::parse_http(&fixture(path))
 }

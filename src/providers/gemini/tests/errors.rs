@@ -6,37 +6,11 @@ use reqwest::header::HeaderMap;
 use serde_json::json;
 
 use super::fixture;
+use crate::providers::test_support::parse_http;
 use crate::{
     error::{UpstreamError, UpstreamErrorKind},
     providers::gemini::parse_error,
 };
-
-/// Splits a raw `.http` fixture into status, headers and body.
-pub(super) fn parse_http(raw: &[u8]) -> (u16, HeaderMap, Vec<u8>) {
-    let text = String::from_utf8(raw.to_vec()).unwrap();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .or_else(|| text.split_once("\n\n"))
-        .unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let mut headers = HeaderMap::new();
-    for line in lines {
-        let (name, value) = line.split_once(':').unwrap();
-        headers.insert(
-            reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()).unwrap(),
-            value.trim().parse().unwrap(),
-        );
-    }
-    (status, headers, body.as_bytes().to_vec())
-}
 
 fn map(status: u16, body: &serde_json::Value) -> UpstreamError {
     parse_error(

@@ -10,7 +10,8 @@ use tokio::{
     task::JoinHandle,
 };
 
-use super::{call, config, emitter, errors::parse_http, fixture, request};
+use super::{call, config, emitter, fixture, request};
+use crate::providers::test_support::parse_http;
 use crate::{
     error::{GatewayError, UpstreamErrorKind},
     providers::{
