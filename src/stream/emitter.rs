@@ -182,172 +182,6 @@ impl ResponseEmitter {
         }
     }
 
-    /// Appends output text, opening a message and a text part as needed.
-    pub fn text_delta(&mut self, delta: &str) {
-        if delta.is_empty() {
-            return;
-        }
-        self.ensure_part(false);
-        self.part_delta(delta);
-    }
-
-    /// Appends refusal text, opening a message and a refusal part as needed.
-    pub fn refusal_delta(&mut self, delta: &str) {
-        if delta.is_empty() {
-            return;
-        }
-        self.ensure_part(true);
-        self.part_delta(delta);
-    }
-
-    fn ensure_message(&mut self) {
-        self.start();
-        if matches!(self.open, Some(OpenItem::Message { .. })) {
-            return;
-        }
-        self.close_item();
-        let index = self.response.output.len();
-        let id = self.item_id("msg", index);
-        let item = message_item(&id, Vec::new(), ItemStatus::InProgress);
-        self.response.output.push(item.clone());
-        self.push(EventBody::OutputItemAdded {
-            output_index: index,
-            item,
-        });
-        self.open = Some(OpenItem::Message {
-            index,
-            id,
-            parts: Vec::new(),
-            open_part: None,
-        });
-    }
-
-    fn ensure_part(&mut self, refusal: bool) {
-        self.ensure_message();
-        let kind_matches = match &self.open {
-            Some(OpenItem::Message {
-                open_part: Some(OpenPart::Refusal(_)),
-                ..
-            }) => refusal,
-            Some(OpenItem::Message {
-                open_part: Some(OpenPart::Text(_)),
-                ..
-            }) => !refusal,
-            _ => false,
-        };
-        if kind_matches {
-            return;
-        }
-        self.close_part();
-        let Some(OpenItem::Message {
-            index,
-            id,
-            parts,
-            open_part,
-        }) = &mut self.open
-        else {
-            return;
-        };
-        let (part, new_open) = if refusal {
-            (
-                ContentPart::Refusal {
-                    refusal: String::new(),
-                },
-                OpenPart::Refusal(String::new()),
-            )
-        } else {
-            (ContentPart::output_text(""), OpenPart::Text(String::new()))
-        };
-        *open_part = Some(new_open);
-        let body = EventBody::ContentPartAdded {
-            item_id: id.clone(),
-            output_index: *index,
-            content_index: parts.len(),
-            part,
-        };
-        self.push(body);
-    }
-
-    fn part_delta(&mut self, delta: &str) {
-        let Some(OpenItem::Message {
-            index,
-            id,
-            parts,
-            open_part: Some(part),
-        }) = &mut self.open
-        else {
-            return;
-        };
-        let (item_id, output_index, content_index) = (id.clone(), *index, parts.len());
-        let body = match part {
-            OpenPart::Text(text) => {
-                text.push_str(delta);
-                EventBody::OutputTextDelta {
-                    item_id,
-                    output_index,
-                    content_index,
-                    delta: delta.to_owned(),
-                    logprobs: Vec::new(),
-                }
-            }
-            OpenPart::Refusal(text) => {
-                text.push_str(delta);
-                EventBody::RefusalDelta {
-                    item_id,
-                    output_index,
-                    content_index,
-                    delta: delta.to_owned(),
-                }
-            }
-        };
-        self.push(body);
-    }
-
-    fn close_part(&mut self) {
-        let Some(OpenItem::Message {
-            index,
-            id,
-            parts,
-            open_part,
-        }) = &mut self.open
-        else {
-            return;
-        };
-        let Some(part) = open_part.take() else {
-            return;
-        };
-        let (item_id, output_index, content_index) = (id.clone(), *index, parts.len());
-        let (done, final_part) = match part {
-            OpenPart::Text(text) => (
-                EventBody::OutputTextDone {
-                    item_id: item_id.clone(),
-                    output_index,
-                    content_index,
-                    text: text.clone(),
-                    logprobs: Vec::new(),
-                },
-                ContentPart::output_text(&text),
-            ),
-            OpenPart::Refusal(refusal) => (
-                EventBody::RefusalDone {
-                    item_id: item_id.clone(),
-                    output_index,
-                    content_index,
-                    refusal: refusal.clone(),
-                },
-                ContentPart::Refusal { refusal },
-            ),
-        };
-        parts.push(final_part.clone());
-        self.push(done);
-        self.push(EventBody::ContentPartDone {
-            item_id,
-            output_index,
-            content_index,
-            part: final_part,
-        });
-    }
-
     /// Opens a function call item (closing whatever was open).
     pub fn start_function_call(&mut self, call_id: &str, name: &str) {
         self.start();
@@ -395,97 +229,6 @@ impl ResponseEmitter {
         self.start_function_call(call_id, name);
         self.function_arguments_delta(arguments);
         self.close_item();
-    }
-
-    fn ensure_reasoning(&mut self) {
-        self.start();
-        if matches!(self.open, Some(OpenItem::Reasoning { .. })) {
-            return;
-        }
-        self.close_item();
-        let index = self.response.output.len();
-        let id = self.item_id("rs", index);
-        let item = reasoning_item(&id, Vec::new(), None, None, ItemStatus::InProgress);
-        self.response.output.push(item.clone());
-        self.push(EventBody::OutputItemAdded {
-            output_index: index,
-            item,
-        });
-        self.open = Some(OpenItem::Reasoning {
-            index,
-            id,
-            summary: None,
-            summary_done: Vec::new(),
-            content: None,
-            encrypted: None,
-        });
-    }
-
-    /// Appends reasoning summary text (opening a reasoning item and a summary part as needed).
-    pub fn reasoning_summary_delta(&mut self, delta: &str) {
-        if delta.is_empty() {
-            return;
-        }
-        self.ensure_reasoning();
-        let Some(OpenItem::Reasoning {
-            index,
-            id,
-            summary,
-            summary_done,
-            ..
-        }) = &mut self.open
-        else {
-            return;
-        };
-        let (item_id, output_index, summary_index) = (id.clone(), *index, summary_done.len());
-        let opened = summary.is_none();
-        summary.get_or_insert_with(String::new).push_str(delta);
-        if opened {
-            self.push(EventBody::ReasoningSummaryPartAdded {
-                item_id: item_id.clone(),
-                output_index,
-                summary_index,
-                part: ContentPart::SummaryText {
-                    text: String::new(),
-                },
-            });
-        }
-        self.push(EventBody::ReasoningSummaryTextDelta {
-            item_id,
-            output_index,
-            summary_index,
-            delta: delta.to_owned(),
-        });
-    }
-
-    /// Appends raw reasoning text (`response.reasoning.delta`).
-    pub fn reasoning_text_delta(&mut self, delta: &str) {
-        if delta.is_empty() {
-            return;
-        }
-        self.ensure_reasoning();
-        let Some(OpenItem::Reasoning {
-            index, id, content, ..
-        }) = &mut self.open
-        else {
-            return;
-        };
-        content.get_or_insert_with(String::new).push_str(delta);
-        let body = EventBody::ReasoningDelta {
-            item_id: id.clone(),
-            output_index: *index,
-            content_index: 0,
-            delta: delta.to_owned(),
-        };
-        self.push(body);
-    }
-
-    /// Attaches opaque provider state to the current reasoning item (opening one if needed).
-    pub fn reasoning_encrypted(&mut self, data: &str) {
-        self.ensure_reasoning();
-        if let Some(OpenItem::Reasoning { encrypted, .. }) = &mut self.open {
-            encrypted.get_or_insert_with(String::new).push_str(data);
-        }
     }
 
     /// Closes the open item, if any, as completed.
@@ -617,7 +360,7 @@ impl ResponseEmitter {
     }
 }
 
-fn message_item(id: &str, parts: Vec<ContentPart>, status: ItemStatus) -> Item {
+pub(super) fn message_item(id: &str, parts: Vec<ContentPart>, status: ItemStatus) -> Item {
     Item::Message(MessageItem {
         id: Some(id.to_owned()),
         status: Some(status),
@@ -627,7 +370,7 @@ fn message_item(id: &str, parts: Vec<ContentPart>, status: ItemStatus) -> Item {
     })
 }
 
-fn reasoning_item(
+pub(super) fn reasoning_item(
     id: &str,
     summary: Vec<ContentPart>,
     content: Option<Vec<ContentPart>>,
@@ -643,5 +386,7 @@ fn reasoning_item(
     })
 }
 
+mod message;
+mod reasoning;
 #[cfg(test)]
 mod tests;
