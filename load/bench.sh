@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # llm-gateway benchmark: the gateway side by side with its baselines in one run, one table.
 #
-#   load/bench.sh            full run (about 6 minutes after the build; release build)
-#   load/bench.sh --smoke    tiny counts, ~10 s after the build (debug build), for CI
+#   load/bench.sh            full run (about 7.5 minutes after the build; release build)
+#   load/bench.sh --table    re-print the last run's table (target/bench/latest.kv)
+#   load/bench.sh --smoke    tiny counts, ~6 s after the build (debug build), for CI: every
+#                            component and path once (wrk: OpenAI path, 1 connection only)
 #
 # Baselines: "direct" = the load sent straight to the mock upstream (load/, `bench-mock`);
 # "nginx" = the same load through an nginx `proxy_pass` to the mock (the bare cost of a proxy
@@ -24,18 +26,24 @@ cd "$(dirname "$0")/.."
 SMOKE=0
 case "${1:-}" in
   --smoke) SMOKE=1 ;;
+  --table) # re-print the last run's table from its raw figures
+    declare -A R
+    while IFS='=' read -r key value; do R[$key]=$value; done <target/bench/latest.kv
+    source load/table.sh
+    print_table
+    exit 0 ;;
   "") ;;
-  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
 
 if [ "$SMOKE" = 1 ]; then
   PROFILE=${BENCH_PROFILE:-debug}; DURATION=${BENCH_DURATION:-1}; WARMUP_S=0
-  STREAMS=5; STREAM_WARMUP=1; CHUNKS=3; INTERVAL_MS=1
-  HOLD=${BENCH_HOLD_STREAMS:-50}; HOLD_CHUNKS=3; HOLD_INTERVAL_MS=200; RAMP=0.2
+  STREAMS=5; STREAM_WARMUP=1; CHUNKS=3; INTERVAL_MS=1; WRK_PATHS="openai"; SCENARIOS="a"
+  HOLD=${BENCH_HOLD_STREAMS:-50}; HOLD_CHUNKS=2; HOLD_INTERVAL_MS=100; RAMP=0.2
   STARTS=1; IDLE_MS=200
 else
   PROFILE=${BENCH_PROFILE:-release}; DURATION=${BENCH_DURATION:-10}; WARMUP_S=1
-  STREAMS=200; STREAM_WARMUP=20; CHUNKS=10; INTERVAL_MS=2
+  STREAMS=200; STREAM_WARMUP=20; CHUNKS=10; INTERVAL_MS=2; WRK_PATHS="openai anthropic"; SCENARIOS="a b"
   HOLD=${BENCH_HOLD_STREAMS:-10000}; HOLD_CHUNKS=42; HOLD_INTERVAL_MS=1000; RAMP=8
   STARTS=5; IDLE_MS=1000
 fi
@@ -231,9 +239,9 @@ R[e.nginx.idle_rss_kb]=$(for p in "${NGX_PIDS[@]}"; do kb "$p" VmRSS; done | awk
 start_gateway "$MOCK"
 
 # --- (a) 1 connection, (b) 64 connections -------------------------------------------------
-for scenario in a b; do
+for scenario in $SCENARIOS; do
   conns=1; [ $scenario = b ] && conns=64
-  for path in openai anthropic; do
+  for path in $WRK_PATHS; do
     for target in direct nginx gw; do
       lua="$WORK/$target-$path.lua"
       lua_for "$lua" "$(body_for $target $path)"

@@ -11,13 +11,15 @@ verdict() {
   local v=$1 op=$2 limit=$3 unit=$4 ok
   ok=$(awk -v v="$v" -v l="$limit" -v op="$op" 'BEGIN { print (op == "<=" ? v <= l : v >= l) ? 1 : 0 }')
   if [ "$ok" = 1 ]; then echo "holds"; else
-    echo "MISSES by $(awk -v v="$v" -v l="$limit" 'BEGIN { d = v - l; if (d < 0) d = -d; printf "%.4g", d }')$unit"
+    echo "MISSES by $(awk -v v="$v" -v l="$limit" \
+      'BEGIN { d = v - l; if (d < 0) d = -d; printf (d >= 100 ? "%.0f" : "%.3g"), d }')$unit"
   fi
 }
 
 # Latency-like figure (µs, lower is better), target on the gateway's added value.
 latency_row() { # scenario path key label target_added
   local s=$1 p=$2 k=$3 d n g target=""
+  [ -n "${R[$s.gw.$p.$k]:-}" ] || return 0
   d=${R[$s.direct.$p.$k]:-0} n=${R[$s.nginx.$p.$k]:-0} g=${R[$s.gw.$p.$k]:-0}
   if [ -n "${5:-}" ]; then target="added ≤ $5 µs: $(verdict $((g - d)) '<=' "$5" ' µs')"; fi
   row "$s" "$4" "$p" "$d" "$n" "$g" "$((g - d))" "$((n - d))" "$(calc "$g / ($n > 0 ? $n : 1)" 2)" "$target"
@@ -25,6 +27,7 @@ latency_row() { # scenario path key label target_added
 
 throughput_row() { # path
   local p=$1 d n g ratio
+  [ -n "${R[b.gw.$p.rps]:-}" ] || return 0
   d=${R[b.direct.$p.rps]:-0} n=${R[b.nginx.$p.rps]:-0} g=${R[b.gw.$p.rps]:-0}
   ratio=$(calc "$g / ($n > 0 ? $n : 1)" 2)
   row b "req/s, 64 conns" "$p" "$d" "$n" "$g" "–" "–" "$ratio" \
@@ -42,6 +45,11 @@ streams_rows() { # path
     "$(calc "${R[d.gw.$p.held_ms]:-0} / 1000" 1)" '>=' 30 ' s')"
   row d "peak RSS (MiB)" "$p" "–" "$(mib "$n_rss")" "$(mib "$g_rss")" "–" "–" \
     "$(calc "$g_rss / ($n_rss > 0 ? $n_rss : 1)" 2)" "≤ 300 MiB: $(verdict "$(mib "$g_rss")" '<=' 300 ' MiB')"
+  local n_per g_per streams=${R[d.gw.$p.streams]:-1}
+  n_per=$(calc "(${n_rss} - ${R[d.nginx.openai.rss_start_kb]:-0}) / $streams" 1)
+  g_per=$(calc "(${g_rss} - ${R[d.gw.$p.rss_start_kb]:-0}) / $streams" 1)
+  row d "RSS per stream (KiB)" "$p" "–" "$n_per" "$g_per" "–" "–" "$(calc "$g_per / ($n_per > 0 ? $n_per : 1)" 2)" \
+    "≤ $(calc "(300 * 1024 - ${R[d.gw.$p.rss_start_kb]:-0}) / 10000" 1) KiB for 10k in 300 MiB"
 }
 
 count_failures() {

@@ -12,6 +12,9 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The server future; await it, or spawn it and stop it with its handle.
     pub server: Server,
+    /// The drain signal: `drain.on_signals(server.handle(), grace)` (the binary) or
+    /// `drain.shutdown(..)` drains gracefully; the server itself ignores signals.
+    pub drain: crate::gateway::Drain,
 }
 
 /// Starts actors and binds the HTTP server (must run inside an actix System).
@@ -21,15 +24,21 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     let shutdown = config.server.shutdown_timeout;
     let auth = web::Data::new(Authenticator::start(&config.auth)?);
     let gateway = web::Data::new(Gateway::start(config)?);
+    let drain = gateway.drain.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(gateway.clone())
             .app_data(auth.clone())
             // Every route but the probes needs credentials when auth is enabled.
             .wrap(crate::auth::middleware::authentication())
+            // Wrapped last, so outermost: every response (401s included) gets `x-request-id`.
+            .wrap(actix_web::middleware::from_fn(crate::http::request_id::tag))
             .configure(crate::http::configure)
     })
-    .shutdown_timeout(shutdown.as_secs())
+    // The drain closes open streams after `shutdown`; actix cuts connections only later.
+    .shutdown_timeout((shutdown + crate::gateway::CLOSE_MARGIN).as_secs())
+    // SIGTERM/SIGINT go through the drain (actix alone would stop at once on SIGINT).
+    .disable_signals()
     .bind(address)
     .map_err(|e| GatewayError::Internal(format!("cannot listen on {address}: {e}")))?;
     if let Some(workers) = workers {
@@ -43,5 +52,6 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     Ok(Running {
         addr,
         server: server.run(),
+        drain,
     })
 }

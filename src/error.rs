@@ -56,6 +56,18 @@ pub enum GatewayError {
         /// Until the first breaker half-opens.
         retry_after: Duration,
     },
+    /// Every candidate is cooling after an upstream 429 or at its local rpm/tpm limit (429
+    /// with the soonest retry-after).
+    #[error("every provider for model {model} is rate limited; retry after {}s", .retry_after.as_secs_f64().ceil())]
+    RateLimited {
+        /// The requested model.
+        model: String,
+        /// Until the first candidate takes calls again.
+        retry_after: Duration,
+    },
+    /// The gateway is shutting down and closed the request (503).
+    #[error("the gateway is shutting down; retry on another instance")]
+    ShuttingDown,
     /// The conversation store (Redis) cannot be reached, and the request needs it (503).
     /// The detail is for logs only.
     #[error("conversation store unavailable: {0}")]
@@ -187,8 +199,11 @@ impl GatewayError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Upstream(e) => e.is_retryable(),
-            Self::QueueFull { .. } | Self::NoHealthyProvider { .. } => true,
+            Self::QueueFull { .. } | Self::NoHealthyProvider { .. } | Self::RateLimited { .. } => {
+                true
+            }
             Self::InvalidRequest { .. }
+            | Self::ShuttingDown
             | Self::NotFound { .. }
             | Self::PayloadTooLarge { .. }
             | Self::StoreUnavailable(_)
@@ -204,10 +219,11 @@ impl GatewayError {
             Self::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::NoHealthyProvider { .. } | Self::StoreUnavailable(_) | Self::AuthUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::QueueFull { .. } | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::NoHealthyProvider { .. }
+            | Self::StoreUnavailable(_)
+            | Self::AuthUnavailable
+            | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Upstream(e) => match e.kind {
@@ -249,6 +265,8 @@ impl GatewayError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::QueueFull { .. } => "provider_queue_full",
             Self::NoHealthyProvider { .. } => "no_healthy_provider",
+            Self::RateLimited { .. } => "rate_limit_exceeded",
+            Self::ShuttingDown => "server_shutting_down",
             Self::StoreUnavailable(_) => "conversation_store_unavailable",
             Self::Internal(_) => "internal_error",
             Self::Upstream(e) => match e.kind {
@@ -275,6 +293,8 @@ impl GatewayError {
             Self::PayloadTooLarge { .. }
             | Self::QueueFull { .. }
             | Self::NoHealthyProvider { .. }
+            | Self::RateLimited { .. }
+            | Self::ShuttingDown
             | Self::StoreUnavailable(_)
             | Self::Unauthorized { .. }
             | Self::AuthUnavailable
@@ -285,9 +305,9 @@ impl GatewayError {
     /// The suggested wait before retrying, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::QueueFull { retry_after, .. } | Self::NoHealthyProvider { retry_after, .. } => {
-                Some(*retry_after)
-            }
+            Self::QueueFull { retry_after, .. }
+            | Self::NoHealthyProvider { retry_after, .. }
+            | Self::RateLimited { retry_after, .. } => Some(*retry_after),
             Self::Upstream(e) => e.retry_after,
             Self::AuthUnavailable => Some(AUTH_RETRY_AFTER),
             Self::InvalidRequest { .. }
@@ -295,6 +315,7 @@ impl GatewayError {
             | Self::PayloadTooLarge { .. }
             | Self::StoreUnavailable(_)
             | Self::Unauthorized { .. }
+            | Self::ShuttingDown
             | Self::Internal(_) => None,
         }
     }
@@ -314,6 +335,8 @@ impl GatewayError {
             | Self::PayloadTooLarge { .. }
             | Self::QueueFull { .. }
             | Self::NoHealthyProvider { .. }
+            | Self::RateLimited { .. }
+            | Self::ShuttingDown
             | Self::Unauthorized { .. }
             | Self::AuthUnavailable
             | Self::Upstream(_) => self.to_string(),
@@ -385,6 +408,22 @@ mod tests {
         let resp = err.error_response();
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(resp.headers().get("retry-after").unwrap(), "2");
+    }
+
+    #[test]
+    fn everything_rate_limited_is_429_with_the_soonest_retry_after() {
+        let err = GatewayError::RateLimited {
+            model: "gpt-4o".into(),
+            retry_after: Duration::from_millis(2_500),
+        };
+        let resp = err.error_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers().get("retry-after").unwrap(), "3");
+        assert_eq!(err.code(), "rate_limit_exceeded");
+        assert_eq!(
+            GatewayError::ShuttingDown.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 
     #[test]

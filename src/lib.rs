@@ -6,6 +6,9 @@
 //! candidate's provider actor, and call `providers::*` (pure translation + thin transport). The
 //! upstream stream is translated into Open Responses events by a `stream::ResponseEmitter` and
 //! written as SSE (or assembled into one JSON response). Finished responses are stored back.
+//! An `observability::RequestObserver` follows each request and records it once at its end
+//! (log line, Prometheus metrics, cost and usage); `http::request_id` tags every response and
+//! opens its `telemetry` span (OpenTelemetry, exported over OTLP when configured).
 
 pub mod api;
 pub mod app;
@@ -15,8 +18,10 @@ pub mod error;
 pub mod frontdoor;
 pub mod gateway;
 pub mod http;
+pub mod observability;
 pub mod providers;
 pub mod routing;
 pub mod stream;
+pub mod telemetry;
 
 pub use error::GatewayError;

@@ -1,10 +1,11 @@
-//! The `gateway` binary: parse flags, load config, set up logging, run the server.
+//! The `gateway` binary: parse flags, load config, set up logging (and OpenTelemetry tracing
+//! when configured), run the server.
 
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::Parser;
-use llm_gateway::config::Config;
-use tracing_subscriber::EnvFilter;
+use llm_gateway::{config::Config, telemetry::Telemetry};
+use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
 /// The example config, embedded so the binary runs with no files at all.
 const EMBEDDED_CONFIG: &str = include_str!("../config/config.example.yaml");
@@ -28,17 +29,23 @@ fn load(args: &Args) -> Result<Config, llm_gateway::config::ConfigError> {
     }
 }
 
-fn init_logging(config: &Config) {
+/// Installs the log layer and, when `tracing` is configured, the OpenTelemetry layer (none at
+/// all otherwise). The returned pipeline exports what is left when it drops.
+fn init_logging(config: &Config) -> Result<Option<Telemetry>, llm_gateway::GatewayError> {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    if config.log.json {
-        builder.json().init();
+    let fmt = tracing_subscriber::fmt::layer().with_target(false);
+    let fmt = if config.log.json {
+        fmt.json().boxed()
     } else {
-        builder.init();
-    }
+        fmt.boxed()
+    };
+    let telemetry = Telemetry::start(&config.tracing)?;
+    tracing_subscriber::registry()
+        .with(fmt.with_filter(llm_gateway::telemetry::hide_from_logs(filter)))
+        .with(telemetry.as_ref().map(Telemetry::layer))
+        .init();
+    Ok(telemetry)
 }
 
 fn main() -> ExitCode {
@@ -50,21 +57,40 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config);
+    let telemetry = match init_logging(&config) {
+        Ok(telemetry) => telemetry,
+        Err(err) => {
+            eprintln!("gateway: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(endpoint) = telemetry.as_ref().and(config.tracing.otlp_endpoint.as_ref()) {
+        tracing::info!(endpoint = %endpoint, service = %config.tracing.service_name, "Exporting traces over OTLP/HTTP.");
+    }
     let providers: Vec<_> = config.providers.iter().map(|p| p.name.clone()).collect();
     if providers.is_empty() {
         tracing::warn!(
             "No provider is configured: set OPENAI_API_KEY, AZURE_OPENAI_API_KEY (+ endpoint, deployment), ANTHROPIC_API_KEY or GOOGLE_API_KEY."
         );
     }
+    let grace = config.server.shutdown_timeout;
     let result = actix_web::rt::System::new().block_on(async move {
         let running = llm_gateway::app::start(config)?;
         tracing::info!(address = %running.addr, providers = ?providers, "Gateway listening.");
+        // SIGTERM/SIGINT: not ready at once, stop accepting, drain for `shutdown_timeout`.
+        actix_web::rt::spawn(
+            running
+                .drain
+                .clone()
+                .on_signals(running.server.handle(), grace),
+        );
         running
             .server
             .await
             .map_err(|e| llm_gateway::GatewayError::Internal(e.to_string()))
     });
+    // Exports the spans still queued (bounded by the export timeout).
+    drop(telemetry);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

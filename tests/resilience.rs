@@ -28,10 +28,13 @@ fn keys(mock: &MockUpstream) -> Vec<String> {
         .collect()
 }
 
+/// Pure failover: no retries of the same target.
+const NO_RETRIES: &str = "routing:\n  retries: 0\n";
+
 #[actix_web::test]
 async fn retryable_failure_before_first_byte_fails_over() {
     let mock = MockUpstream::start();
-    let gw = start_gateway(&two_instances(&mock, ""));
+    let gw = start_gateway(&format!("{}{NO_RETRIES}", two_instances(&mock, "")));
     mock.push_behaviour(Behaviour::Fail500);
     let reply = post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
@@ -94,7 +97,7 @@ async fn open_breaker_is_skipped_until_cooldown() {
 #[actix_web::test]
 async fn all_candidates_failing_returns_the_last_error() {
     let mock = MockUpstream::start();
-    let gw = start_gateway(&two_instances(&mock, ""));
+    let gw = start_gateway(&format!("{}{NO_RETRIES}", two_instances(&mock, "")));
     let reply = post_responses(&gw, &json!({"model":"gpt-4o-fail-429","input":"hi"})).await;
     assert_eq!(reply.status, 429);
     assert!(

@@ -141,12 +141,16 @@ async fn limits_refusals_and_errors() {
 async fn overloaded_anthropic_fails_over_to_a_fallback() {
     let mock = MockUpstream::start();
     let yaml = format!(
-        "{}routing:\n  fallbacks:\n    claude-fail-529: [\"openai/gpt-4o-mini\"]\n",
+        "{}routing:\n  retries: 1\n  retry_backoff: 10ms\n  fallbacks:\n    claude-fail-529: [\"openai/gpt-4o-mini\"]\n",
         providers_yaml(&mock, &["anthropic", "openai"], "")
     );
     let gw = start_gateway(&yaml);
     let reply = post_responses(&gw, &json!({"model":"claude-fail-529","input":"hi"})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(mock.hits("/v1/messages"), 1);
+    assert_eq!(
+        mock.hits("/v1/messages"),
+        2,
+        "a 529 is retried once, then the fallback"
+    );
     assert_eq!(mock.hits("/v1/responses"), 1);
 }

@@ -45,7 +45,11 @@ async fn gpt_goes_to_azure_when_configured_and_openai_when_pinned() {
 #[actix_web::test]
 async fn azure_failure_before_first_byte_fails_over_to_openai() {
     let mock = MockUpstream::start();
-    let gw = start_gateway(&providers_yaml(&mock, &["azureopenai", "openai"], ""));
+    // No retries of the same target: the 500 moves straight to OpenAI.
+    let gw = start_gateway(&format!(
+        "{}routing:\n  retries: 0\n",
+        providers_yaml(&mock, &["azureopenai", "openai"], "")
+    ));
     mock.push_behaviour(Behaviour::Fail500);
     let reply = post_responses(
         &gw,
@@ -160,7 +164,11 @@ async fn azure_structured_output_limits_and_errors() {
 #[actix_web::test]
 async fn gemini_text_stream_tools_and_errors() {
     let mock = MockUpstream::start();
-    let gw = start_gateway(&providers_yaml(&mock, &["google"], ""));
+    // No retries: each scripted 5xx is one failure, so the breaker stays closed throughout.
+    let gw = start_gateway(&format!(
+        "{}routing:\n  retries: 0\n",
+        providers_yaml(&mock, &["google"], "")
+    ));
     let reply = post_responses(
         &gw,
         &json!({"model":"gemini-2.5-flash","input":"Hello","instructions":"Be brief."}),

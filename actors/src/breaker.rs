@@ -1,7 +1,9 @@
 //! A three-state circuit breaker: consecutive failures open it for a cooldown, then one probe
 //! is let through (half-open); its outcome closes or reopens it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// Breaker state, as reported to operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,17 @@
-//! `RouterActor`: resolves a model name to an ordered list of candidate providers and drops
-//! those whose breaker is open (as reported by the provider actors).
+//! `RouterActor`: resolves a model name to a plan (a model group's targets and strategy, plus
+//! fallbacks), orders it with the strategy, and drops the candidates that cannot take a call now
+//! (breaker open, model cooling after a 429, local rate limit reached), as reported by the
+//! provider actors in [`InstanceUpdate`]s. It holds no shared state and does no I/O.
 
-use std::{
-    collections::HashMap,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, time::Duration};
 
 use actix::prelude::*;
+use tokio::time::Instant;
+
+use crate::{
+    health::Availability,
+    strategy::{self, Demand, InstanceStats, SplitMix64, Strategy, Target},
+};
 
 /// One place to send a request: a provider instance and the upstream model name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,52 +28,117 @@ pub enum RouteError {
     /// No configured provider serves this model.
     #[error("{0}")]
     UnknownModel(String),
-    /// Every candidate's breaker is open.
+    /// No candidate can take a call now.
     #[error("all providers for this model are cooling down")]
     AllUnavailable {
-        /// Until the first breaker half-opens.
+        /// Until the first candidate can take a call again.
         retry_after: Duration,
+        /// Whether a candidate is rate limited (cooling or at its local limit) rather than
+        /// only unhealthy (breaker open).
+        rate_limited: bool,
     },
+}
+
+/// What the rules resolved a model name to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// How to order `targets`.
+    pub strategy: Strategy,
+    /// The model group's targets (a single-target plan for names routed by prefix).
+    pub targets: Vec<Target>,
+    /// Tried after every target, in this order.
+    pub fallbacks: Vec<Candidate>,
 }
 
 /// The routing rules the router applies (pure, provided by the gateway from its config).
 pub trait Resolve: Unpin + 'static {
-    /// Ordered candidates for `model`, optionally pinned to a provider.
-    fn resolve(&self, model: &str, pinned: Option<&str>) -> Result<Vec<Candidate>, RouteError>;
+    /// The plan for `model`, optionally pinned to a provider.
+    fn resolve(&self, model: &str, pinned: Option<&str>) -> Result<Plan, RouteError>;
 }
 
-/// Resolves a model to candidates.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<Vec<Candidate>, RouteError>")]
+/// The candidates that can take a call now, in the order to try them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Routed {
+    /// Candidates to try, in order.
+    pub candidates: Vec<Candidate>,
+    /// Soonest end of a 429 cooling or local limit among the skipped candidates.
+    pub skipped_limited: Option<Duration>,
+    /// Soonest half-open among the candidates skipped for an open breaker.
+    pub skipped_open: Option<Duration>,
+}
+
+/// Resolves a model to ordered candidates that can take a call now.
+#[derive(Message, Debug, Clone, Default)]
+#[rtype(result = "Result<Routed, RouteError>")]
 pub struct Route {
     /// The requested model.
     pub model: String,
     /// A pinned provider (`"provider"` field or `provider/model` name).
     pub pinned: Option<String>,
+    /// A conversation's sticky key ([`strategy::sticky_hash`]): `weighted` picks the same
+    /// target for the same key.
+    pub sticky: Option<u64>,
+    /// The request's size, for `cost`.
+    pub demand: Demand,
 }
 
-/// A provider's breaker opened (`open_until` set) or closed (`None`).
-#[derive(Message, Debug, Clone)]
+/// A provider instance's availability changed.
+#[derive(Message, Debug, Clone, PartialEq)]
 #[rtype(result = "()")]
-pub struct BreakerChanged {
+pub struct InstanceUpdate {
     /// Provider instance name.
     pub provider: String,
-    /// When the breaker half-opens.
-    pub open_until: Option<Instant>,
+    /// What the router routes by.
+    pub availability: Availability,
 }
 
 /// The router actor.
 pub struct RouterActor<R: Resolve> {
     rules: R,
-    open_until: HashMap<String, Instant>,
+    instances: HashMap<String, Availability>,
+    rng: SplitMix64,
 }
 
 impl<R: Resolve> RouterActor<R> {
-    /// A router applying `rules`.
+    /// A router applying `rules`, with randomness seeded from the clock.
     pub fn new(rules: R) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Self::with_seed(rules, seed)
+    }
+
+    /// A router with a fixed seed (deterministic `weighted` splits in tests).
+    pub fn with_seed(rules: R, seed: u64) -> Self {
         Self {
             rules,
-            open_until: HashMap::new(),
+            instances: HashMap::new(),
+            rng: SplitMix64::new(seed),
+        }
+    }
+
+    /// How long `candidate` cannot take a call, and whether that is a rate limit.
+    fn unavailable(&self, candidate: &Candidate, now: Instant) -> Option<(Duration, bool)> {
+        let state = self.instances.get(&candidate.provider)?;
+        let left = |until: &Instant| Some(*until).filter(|u| *u > now).map(|u| u - now);
+        let cooling = state
+            .cooling
+            .iter()
+            .find(|(model, _)| *model == candidate.model)
+            .and_then(|(_, until)| left(until));
+        let limited = state
+            .limited_until
+            .as_ref()
+            .and_then(left)
+            .into_iter()
+            .chain(cooling)
+            .max();
+        let open = state.open_until.as_ref().and_then(left);
+        match (limited, open) {
+            (None, None) => None,
+            (Some(wait), None) => Some((wait, true)),
+            (None, Some(wait)) => Some((wait, false)),
+            (Some(a), Some(b)) => Some((a.max(b), a >= b)),
         }
     }
 }
@@ -82,108 +152,66 @@ impl<R: Resolve> Actor for RouterActor<R> {
 }
 
 impl<R: Resolve> Handler<Route> for RouterActor<R> {
-    type Result = Result<Vec<Candidate>, RouteError>;
+    type Result = Result<Routed, RouteError>;
 
     fn handle(&mut self, msg: Route, _: &mut Self::Context) -> Self::Result {
-        let candidates = self.rules.resolve(&msg.model, msg.pinned.as_deref())?;
-        let now = Instant::now();
-        let (healthy, cooling): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|c| {
-            self.open_until
-                .get(&c.provider)
-                .is_none_or(|until| *until <= now)
-        });
-        if healthy.is_empty() {
-            let retry_after = cooling
-                .iter()
-                .filter_map(|c| self.open_until.get(&c.provider))
-                .map(|until| until.saturating_duration_since(now))
-                .min()
-                .unwrap_or(Duration::from_secs(1));
-            return Err(RouteError::AllUnavailable { retry_after });
+        let plan = self.rules.resolve(&msg.model, msg.pinned.as_deref())?;
+        let instances = &self.instances;
+        let stats = |provider: &str| {
+            instances
+                .get(provider)
+                .map_or(InstanceStats::default(), |a| a.stats)
+        };
+        let mut sticky_rng = msg.sticky.map(SplitMix64::new);
+        let rng = sticky_rng.as_mut().unwrap_or(&mut self.rng);
+        let order = strategy::order(plan.strategy, &plan.targets, &stats, msg.demand, rng);
+        let mut ordered: Vec<Candidate> = Vec::with_capacity(order.len() + plan.fallbacks.len());
+        for candidate in order
+            .into_iter()
+            .filter_map(|i| plan.targets.get(i).map(|t| t.candidate.clone()))
+            .chain(plan.fallbacks)
+        {
+            if !ordered.contains(&candidate) {
+                ordered.push(candidate);
+            }
         }
-        Ok(healthy)
+        let now = Instant::now();
+        let mut routed = Routed::default();
+        for candidate in ordered {
+            let slot = match self.unavailable(&candidate, now) {
+                None => {
+                    routed.candidates.push(candidate);
+                    continue;
+                }
+                Some((wait, true)) => (&mut routed.skipped_limited, wait),
+                Some((wait, false)) => (&mut routed.skipped_open, wait),
+            };
+            *slot.0 = Some(slot.0.map_or(slot.1, |w| w.min(slot.1)));
+        }
+        if !routed.candidates.is_empty() {
+            return Ok(routed);
+        }
+        match (routed.skipped_limited, routed.skipped_open) {
+            (Some(limited), open) => Err(RouteError::AllUnavailable {
+                retry_after: open.map_or(limited, |o| o.min(limited)),
+                rate_limited: true,
+            }),
+            (None, Some(open)) => Err(RouteError::AllUnavailable {
+                retry_after: open,
+                rate_limited: false,
+            }),
+            (None, None) => Ok(routed),
+        }
     }
 }
 
-impl<R: Resolve> Handler<BreakerChanged> for RouterActor<R> {
+impl<R: Resolve> Handler<InstanceUpdate> for RouterActor<R> {
     type Result = ();
 
-    fn handle(&mut self, msg: BreakerChanged, _: &mut Self::Context) {
-        match msg.open_until {
-            Some(until) => self.open_until.insert(msg.provider, until),
-            None => self.open_until.remove(&msg.provider),
-        };
+    fn handle(&mut self, msg: InstanceUpdate, _: &mut Self::Context) {
+        self.instances.insert(msg.provider, msg.availability);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct TwoProviders;
-
-    impl Resolve for TwoProviders {
-        fn resolve(&self, model: &str, _: Option<&str>) -> Result<Vec<Candidate>, RouteError> {
-            if model == "unknown" {
-                return Err(RouteError::UnknownModel("no".into()));
-            }
-            Ok(["a", "b"]
-                .iter()
-                .map(|p| Candidate {
-                    provider: (*p).into(),
-                    model: model.into(),
-                })
-                .collect())
-        }
-    }
-
-    fn route(model: &str) -> Route {
-        Route {
-            model: model.into(),
-            pinned: None,
-        }
-    }
-
-    #[actix_rt::test]
-    async fn open_breakers_are_skipped() {
-        let router = RouterActor::new(TwoProviders).start();
-        let later = Instant::now() + Duration::from_secs(30);
-        router
-            .send(BreakerChanged {
-                provider: "a".into(),
-                open_until: Some(later),
-            })
-            .await
-            .unwrap();
-        let got = router.send(route("m")).await.unwrap().unwrap();
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].provider, "b");
-        router
-            .send(BreakerChanged {
-                provider: "b".into(),
-                open_until: Some(later),
-            })
-            .await
-            .unwrap();
-        let err = router.send(route("m")).await.unwrap().unwrap_err();
-        assert!(matches!(err, RouteError::AllUnavailable { .. }));
-        router
-            .send(BreakerChanged {
-                provider: "a".into(),
-                open_until: None,
-            })
-            .await
-            .unwrap();
-        assert_eq!(
-            router.send(route("m")).await.unwrap().unwrap()[0].provider,
-            "a"
-        );
-    }
-
-    #[actix_rt::test]
-    async fn unknown_models_are_reported() {
-        let router = RouterActor::new(TwoProviders).start();
-        let err = router.send(route("unknown")).await.unwrap().unwrap_err();
-        assert!(matches!(err, RouteError::UnknownModel(_)));
-    }
-}
+mod tests;

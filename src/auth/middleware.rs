@@ -1,5 +1,6 @@
 //! The actix-web-httpauth middleware wrapping the whole App: every route needs credentials
-//! except `OPEN_PATHS` (secure by default for routes added later), and the `Caller` goes into
+//! except `OPEN_PATHS` and, unless `metrics.require_auth`, `/metrics` (secure by default for
+//! routes added later), and the `Caller` goes into
 //! the request extensions for handlers (`web::ReqData<Caller>`).
 
 use actix_web::{Error, HttpMessage, dev::ServiceRequest, web};
@@ -38,7 +39,7 @@ pub async fn check(
     req: ServiceRequest,
     bearer: Option<BearerAuth>,
 ) -> Result<ServiceRequest, (Error, ServiceRequest)> {
-    if OPEN_PATHS.contains(&req.path()) {
+    if OPEN_PATHS.contains(&req.path()) || is_public_metrics(&req) {
         return Ok(req);
     }
     let Some(auth) = req.app_data::<web::Data<Authenticator>>().cloned() else {
@@ -46,16 +47,16 @@ pub async fn check(
         let err = GatewayError::Internal("no Authenticator in app data".to_owned());
         return Err((err.into(), req));
     };
-    match auth
-        .authenticate(bearer.as_ref().map(BearerAuth::token))
-        .await
-    {
+    let authenticate = auth.authenticate(bearer.as_ref().map(BearerAuth::token));
+    match crate::telemetry::traced(crate::telemetry::spans::auth(), authenticate).await {
         Ok(caller) => {
             req.extensions_mut().insert::<Caller>(caller);
             Ok(req)
         }
         Err(err) => {
+            crate::observability::metrics::record_auth_failure(err.code());
             tracing::info!(
+                request_id = crate::http::request_id(req.request()),
                 method = %req.method(),
                 path = req.path(),
                 status = err.status().as_u16(),
@@ -66,6 +67,14 @@ pub async fn check(
             Err((err.into(), req))
         }
     }
+}
+
+/// `/metrics` is open unless `metrics.require_auth` (fails closed without the gateway's data).
+fn is_public_metrics(req: &ServiceRequest) -> bool {
+    req.path() == crate::http::metrics::PATH
+        && req
+            .app_data::<web::Data<crate::gateway::Gateway>>()
+            .is_some_and(|g| !g.config.metrics.require_auth)
 }
 
 #[cfg(test)]

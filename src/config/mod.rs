@@ -3,13 +3,19 @@
 
 mod auth;
 mod expand;
+mod observability;
 mod raw;
+mod routing;
+mod telemetry;
 mod validate;
 
 use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
 
 pub use auth::{ASYMMETRIC_ALGORITHMS, is_acceptable_key_url};
+pub use observability::{MetricsConfig, ModelPrice, UsageConfig};
+pub use telemetry::TracingConfig;
 pub use raw::RawConfig;
+pub use routing::{ModelGroup, ModelTarget, RawModelGroup, RawPrice, RawTarget};
 
 use crate::api::ProviderKind;
 
@@ -52,6 +58,14 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Prometheus `/metrics`.
+    pub metrics: MetricsConfig,
+    /// `GET /v1/usage` visibility.
+    pub usage: UsageConfig,
+    /// Price overrides (USD per million tokens) merged over the built-in defaults.
+    pub prices: BTreeMap<String, ModelPrice>,
+    /// OpenTelemetry span export (off unless an OTLP endpoint is configured).
+    pub tracing: TracingConfig,
 }
 
 /// Logging settings.
@@ -72,8 +86,10 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// actix-web worker threads (default: one per core).
     pub workers: Option<usize>,
-    /// How long open streams may finish on shutdown.
+    /// How long in-flight requests and open streams may finish on shutdown (the drain).
     pub shutdown_timeout: Duration,
+    /// SSE keep-alive comment after this long without an event (`None`: off).
+    pub keepalive: Option<Duration>,
 }
 
 /// One configured provider instance.
@@ -113,6 +129,10 @@ pub struct ProviderConfig {
     pub cooldown: Duration,
     /// Default `max_tokens` for providers that require one (Anthropic).
     pub default_max_tokens: u32,
+    /// Local requests-per-minute limit.
+    pub rpm: Option<u64>,
+    /// Local tokens-per-minute limit (estimated before a call, corrected from its usage).
+    pub tpm: Option<u64>,
 }
 
 /// Caller authentication settings.
@@ -183,6 +203,10 @@ pub struct RoutingConfig {
     pub aliases: BTreeMap<String, String>,
     /// Model → extra candidates (`provider/model` or `provider`) tried after the primary ones.
     pub fallbacks: BTreeMap<String, Vec<String>>,
+    /// Model groups by public name.
+    pub models: BTreeMap<String, ModelGroup>,
+    /// Retries, backoff and the overall deadline.
+    pub retry: crate::routing::RetryPolicy,
 }
 
 /// A secret string that never prints.

@@ -26,9 +26,24 @@ pub struct RawConfig {
     /// `routing:` block.
     #[serde(default)]
     pub routing: RawRouting,
+    /// `models:` block: public model name → model group.
+    #[serde(default)]
+    pub models: BTreeMap<String, super::routing::RawModelGroup>,
     /// `log:` block.
     #[serde(default)]
     pub log: RawLog,
+    /// `metrics:` block.
+    #[serde(default)]
+    pub metrics: super::observability::RawMetrics,
+    /// `usage:` block.
+    #[serde(default)]
+    pub usage: super::observability::RawUsage,
+    /// `prices:` block: model → USD per million tokens.
+    #[serde(default)]
+    pub prices: BTreeMap<String, super::observability::RawPrice>,
+    /// `tracing:` block (OpenTelemetry export).
+    #[serde(default)]
+    pub tracing: super::telemetry::RawTracing,
 }
 
 /// `server:`.
@@ -43,6 +58,8 @@ pub struct RawServer {
     pub workers: Option<usize>,
     /// Grace period for open streams on shutdown (default "30s").
     pub shutdown_timeout: Option<String>,
+    /// SSE keep-alive comment after this long without an event (default "15s"; "0s" = off).
+    pub keepalive: Option<String>,
 }
 
 /// One provider block.
@@ -75,7 +92,7 @@ pub struct RawProvider {
     pub queue_timeout: Option<String>,
     /// Connect timeout (default "10s").
     pub connect_timeout: Option<String>,
-    /// Time to first upstream byte (default "120s").
+    /// Time to first upstream byte (default "10m").
     pub request_timeout: Option<String>,
     /// Longest gap between stream chunks (default "300s").
     pub stream_idle_timeout: Option<String>,
@@ -85,6 +102,10 @@ pub struct RawProvider {
     pub cooldown: Option<String>,
     /// Default max tokens where the provider requires it (default 4096).
     pub default_max_tokens: Option<u32>,
+    /// Local requests-per-minute limit (default none).
+    pub rpm: Option<u64>,
+    /// Local tokens-per-minute limit (default none).
+    pub tpm: Option<u64>,
 }
 
 /// `auth:`.
@@ -149,6 +170,14 @@ pub struct RawRouting {
     /// Model → extra candidates.
     #[serde(default)]
     pub fallbacks: BTreeMap<String, Vec<String>>,
+    /// Retries of one target before the next (default 2).
+    pub retries: Option<u32>,
+    /// First retry backoff, doubled per retry, with jitter (default "250ms").
+    pub retry_backoff: Option<String>,
+    /// Longest single wait, `retry-after` included (default "5s").
+    pub max_retry_wait: Option<String>,
+    /// Overall deadline until the first byte (default "15m").
+    pub deadline: Option<String>,
 }
 
 /// `log:`.

@@ -21,6 +21,11 @@ const DEFAULT_MAX_ENTRIES: usize = 100_000;
 const DEFAULT_MAX_STORE_BYTES: usize = 256 * 1024 * 1024;
 const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 const DEFAULT_KEY_PREFIX: &str = "llm-gateway:";
+/// Until the first upstream byte: reasoning models can think for minutes before answering,
+/// and a non-streamed answer arrives whole (the official OpenAI and Anthropic SDKs wait 10 min).
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+/// SSE comment sent after this long without an event, so proxies keep long-thinking streams.
+const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(15);
 
 /// Default models listed per family when the config lists none.
 fn default_models(kind: ProviderKind) -> Vec<String> {
@@ -212,7 +217,7 @@ fn provider(name: &str, raw: RawProvider) -> Result<Option<ProviderConfig>, Conf
         )?,
         request_timeout: duration(
             raw.request_timeout.as_ref(),
-            Duration::from_secs(120),
+            DEFAULT_REQUEST_TIMEOUT,
             &at("request_timeout"),
         )?,
         stream_idle_timeout: duration(
@@ -227,6 +232,8 @@ fn provider(name: &str, raw: RawProvider) -> Result<Option<ProviderConfig>, Conf
             &at("cooldown"),
         )?,
         default_max_tokens: raw.default_max_tokens.unwrap_or(4096),
+        rpm: raw.rpm.filter(|n| *n > 0),
+        tpm: raw.tpm.filter(|n| *n > 0),
     }))
 }
 
@@ -242,7 +249,16 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
             Duration::from_secs(30),
             "server.shutdown_timeout",
         )?,
+        keepalive: Some(duration(
+            raw.server.keepalive.as_ref(),
+            DEFAULT_KEEPALIVE,
+            "server.keepalive",
+        )?)
+        .filter(|d| !d.is_zero()),
     };
+    let declared: Vec<String> = raw.providers.keys().cloned().collect();
+    let models = super::routing::model_groups(std::mem::take(&mut raw.models), &declared)?;
+    let retry = super::routing::retry_policy(&raw.routing)?;
     let mut providers = Vec::new();
     for (name, block) in std::mem::take(&mut raw.providers) {
         if let Some(p) = provider(&name, block)? {
@@ -280,8 +296,14 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         routing: RoutingConfig {
             aliases: raw.routing.aliases,
             fallbacks: raw.routing.fallbacks,
+            models,
+            retry,
         },
         log,
+        metrics: super::observability::validate_metrics(raw.metrics),
+        usage: super::observability::validate_usage(raw.usage)?,
+        prices: super::observability::validate_prices(raw.prices)?,
+        tracing: super::telemetry::validate_tracing(raw.tracing, env)?,
     })
 }
 

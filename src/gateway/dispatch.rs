@@ -1,25 +1,33 @@
-//! One request end to end: route, then for each candidate take a permit, call upstream and wait
-//! for the first translated event; retryable failures before that point fail over to the next
-//! candidate. After it, the SSE body pulls upstream on demand (backpressure; a client that leaves
-//! drops the upstream call), and failures become `error` + `response.failed`.
+//! One request end to end: route, then try the candidates (`failover`: permits, retries,
+//! failover, one deadline) until one produces its first translated event. After it, the SSE body
+//! pulls upstream on demand (backpressure; a client that leaves drops the upstream call), and
+//! failures, an idle upstream or the shutdown drain become `error` + `response.failed`.
 
-use std::{sync::Arc, time::Instant};
+use std::{sync::Arc, time::Duration};
 
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use gateway_actors::{Acquire, AdmissionError, Permit, ReportOutcome, Route, RouteError};
+use gateway_actors::{Permit, ReportOutcome, Route, sticky_hash};
 
-use super::{Gateway, ProviderSlot, StoredResponse, validate_request};
+use super::{
+    Gateway, StoredResponse,
+    attempt::{Attempt, LiveStream},
+    failover::{Job, Won, counts_against_health, mailbox, route_error},
+    validate_request,
+};
 use crate::{
     api::{CreateResponse, Item, ResponseResource, ResponseStatus, StreamEvent},
     auth::Caller,
-    error::{GatewayError, UpstreamErrorKind},
-    providers::{Call, DataStream, StreamTranslator, UpstreamReply},
+    error::GatewayError,
+    observability::RequestObserver,
+    routing,
     stream::{
-        ResponseContext, ResponseEmitter,
+        ResponseContext,
         sse::{DONE_FRAME, encode_event},
     },
+    telemetry,
 };
+use tracing::Instrument;
 
 /// What the handler renders.
 pub enum Execution {
@@ -27,60 +35,6 @@ pub enum Execution {
     Json(Box<ResponseResource>),
     /// A live event stream (rendered as SSE, WebSocket frames or Chat Completions chunks).
     Stream(EventStream),
-}
-
-/// A stream attempt that produced its first events.
-struct LiveStream {
-    data: DataStream,
-    translator: Box<dyn StreamTranslator>,
-    emitter: ResponseEmitter,
-}
-
-enum Attempt {
-    Json(ResponseEmitter),
-    Stream(LiveStream),
-}
-
-fn mailbox(err: actix::MailboxError) -> GatewayError {
-    GatewayError::Internal(format!("actor mailbox: {err}"))
-}
-
-fn route_error(model: &str, err: RouteError) -> GatewayError {
-    match err {
-        RouteError::UnknownModel(message) => GatewayError::NotFound {
-            message,
-            param: Some("model".to_owned()),
-            code: "model_not_found",
-        },
-        RouteError::AllUnavailable { retry_after } => GatewayError::NoHealthyProvider {
-            model: model.to_owned(),
-            retry_after,
-        },
-    }
-}
-
-fn admission_error(provider: &str, model: &str, err: AdmissionError) -> GatewayError {
-    match err {
-        AdmissionError::QueueFull { retry_after } => GatewayError::QueueFull {
-            provider: provider.to_owned(),
-            retry_after,
-        },
-        AdmissionError::CircuitOpen { retry_after } => GatewayError::NoHealthyProvider {
-            model: model.to_owned(),
-            retry_after,
-        },
-    }
-}
-
-/// Whether a failure says the provider itself is unhealthy (feeds the breaker).
-fn counts_against_health(err: &GatewayError) -> bool {
-    matches!(
-        err,
-        GatewayError::Upstream(e) if matches!(
-            e.kind,
-            UpstreamErrorKind::Server | UpstreamErrorKind::Timeout | UpstreamErrorKind::Connect | UpstreamErrorKind::Overloaded
-        )
-    )
 }
 
 impl Gateway {
@@ -92,104 +46,100 @@ impl Gateway {
         request_id: String,
         caller: &Caller,
     ) -> Result<Execution, GatewayError> {
+        // Records the request once: its log line, metrics and usage (also when the client
+        // leaves and this future is dropped).
+        let mut observer = self.observability.observe(
+            &request_id,
+            &caller.owner,
+            request.model.as_deref().unwrap_or(""),
+            request.is_stream(),
+        );
+        // Routing, attempts and conversation spans are children of the request's span.
+        let span = observer.span().clone();
+        let result = self
+            .dispatch(request, request_id, caller, &mut observer)
+            .instrument(span)
+            .await;
+        if let Err(err) = &result {
+            observer.fail(err);
+        }
+        result
+    }
+
+    async fn dispatch(
+        &self,
+        request: CreateResponse,
+        request_id: String,
+        caller: &Caller,
+        observer: &mut RequestObserver,
+    ) -> Result<Execution, GatewayError> {
         validate_request(&request)?;
-        let started = Instant::now();
         let model = request.model.clone().unwrap_or_default();
         let new_input = super::compaction::expand_compaction(request.input_items())?;
-        let input = self
+        let previous = request.previous_response_id.as_deref();
+        let load = telemetry::spans::conversation_load(previous, self.conversations.kind());
+        let resolve = self
             .conversations
-            .resolve_input(
-                request.previous_response_id.as_deref(),
-                new_input,
-                &caller.owner,
-            )
-            .await?;
+            .resolve_input(previous, new_input, &caller.owner);
+        let input = telemetry::traced(load, resolve).await?;
+        // Minted before routing: a first turn's own id is its conversation's sticky key.
+        let ctx = ResponseContext::fresh();
+        let demand = routing::demand(&request, &input);
         let route = Route {
             model: model.clone(),
             pinned: request.provider.map(|p| p.as_str().to_owned()),
+            sticky: Some(sticky_hash(&routing::sticky_key(&input, &ctx.response_id))),
+            demand,
         };
-        let candidates = self
-            .router
-            .send(route)
-            .await
-            .map_err(mailbox)?
-            .map_err(|e| route_error(&model, e))?;
-        let ctx = ResponseContext::fresh();
-        let mut last_error: Option<GatewayError> = None;
-        for (attempt, candidate) in candidates.iter().enumerate() {
-            let Some(slot) = self.providers.get(&candidate.provider) else {
-                continue;
-            };
-            let mut permit = match slot.actor.send(Acquire).await.map_err(mailbox)? {
-                Ok(permit) => permit,
-                Err(err) => {
-                    tracing::warn!(request_id, provider = %candidate.provider, reason = %err, "Provider refused admission; trying the next candidate.");
-                    last_error = Some(admission_error(&candidate.provider, &model, err));
-                    continue;
-                }
-            };
-            let call = Call {
-                request: &request,
-                input: &input,
-                model: &candidate.model,
-                stream: request.is_stream(),
-                request_id: &request_id,
-            };
-            let skeleton =
-                ResponseResource::in_progress(&request, &ctx.response_id, &model, ctx.created_at);
-            match attempt_call(slot, call, skeleton, &ctx).await {
-                Ok(Attempt::Json(emitter)) => {
-                    permit.report(ReportOutcome::Success);
-                    let response = emitter.into_response();
-                    self.store(&caller.owner, &request, &input, &response).await;
-                    log_done(
-                        &request_id,
-                        &candidate.provider,
-                        attempt,
-                        &response,
-                        started,
-                        false,
-                    );
-                    return Ok(Execution::Json(Box::new(response)));
-                }
-                Ok(Attempt::Stream(live)) => {
-                    permit.report(ReportOutcome::Success);
-                    let body = EventStream::new(LiveResponse {
-                        live,
-                        permit,
-                        gateway: self.clone(),
-                        request: Arc::new(request),
-                        input: Arc::new(input),
-                        owner: caller.owner.clone(),
-                        request_id,
-                        provider: candidate.provider.clone(),
-                        attempt,
-                        started,
-                        done: false,
-                    });
-                    return Ok(Execution::Stream(body));
-                }
-                Err(err) => {
-                    let outcome = if counts_against_health(&err) {
-                        ReportOutcome::Failure
-                    } else {
-                        ReportOutcome::Abandoned
-                    };
-                    permit.report(outcome);
-                    if let GatewayError::Upstream(e) = &err {
-                        tracing::debug!(request_id, provider = %e.provider, detail = %e.detail, "Upstream failure detail.");
-                    }
-                    if !err.is_retryable() {
-                        tracing::info!(request_id, provider = %candidate.provider, status = err.status().as_u16(), error = %err, "Request failed upstream.");
-                        return Err(err);
-                    }
-                    tracing::warn!(request_id, provider = %candidate.provider, attempt, error = %err, "Upstream attempt failed; failing over.");
-                    last_error = Some(err);
-                }
+        let routing_span = telemetry::spans::routing(&model);
+        let routed = telemetry::traced(routing_span.clone(), async {
+            let routed = self.router.send(route).await.map_err(mailbox)?;
+            routed.map_err(|e| route_error(&model, e))
+        })
+        .await?;
+        telemetry::spans::record_route(&routing_span, &routed);
+        let mut policy = self.config.routing.retry;
+        if let Some(group) = self.config.routing.models.get(&model) {
+            policy.retries = group.retries.unwrap_or(policy.retries);
+        }
+        let job = Job {
+            request: &request,
+            input: &input,
+            request_id: &request_id,
+            model: &model,
+            ctx: &ctx,
+            tokens: demand.input_tokens,
+            policy,
+        };
+        let Won {
+            attempt,
+            mut permit,
+            provider,
+        } = self.try_candidates(&job, &routed, observer).await?;
+        match attempt {
+            Attempt::Json(emitter) => {
+                let response = emitter.into_response();
+                permit.settle_tokens(response.usage.map_or(0, |u| u.total_tokens));
+                self.store(&caller.owner, &request, &input, &response).await;
+                observer.finish(&response);
+                Ok(Execution::Json(Box::new(response)))
+            }
+            Attempt::Stream(live) => {
+                observer.first_byte();
+                Ok(Execution::Stream(EventStream::new(LiveResponse {
+                    live,
+                    permit,
+                    gateway: self.clone(),
+                    request: Arc::new(request),
+                    input: Arc::new(input),
+                    owner: caller.owner.clone(),
+                    request_id,
+                    provider,
+                    observer: observer.detach(),
+                    done: false,
+                })))
             }
         }
-        Err(last_error
-            .unwrap_or_else(|| GatewayError::Internal("no candidate could be tried".to_owned())))
     }
 
     async fn store(
@@ -207,7 +157,8 @@ impl Gateway {
             input: input.to_vec(),
             response: response.clone(),
         };
-        if let Err(err) = self.conversations.put(stored).await {
+        let span = telemetry::spans::conversation_store(self.conversations.kind());
+        if let Err(err) = telemetry::traced(span, self.conversations.put(stored)).await {
             // The response is still served; it just cannot be continued (counted, never silent).
             tracing::error!(
                 response_id = %response.id,
@@ -218,69 +169,6 @@ impl Gateway {
             );
         }
     }
-}
-
-async fn attempt_call(
-    slot: &ProviderSlot,
-    call: Call<'_>,
-    skeleton: ResponseResource,
-    ctx: &ResponseContext,
-) -> Result<Attempt, GatewayError> {
-    let provider = &slot.provider;
-    match provider.send(call).await? {
-        UpstreamReply::Json(body) => {
-            let mut emitter = ResponseEmitter::new(skeleton, ctx, false);
-            provider.parse_response(call, &body, &mut emitter)?;
-            if !emitter.is_finished() {
-                emitter.finish(crate::stream::Finish::Completed);
-            }
-            Ok(Attempt::Json(emitter))
-        }
-        UpstreamReply::Stream(mut data) => {
-            let mut translator = provider.stream_translator(call);
-            let mut emitter = ResponseEmitter::new(skeleton, ctx, true);
-            // Wait for the first translated event: until then a failure may still fail over.
-            while !emitter.is_started() {
-                match data.next().await {
-                    Some(Ok(payload)) => translator.on_data(&payload, &mut emitter)?,
-                    Some(Err(err)) => return Err(err),
-                    None => {
-                        translator.on_end(&mut emitter)?;
-                        break;
-                    }
-                }
-            }
-            Ok(Attempt::Stream(LiveStream {
-                data,
-                translator,
-                emitter,
-            }))
-        }
-    }
-}
-
-fn log_done(
-    request_id: &str,
-    provider: &str,
-    attempt: usize,
-    response: &ResponseResource,
-    started: Instant,
-    stream: bool,
-) {
-    let usage = response.usage.unwrap_or_default();
-    tracing::info!(
-        request_id,
-        provider,
-        model = %response.model,
-        response_id = %response.id,
-        status = ?response.status,
-        failovers = attempt,
-        stream,
-        latency_ms = started.elapsed().as_millis() as u64,
-        input_tokens = usage.input_tokens,
-        output_tokens = usage.output_tokens,
-        "Request served."
-    );
 }
 
 /// Everything a live streamed response owns; dropping it releases the permit and the upstream call.
@@ -294,8 +182,8 @@ struct LiveResponse {
     owner: String,
     request_id: String,
     provider: String,
-    attempt: usize,
-    started: Instant,
+    /// Records the request at its end; dropped unfinished, a client disconnect.
+    observer: RequestObserver,
     done: bool,
 }
 
@@ -320,7 +208,12 @@ impl LiveResponse {
                 translator,
                 emitter,
             } = &mut self.live;
-            let step = match data.next().await {
+            let next = tokio::select! {
+                // The drain's grace period is over: close the stream cleanly.
+                () = self.gateway.drain.closed() => Some(Err(GatewayError::ShuttingDown)),
+                next = data.next() => next,
+            };
+            let step = match next {
                 Some(Ok(payload)) => translator.on_data(&payload, emitter),
                 Some(Err(err)) => Err(err),
                 None => translator.on_end(emitter).and_then(|()| {
@@ -341,6 +234,7 @@ impl LiveResponse {
                 if counts_against_health(&err) {
                     self.gateway.report_failure(&self.provider);
                 }
+                self.observer.stream_failed(&err);
                 emitter.fail(err.to_object());
             }
         }
@@ -352,16 +246,13 @@ impl LiveResponse {
         // Stored before the final events leave, so an immediate follow-up finds it.
         self.gateway
             .store(&self.owner, &self.request, &self.input, &response)
+            .instrument(self.observer.span().clone())
             .await;
-        log_done(
-            &self.request_id,
-            &self.provider,
-            self.attempt,
-            &response,
-            self.started,
-            true,
-        );
-        self.permit.report(ReportOutcome::Success);
+        self.observer.finish(&response);
+        // Corrects the `tpm` estimate with the real usage (the outcome was reported at the
+        // first byte).
+        self.permit
+            .settle_tokens(response.usage.map_or(0, |u| u.total_tokens));
     }
 }
 
@@ -377,16 +268,20 @@ impl Gateway {
 /// response is stored before that batch is yielded.
 pub struct EventStream {
     inner: std::pin::Pin<Box<dyn Stream<Item = Vec<StreamEvent>>>>,
+    /// SSE keep-alive period (`server.keepalive`).
+    keepalive: Option<Duration>,
 }
 
 impl EventStream {
     fn new(live: LiveResponse) -> Self {
+        let keepalive = live.gateway.config.server.keepalive;
         let stream = futures::stream::unfold(live, |mut live| async move {
             let batch = live.next_batch().await?;
             Some((batch, live))
         });
         Self {
             inner: Box::pin(stream),
+            keepalive,
         }
     }
 
@@ -395,8 +290,10 @@ impl EventStream {
         self.inner.next().await
     }
 
-    /// The events as SSE frames, ending with `data: [DONE]`.
+    /// The events as SSE frames, ending with `data: [DONE]`, with a `: keep-alive` comment
+    /// whenever no event flowed for `server.keepalive`.
     pub fn into_sse(self) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+        let keepalive = self.keepalive;
         let frames = self.inner.map(|batch| {
             let mut chunk = BytesMut::new();
             for event in &batch {
@@ -404,8 +301,9 @@ impl EventStream {
             }
             Ok(chunk.freeze())
         });
-        frames.chain(futures::stream::once(async {
+        let frames = frames.chain(futures::stream::once(async {
             Ok(Bytes::from_static(DONE_FRAME))
-        }))
+        }));
+        super::with_keepalive(frames, keepalive)
     }
 }

@@ -1,9 +1,13 @@
 //! The gateway's request engine, shared by all HTTP workers: actor handles, providers, and the
 //! flow of one request (validate → history → route → admit → call → translate → store).
 
+mod attempt;
 pub mod compaction;
 mod dispatch;
+mod drain;
+mod failover;
 mod history;
+mod keepalive;
 mod record;
 mod redis_store;
 mod validate;
@@ -14,7 +18,9 @@ use actix::{Actor, Addr};
 use gateway_actors::{ProviderActor, ProviderLimits, RouterActor};
 
 pub use dispatch::{EventStream, Execution};
+pub use drain::{CLOSE_MARGIN, Drain};
 pub use history::{ConversationStore, StoredResponse, assign_input_ids};
+pub use keepalive::{KEEPALIVE_FRAME, with_keepalive};
 pub use validate::validate_request;
 
 use crate::{
@@ -43,12 +49,17 @@ pub struct Gateway {
     pub providers: Arc<HashMap<String, ProviderSlot>>,
     /// Conversation store.
     pub conversations: ConversationStore,
+    /// Request log line, metrics, prices and usage.
+    pub observability: crate::observability::Observability,
+    /// The shutdown drain signal (`/readyz`, live streams and attempts watch it).
+    pub drain: Drain,
 }
 
 impl Gateway {
     /// Starts the actors for `config` (must run inside an actix System).
     pub fn start(config: Config) -> Result<Self, GatewayError> {
-        let http = build_client()?;
+        // One client (connection pool) per distinct connect timeout: reqwest sets it per client.
+        let mut clients: HashMap<std::time::Duration, reqwest::Client> = HashMap::new();
         let router = RouterActor::new(RoutingRules::new(&config)).start();
         let mut providers = HashMap::new();
         for provider_config in &config.providers {
@@ -58,6 +69,8 @@ impl Gateway {
                 queue_timeout: provider_config.queue_timeout,
                 failure_threshold: provider_config.failure_threshold,
                 cooldown: provider_config.cooldown,
+                rpm: provider_config.rpm,
+                tpm: provider_config.tpm,
             };
             let actor = ProviderActor::new(
                 provider_config.name.clone(),
@@ -65,18 +78,30 @@ impl Gateway {
                 Some(router.clone().recipient()),
             )
             .start();
-            let provider = Arc::new(Provider::new(provider_config.clone(), http.clone()));
+            let connect_timeout = provider_config.connect_timeout;
+            let http = match clients.get(&connect_timeout) {
+                Some(client) => client.clone(),
+                None => {
+                    let client = build_client(connect_timeout)?;
+                    clients.insert(connect_timeout, client.clone());
+                    client
+                }
+            };
+            let provider = Arc::new(Provider::new(provider_config.clone(), http));
             providers.insert(
                 provider_config.name.clone(),
                 ProviderSlot { provider, actor },
             );
         }
         let conversations = ConversationStore::start(&config.conversations)?;
+        let observability = crate::observability::Observability::start(&config)?;
         Ok(Self {
             config: Arc::new(config),
             router,
             providers: Arc::new(providers),
             conversations,
+            observability,
+            drain: Drain::new(),
         })
     }
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{body, render, request_id};
 use crate::{
     auth::Caller,
+    error::GatewayError,
     frontdoor::chat::{
         into_completion, into_create_response, into_sse, wire::ChatCompletionRequest,
     },
@@ -18,11 +19,23 @@ pub async fn create(
     gateway: web::Data<Gateway>,
 ) -> HttpResponse {
     let id = request_id(&req);
-    let result = async {
+    let parsed = async {
         let caller = Caller::of(&req)?;
         let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
         let chat: ChatCompletionRequest = body::parse_json(&bytes)?;
         let (request, options) = into_create_response(chat)?;
+        Ok::<_, GatewayError>((caller, request, options))
+    }
+    .await;
+    // Either way the request gets its one "Request finished." line and its counters.
+    let (caller, request, options) = match parsed {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            gateway.observability.reject(&id, &err);
+            return render::with_request_id(render::observed_error(&id, &err), &id);
+        }
+    };
+    let result = async {
         match gateway
             .create_response(request, id.clone(), &caller)
             .await?
@@ -36,6 +49,6 @@ pub async fn create(
         }
     }
     .await;
-    let response = result.unwrap_or_else(|err| render::error(&id, &err));
+    let response = result.unwrap_or_else(|err: GatewayError| render::observed_error(&id, &err));
     render::with_request_id(response, &id)
 }

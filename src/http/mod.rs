@@ -4,10 +4,13 @@
 mod body;
 mod chat;
 mod compact;
+pub mod metrics;
 mod models;
 mod render;
+pub mod request_id;
 mod responses;
 mod stored;
+mod usage;
 mod websocket;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -46,12 +49,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(web::resource("/v1/models").route(web::get().to(models::list)))
+    .service(web::resource("/v1/usage").route(web::get().to(usage::list)))
+    .service(web::resource(metrics::PATH).route(web::get().to(metrics::scrape)))
     .service(web::resource("/healthz").route(web::get().to(health)))
-    .service(web::resource("/readyz").route(web::get().to(health)))
+    .service(web::resource("/readyz").route(web::get().to(ready)))
     .default_service(web::to(not_found));
 }
 
 async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// Ready until the shutdown drain begins; then 503, so load balancers stop sending.
+async fn ready(gateway: web::Data<crate::gateway::Gateway>) -> HttpResponse {
+    if gateway.drain.is_draining() {
+        return HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "draining"}));
+    }
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
@@ -86,14 +99,8 @@ fn not_allowed(req: &HttpRequest, allow: &'static str) -> HttpResponse {
         .json(error)
 }
 
-/// The request id: the caller's `x-request-id` when sane, else a fresh one.
+/// The request id: the one the `request_id` middleware assigned, else the caller's
+/// `x-request-id` when sane, else a fresh one.
 pub fn request_id(req: &HttpRequest) -> String {
-    req.headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(
-            || format!("req_{}", uuid::Uuid::new_v4().simple()),
-            str::to_owned,
-        )
+    request_id::of(req)
 }

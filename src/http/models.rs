@@ -5,10 +5,23 @@ use serde_json::json;
 
 use crate::gateway::Gateway;
 
-/// Lists models (deduplicated; the first provider serving a name owns it).
+/// Lists `models:` groups, then provider models (deduplicated; the first provider serving a
+/// name owns it).
 pub async fn list(gateway: web::Data<Gateway>) -> HttpResponse {
     let mut seen = std::collections::BTreeSet::new();
     let mut data = Vec::new();
+    // Model groups first: their public names, when a target's provider is configured.
+    for (name, group) in &gateway.config.routing.models {
+        let served = group
+            .targets
+            .iter()
+            .any(|t| gateway.config.provider(&t.provider).is_some());
+        if served && seen.insert(name.clone()) {
+            data.push(
+                json!({"id": name, "object": "model", "created": 0, "owned_by": "llm-gateway"}),
+            );
+        }
+    }
     for provider in &gateway.config.providers {
         for model in &provider.models {
             if seen.insert(model.clone()) {

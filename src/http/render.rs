@@ -23,6 +23,15 @@ pub fn error(request_id: &str, err: &GatewayError) -> HttpResponse {
     actix_web::ResponseError::error_response(err)
 }
 
+/// The error response for a model request, whose info line its `RequestObserver` (or
+/// `Observability::reject`) already wrote; only internal detail is logged here, at error.
+pub fn observed_error(request_id: &str, err: &GatewayError) -> HttpResponse {
+    if let GatewayError::Internal(detail) = err {
+        tracing::error!(request_id, detail, "Internal error.");
+    }
+    actix_web::ResponseError::error_response(err)
+}
+
 /// Echoes the request id.
 pub fn with_request_id(mut response: HttpResponse, request_id: &str) -> HttpResponse {
     if let Ok(value) = HeaderValue::from_str(request_id) {

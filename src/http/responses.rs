@@ -17,13 +17,21 @@ pub async fn create(
     gateway: web::Data<Gateway>,
 ) -> HttpResponse {
     let id = request_id(&req);
-    let result = async {
+    let parsed = async {
         let caller = Caller::of(&req)?;
         let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
         let request: CreateResponse = body::parse_json(&bytes)?;
-        gateway.create_response(request, id.clone(), &caller).await
+        Ok::<_, GatewayError>((caller, request))
     }
     .await;
+    // Either way the request gets its one "Request finished." line and its counters.
+    let result = match parsed {
+        Ok((caller, request)) => gateway.create_response(request, id.clone(), &caller).await,
+        Err(err) => {
+            gateway.observability.reject(&id, &err);
+            Err(err)
+        }
+    };
     let mut response = match result {
         Ok(Execution::Json(response)) => HttpResponse::Ok().json(response),
         Ok(Execution::Stream(body)) => HttpResponse::Ok()
@@ -42,16 +50,10 @@ pub async fn create(
     response
 }
 
+/// The error response; the request's info line was written by its observer.
 fn render_error(request_id: &str, err: &GatewayError) -> HttpResponse {
     if let GatewayError::Internal(detail) = err {
         tracing::error!(request_id, detail, "Internal error.");
-    } else {
-        tracing::info!(
-            request_id,
-            status = err.status().as_u16(),
-            code = err.code(),
-            "Request rejected."
-        );
     }
     actix_web::ResponseError::error_response(err)
 }

@@ -17,9 +17,11 @@ use crate::{
 /// Largest upstream error body read (the rest is discarded).
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// The shared upstream HTTP client (connection pool, HTTP/2 where offered, no proxies).
-pub fn build_client() -> Result<reqwest::Client, GatewayError> {
+/// An upstream HTTP client (connection pool, HTTP/2 where offered, no proxies) giving up on a
+/// TCP/TLS connect after `connect_timeout`. Provider instances with the same timeout share one.
+pub fn build_client(connect_timeout: Duration) -> Result<reqwest::Client, GatewayError> {
     reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
@@ -31,7 +33,7 @@ pub fn build_client() -> Result<reqwest::Client, GatewayError> {
 /// Classifies a non-2xx status into an upstream error kind.
 pub fn classify_status(status: u16) -> UpstreamErrorKind {
     match status {
-        400 | 409 | 413 | 415 | 422 => UpstreamErrorKind::BadRequest,
+        400 | 413 | 415 | 422 => UpstreamErrorKind::BadRequest,
         401 | 403 => UpstreamErrorKind::Auth,
         404 => UpstreamErrorKind::NotFound,
         408 | 504 => UpstreamErrorKind::Timeout,
@@ -103,12 +105,13 @@ pub async fn post_json(
     http: &reqwest::Client,
     config: &ProviderConfig,
     url: &str,
-    headers: HeaderMap,
+    mut headers: HeaderMap,
     body: Vec<u8>,
     stream: bool,
     parse_error: fn(&str, u16, &HeaderMap, &[u8]) -> UpstreamError,
 ) -> Result<UpstreamReply, GatewayError> {
     let provider = config.name.as_str();
+    crate::telemetry::propagation::inject(&mut headers);
     let send = http
         .post(url)
         .headers(headers)
@@ -126,6 +129,7 @@ pub async fn post_json(
         Ok(Ok(response)) => response,
     };
     let status = response.status().as_u16();
+    crate::telemetry::propagation::record_upstream_status(status);
     if !response.status().is_success() {
         let headers = response.headers().clone();
         let body = read_capped(response, MAX_ERROR_BODY).await;
@@ -274,6 +278,11 @@ mod tests {
         assert_eq!(classify_status(529), UpstreamErrorKind::Overloaded);
         assert_eq!(classify_status(401), UpstreamErrorKind::Auth);
         assert_eq!(classify_status(500), UpstreamErrorKind::Server);
+        assert_eq!(
+            classify_status(409),
+            UpstreamErrorKind::Server,
+            "a conflict is worth a retry"
+        );
     }
 
     #[test]

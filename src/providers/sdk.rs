@@ -1,7 +1,7 @@
 //! async-openai as the upstream client for OpenAI-compatible providers, fed and read with our
 //! own types (`*_byot`). Its built-in retry layer is replaced by [`CapturingService`], which keeps
 //! status, `retry-after` and body of failures for our mapping (the SDK's own error path drops
-//! headers and logs upstream bodies at warn level).
+//! headers and logs upstream bodies at warn level). It also sends the attempt's `traceparent`.
 
 use std::{future::Future, pin::Pin, time::Duration};
 
@@ -59,7 +59,8 @@ impl tower::Service<HttpRequestFactory> for CapturingService {
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
         let this = self.clone();
         Box::pin(async move {
-            let request = factory.build().await?;
+            let mut request = factory.build().await?;
+            crate::telemetry::propagation::inject(request.headers_mut());
             let response =
                 match tokio::time::timeout(this.timeout, this.http.execute(request)).await {
                     Err(_) => {
@@ -73,6 +74,7 @@ impl tower::Service<HttpRequestFactory> for CapturingService {
                     }
                     Ok(result) => result.map_err(OpenAIError::Reqwest)?,
                 };
+            crate::telemetry::propagation::record_upstream_status(response.status().as_u16());
             if response.status().is_success() {
                 return Ok(response);
             }

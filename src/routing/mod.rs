@@ -1,16 +1,32 @@
-//! The routing rules the router actor applies: pinned provider, `provider/model` names,
-//! config aliases, name prefixes (gpt-*/o*/chatgpt-* → Azure then OpenAI, claude-* → Anthropic,
-//! gemini-* → Google) and `routing.fallbacks`. Pure: no actor, no I/O.
+//! The routing rules the router actor applies: `models:` groups (targets + strategy), pinned
+//! provider, `provider/model` names, config aliases, name prefixes (gpt-*/o*/chatgpt-* → Azure
+//! then OpenAI, claude-* → Anthropic, gemini-* → Google) and `routing.fallbacks`. Pure: no
+//! actor, no I/O. Also the request estimates and the retry policy routing uses. Prices for the
+//! `cost` strategy come from a target's `price:` or the shared price table (`prices:`).
 
-use gateway_actors::{Candidate, Resolve, RouteError};
+mod estimate;
+mod retry;
 
-use crate::{api::ProviderKind, config::Config};
+use std::collections::BTreeMap;
+
+use gateway_actors::{Candidate, Plan, Price, Resolve, RouteError, Strategy, Target};
+
+pub use estimate::{demand, sticky_key};
+pub use retry::RetryPolicy;
+
+use crate::{
+    api::ProviderKind,
+    config::{Config, ModelGroup},
+    observability::PriceTable,
+};
 
 /// Routing rules derived from the config.
 pub struct RoutingRules {
     providers: Vec<(String, ProviderKind)>,
-    aliases: std::collections::BTreeMap<String, String>,
-    fallbacks: std::collections::BTreeMap<String, Vec<String>>,
+    aliases: BTreeMap<String, String>,
+    fallbacks: BTreeMap<String, Vec<String>>,
+    models: BTreeMap<String, ModelGroup>,
+    prices: PriceTable,
 }
 
 impl RoutingRules {
@@ -24,7 +40,72 @@ impl RoutingRules {
                 .collect(),
             aliases: config.routing.aliases.clone(),
             fallbacks: config.routing.fallbacks.clone(),
+            models: config.routing.models.clone(),
+            prices: PriceTable::new(&config.prices),
         }
+    }
+
+    /// The price table's price for `model` (USD per million tokens).
+    fn price(&self, model: &str) -> Option<Price> {
+        self.prices.price(model).map(|p| Price {
+            input: p.input,
+            output: p.output,
+        })
+    }
+
+    /// A plain target: weight 1, the table's price.
+    fn target(&self, candidate: Candidate) -> Target {
+        Target {
+            price: self.price(&candidate.model),
+            candidate,
+            weight: 1,
+        }
+    }
+
+    /// The plan for a model group: its targets on configured instances (only those on the
+    /// pinned provider, when pinned). `None` when pinning leaves none (the pin then routes
+    /// the public name as usual).
+    fn group_plan(
+        &self,
+        name: &str,
+        group: &ModelGroup,
+        pinned: Option<&str>,
+    ) -> Result<Option<Plan>, RouteError> {
+        let pinned_instances = pinned.map(|p| self.instances(p));
+        let targets: Vec<Target> = group
+            .targets
+            .iter()
+            .filter(|t| self.providers.iter().any(|(n, _)| *n == t.provider))
+            .filter(|t| {
+                pinned_instances
+                    .as_ref()
+                    .is_none_or(|found| found.contains(&t.provider.as_str()))
+            })
+            .map(|t| Target {
+                candidate: Candidate {
+                    provider: t.provider.clone(),
+                    model: t.model.clone(),
+                },
+                weight: t.weight,
+                price: t.price.or_else(|| self.price(&t.model)),
+            })
+            .collect();
+        if targets.is_empty() {
+            if pinned.is_some() {
+                return Ok(None);
+            }
+            let providers: Vec<&str> = group.targets.iter().map(|t| t.provider.as_str()).collect();
+            return Err(RouteError::UnknownModel(format!(
+                "Model `{name}` is served by {}, and none of them is configured (no API key). Configured providers: {}.",
+                providers.join(", "),
+                self.configured_names()
+            )));
+        }
+        Ok(Some(Plan {
+            strategy: group.strategy,
+            targets,
+            fallbacks: Vec::new(),
+        }))
     }
 
     fn configured_names(&self) -> String {
@@ -117,9 +198,30 @@ impl RoutingRules {
 }
 
 impl Resolve for RoutingRules {
-    fn resolve(&self, model: &str, pinned: Option<&str>) -> Result<Vec<Candidate>, RouteError> {
+    fn resolve(&self, model: &str, pinned: Option<&str>) -> Result<Plan, RouteError> {
         let target = self.aliases.get(model).map_or(model, String::as_str);
-        let mut candidates = self.primary(target, pinned)?;
+        let group = self
+            .models
+            .get(model)
+            .map(|g| (model, g))
+            .or_else(|| self.models.get(target).map(|g| (target, g)));
+        let planned = match group {
+            Some((name, group)) => self.group_plan(name, group, pinned)?,
+            None => None,
+        };
+        let mut plan = match planned {
+            Some(plan) => plan,
+            None => Plan {
+                strategy: Strategy::Priority,
+                targets: self
+                    .primary(target, pinned)?
+                    .into_iter()
+                    .map(|c| self.target(c))
+                    .collect(),
+                fallbacks: Vec::new(),
+            },
+        };
+        let candidates = &mut plan.fallbacks;
         for fallback in self.fallbacks.get(model).into_iter().flatten() {
             let extra = match self.split_pinned(fallback) {
                 (Some(_), _) => self.primary(fallback, None).unwrap_or_default(),
@@ -140,90 +242,15 @@ impl Resolve for RoutingRules {
                 }
             }
         }
-        if candidates.is_empty() {
+        if plan.targets.is_empty() && plan.fallbacks.is_empty() {
             return Err(RouteError::UnknownModel(format!(
                 "No configured provider serves model `{model}`. Configured providers: {}. Use a model name starting with gpt-/o1/o3/o4/chatgpt- (OpenAI, Azure OpenAI), claude- (Anthropic) or gemini- (Google), a `provider/model` name, or the `provider` field.",
                 self.configured_names()
             )));
         }
-        Ok(candidates)
+        Ok(plan)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rules(yaml: &str, keys: &[&str]) -> RoutingRules {
-        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
-        let env = move |name: &str| match name {
-            "AZURE_OPENAI_ENDPOINT" => Some("https://r.example".to_owned()),
-            "AZURE_OPENAI_DEPLOYMENT_ID" => Some("dep".to_owned()),
-            n if keys.iter().any(|k| k == n) => Some("k".to_owned()),
-            _ => None,
-        };
-        RoutingRules::new(&Config::from_yaml(yaml, &env).unwrap())
-    }
-
-    fn providers(c: &[Candidate]) -> Vec<&str> {
-        c.iter().map(|c| c.provider.as_str()).collect()
-    }
-
-    #[test]
-    fn gpt_prefers_azure_then_openai() {
-        let r = rules("", &["OPENAI_API_KEY", "AZURE_OPENAI_API_KEY"]);
-        assert_eq!(
-            providers(&r.resolve("gpt-4o-mini", None).unwrap()),
-            ["azureopenai", "openai"]
-        );
-        let only = rules("", &["OPENAI_API_KEY"]);
-        assert_eq!(
-            providers(&only.resolve("o3-mini", None).unwrap()),
-            ["openai"]
-        );
-    }
-
-    #[test]
-    fn pins_by_field_and_by_prefix() {
-        let r = rules(
-            "",
-            &[
-                "OPENAI_API_KEY",
-                "AZURE_OPENAI_API_KEY",
-                "ANTHROPIC_API_KEY",
-            ],
-        );
-        assert_eq!(
-            providers(&r.resolve("gpt-4o", Some("openai")).unwrap()),
-            ["openai"]
-        );
-        let c = r.resolve("anthropic/claude-x", None).unwrap();
-        assert_eq!(
-            (c[0].provider.as_str(), c[0].model.as_str()),
-            ("anthropic", "claude-x")
-        );
-    }
-
-    #[test]
-    fn unknown_model_names_configured_providers() {
-        let r = rules("", &["ANTHROPIC_API_KEY"]);
-        let RouteError::UnknownModel(msg) = r.resolve("gemini-2.0-flash", None).unwrap_err() else {
-            panic!("wrong error")
-        };
-        assert!(msg.contains("anthropic"), "{msg}");
-        let none = rules("", &[]);
-        let RouteError::UnknownModel(msg) = none.resolve("gpt-4o", None).unwrap_err() else {
-            panic!()
-        };
-        assert!(msg.contains("OPENAI_API_KEY"), "{msg}");
-    }
-
-    #[test]
-    fn aliases_and_fallbacks_add_candidates() {
-        let yaml = "routing:\n  aliases:\n    fast: anthropic/claude-haiku\n  fallbacks:\n    fast: [\"openai/gpt-4o-mini\"]\n";
-        let r = rules(yaml, &["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]);
-        let c = r.resolve("fast", None).unwrap();
-        assert_eq!(providers(&c), ["anthropic", "openai"]);
-        assert_eq!(c[1].model, "gpt-4o-mini");
-    }
-}
+mod tests;

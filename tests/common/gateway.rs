@@ -47,8 +47,13 @@ pub fn providers_yaml(mock: &MockUpstream, providers: &[&str], extra: &str) -> S
 
 /// Starts a gateway from a full YAML config (the address is forced to 127.0.0.1:0).
 pub fn start_gateway(yaml: &str) -> TestGateway {
+    start_gateway_with_server(yaml, "")
+}
+
+/// `start_gateway` with extra `server:` keys (indented lines such as `"  keepalive: 1s\n"`).
+pub fn start_gateway_with_server(yaml: &str, server: &str) -> TestGateway {
     let yaml = format!(
-        "server:\n  address: \"127.0.0.1:0\"\n  workers: 1\n  shutdown_timeout: \"1s\"\n{yaml}"
+        "server:\n  address: \"127.0.0.1:0\"\n  workers: 1\n  shutdown_timeout: \"1s\"\n{server}{yaml}"
     );
     let config = Config::from_yaml(&yaml, &|_| None).expect("test config is valid");
     let running = llm_gateway::app::start(config).expect("gateway starts");

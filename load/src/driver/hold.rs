@@ -1,6 +1,7 @@
 //! `bench-driver hold`: opens N slow streams over a ramp, keeps them open, and reports errors,
 //! how long all N were open at once, and the memory of the proxy processes (`--pid`): the
-//! largest sampled sum of `VmRSS` and the sum of `VmHWM` (peak since process start) at the end.
+//! sum of `VmRSS` before the first stream, the largest sampled sum of `VmRSS`, and the sum of
+//! `VmHWM` (peak since process start) at the end.
 
 use std::{
     sync::{
@@ -129,6 +130,7 @@ pub async fn run(args: HoldArgs) -> Result<String, Error> {
     let client = client(0)?;
     let args = Arc::new(args);
     let counters = Arc::new(Counters::default());
+    let rss_start = proc::sum_kb(&args.pids, "VmRSS");
     let rss_peak = Arc::new(AtomicU64::new(0));
     let sampler = tokio::spawn(sample(args.pids.clone(), rss_peak.clone()));
     let start = Instant::now();
@@ -180,7 +182,7 @@ pub async fn run(args: HoldArgs) -> Result<String, Error> {
         (at, until) => until.saturating_sub(at) / 1000,
     };
     Ok(format!(
-        "streams={} ok={ok} errors={errors} err_status={} err_send={} err_body={} err_short={} err_timeout={timed_out} peak_open={} held_ms={held_ms} rss_peak_kb={} hwm_kb={hwm} elapsed_ms={}",
+        "streams={} ok={ok} errors={errors} err_status={} err_send={} err_body={} err_short={} err_timeout={timed_out} peak_open={} held_ms={held_ms} rss_start_kb={rss_start} rss_peak_kb={} hwm_kb={hwm} elapsed_ms={}",
         args.streams,
         c.err_status.load(Relaxed),
         c.err_send.load(Relaxed),

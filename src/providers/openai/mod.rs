@@ -7,7 +7,7 @@ mod stream;
 mod tests;
 mod translate;
 
-use async_openai::{Client, config::OpenAIConfig};
+use async_openai::{Client, config::OpenAIConfig, traits::RequestOptionsBuilder};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -53,10 +53,12 @@ impl OpenAiClient {
     ) -> Result<UpstreamReply, GatewayError> {
         let body = build_request(call)?;
         let provider = config.name.as_str();
+        let responses = self
+            .sdk
+            .responses()
+            .headers(client_request_id(call.request_id));
         if call.stream {
-            let stream = self
-                .sdk
-                .responses()
+            let stream = responses
                 .create_stream_byot::<Value, Value>(body)
                 .await
                 .map_err(|e| sdk::map_sdk_error(provider, e))?;
@@ -66,14 +68,24 @@ impl OpenAiClient {
                 config.stream_idle_timeout,
             )));
         }
-        let value: Value = self
-            .sdk
-            .responses()
+        let value: Value = responses
             .create_byot(body)
             .await
             .map_err(|e| sdk::map_sdk_error(provider, e))?;
         Ok(UpstreamReply::Json(value.to_string().into()))
     }
+}
+
+/// `X-Client-Request-Id`: OpenAI keeps it with the request, so a gateway request id can be
+/// traced upstream (https://platform.openai.com/docs/api-reference/debugging-requests).
+fn client_request_id(request_id: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = reqwest::header::HeaderValue::from_str(request_id)
+        && !request_id.is_empty()
+    {
+        headers.insert("x-client-request-id", value);
+    }
+    headers
 }
 
 /// Maps an OpenAI error response (status, headers, `{"error":{message,type,param,code}}`).

@@ -74,6 +74,8 @@ fn config(base_url: &str) -> ProviderConfig {
         failure_threshold: 3,
         cooldown: Duration::from_secs(1),
         default_max_tokens: 1024,
+        rpm: None,
+        tpm: None,
     }
 }
 

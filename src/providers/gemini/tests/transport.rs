@@ -103,7 +103,7 @@ async fn json_reply_round_trip() {
     ))
     .await;
     let config = config(&format!("{base}/"));
-    let client = GeminiClient::new(&config, build_client().unwrap());
+    let client = GeminiClient::new(&config, build_client(config.connect_timeout).unwrap());
     let req = request(json!({"input":"hi"}));
     let input = req.input_items();
     let call = call(&req, &input, "gemini-2.5-flash");
@@ -127,7 +127,7 @@ async fn stream_reply_round_trip() {
     reply.extend_from_slice(&sse);
     let (base, server) = serve_once(reply).await;
     let config = config(&base);
-    let client = GeminiClient::new(&config, build_client().unwrap());
+    let client = GeminiClient::new(&config, build_client(config.connect_timeout).unwrap());
     let req = request(json!({"input":"hi","stream":true}));
     let input = req.input_items();
     let mut call = call(&req, &input, "gemini-2.5-flash");
@@ -164,7 +164,7 @@ async fn rate_limit_reply_maps_to_rate_limited_with_retry_after() {
     ))
     .await;
     let config = config(&base);
-    let client = GeminiClient::new(&config, build_client().unwrap());
+    let client = GeminiClient::new(&config, build_client(config.connect_timeout).unwrap());
     let req = request(json!({"input":"hi"}));
     let input = req.input_items();
     let result = client

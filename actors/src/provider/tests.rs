@@ -1,0 +1,246 @@
+//! Provider actor tests: queue limits, breaker transitions and 429 cooling with paused time,
+//! local limits, and what reaches the router.
+
+use std::sync::Mutex;
+
+use super::*;
+
+fn limits(max_concurrency: usize, max_queue: usize) -> ProviderLimits {
+    ProviderLimits {
+        max_concurrency,
+        max_queue,
+        queue_timeout: Duration::from_millis(200),
+        failure_threshold: 2,
+        cooldown: Duration::from_secs(60),
+        rpm: None,
+        tpm: None,
+    }
+}
+
+fn acquire() -> Acquire {
+    Acquire {
+        model: "m".into(),
+        tokens: 10,
+    }
+}
+
+/// Collects every update a provider publishes.
+#[derive(Default)]
+struct Spy(Arc<Mutex<Vec<InstanceUpdate>>>);
+
+impl Actor for Spy {
+    type Context = Context<Self>;
+}
+
+impl Handler<InstanceUpdate> for Spy {
+    type Result = ();
+
+    fn handle(&mut self, msg: InstanceUpdate, _: &mut Self::Context) {
+        self.0.lock().unwrap().push(msg);
+    }
+}
+
+fn spied(limits: ProviderLimits) -> (Addr<ProviderActor>, Arc<Mutex<Vec<InstanceUpdate>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let spy = Spy(seen.clone()).start();
+    let actor = ProviderActor::new("p", limits, Some(spy.recipient())).start();
+    (actor, seen)
+}
+
+/// Lets queued `do_send`s reach the actors.
+async fn settle() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[actix_rt::test]
+async fn full_queue_is_refused_at_once() {
+    let actor = ProviderActor::new("p", limits(1, 1), None).start();
+    let held = actor.send(acquire()).await.unwrap().unwrap();
+    let waiter = actix_rt::spawn(actor.send(acquire()));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let refused = actor.send(acquire()).await.unwrap();
+    assert!(matches!(refused, Err(AdmissionError::QueueFull { .. })));
+    drop(held);
+    assert!(
+        waiter.await.unwrap().unwrap().is_ok(),
+        "the waiter gets the freed slot"
+    );
+}
+
+#[actix_rt::test]
+async fn waiting_too_long_is_refused() {
+    let actor = ProviderActor::new("p", limits(1, 4), None).start();
+    let _held = actor.send(acquire()).await.unwrap().unwrap();
+    let refused = actor.send(acquire()).await.unwrap();
+    assert!(matches!(refused, Err(AdmissionError::QueueFull { .. })));
+    assert_eq!(actor.send(Status).await.unwrap().waiting, 0);
+}
+
+#[actix_rt::test]
+async fn breaker_opens_half_opens_after_the_cooldown_and_closes_on_a_good_probe() {
+    tokio::time::pause();
+    let (actor, seen) = spied(limits(4, 4));
+    for _ in 0..2 {
+        let mut permit = actor.send(acquire()).await.unwrap().unwrap();
+        permit.report(ReportOutcome::Failure);
+    }
+    settle().await;
+    assert_eq!(
+        actor.send(Status).await.unwrap().breaker,
+        BreakerState::Open
+    );
+    let refused = actor.send(acquire()).await.unwrap();
+    assert!(matches!(refused, Err(AdmissionError::CircuitOpen { .. })));
+    let opened = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        opened.availability.open_until.is_some(),
+        "the router is told"
+    );
+
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(
+        actor.send(Status).await.unwrap().breaker,
+        BreakerState::HalfOpen
+    );
+    let mut probe = actor.send(acquire()).await.unwrap().unwrap();
+    let second = actor.send(acquire()).await.unwrap();
+    assert!(
+        matches!(second, Err(AdmissionError::CircuitOpen { .. })),
+        "one probe at a time"
+    );
+    probe.report(ReportOutcome::Success {
+        ttfb: Duration::from_millis(5),
+    });
+    drop(probe);
+    settle().await;
+    assert_eq!(
+        actor.send(Status).await.unwrap().breaker,
+        BreakerState::Closed
+    );
+    let closed = seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(closed.availability.open_until, None);
+}
+
+#[actix_rt::test]
+async fn a_429_cools_the_model_for_exactly_its_retry_after() {
+    tokio::time::pause();
+    let (actor, seen) = spied(limits(4, 4));
+    let mut permit = actor.send(acquire()).await.unwrap().unwrap();
+    permit.report(ReportOutcome::RateLimited {
+        model: "m".into(),
+        retry_after: Some(Duration::from_secs(20)),
+    });
+    drop(permit);
+    settle().await;
+    let cooling = seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(cooling.availability.cooling.len(), 1);
+    tokio::time::advance(Duration::from_secs(19)).await;
+    let refused = actor.send(acquire()).await.unwrap();
+    assert_eq!(
+        refused.unwrap_err(),
+        AdmissionError::RateLimited {
+            retry_after: Duration::from_secs(1)
+        }
+    );
+    let other = Acquire {
+        model: "other".into(),
+        tokens: 1,
+    };
+    assert!(actor.send(other).await.unwrap().is_ok());
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert!(actor.send(acquire()).await.unwrap().is_ok());
+}
+
+#[actix_rt::test]
+async fn rpm_limit_refuses_then_refills() {
+    tokio::time::pause();
+    let mut l = limits(8, 8);
+    l.rpm = Some(2);
+    let (actor, seen) = spied(l);
+    let _a = actor.send(acquire()).await.unwrap().unwrap();
+    let _b = actor.send(acquire()).await.unwrap().unwrap();
+    let refused = actor.send(acquire()).await.unwrap().unwrap_err();
+    assert_eq!(
+        refused,
+        AdmissionError::RateLimited {
+            retry_after: Duration::from_secs(30)
+        }
+    );
+    settle().await;
+    assert!(
+        seen.lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .availability
+            .limited_until
+            .is_some()
+    );
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert!(actor.send(acquire()).await.unwrap().is_ok());
+}
+
+#[actix_rt::test]
+async fn tpm_estimates_are_corrected_by_usage() {
+    tokio::time::pause();
+    let mut l = limits(8, 8);
+    l.tpm = Some(600);
+    let actor = ProviderActor::new("p", l, None).start();
+    let big = |tokens| Acquire {
+        model: "m".into(),
+        tokens,
+    };
+    let mut permit = actor.send(big(100)).await.unwrap().unwrap();
+    permit.settle_tokens(600); // 500 more than estimated: 0 left
+    drop(permit);
+    settle().await;
+    let refused = actor.send(big(10)).await.unwrap().unwrap_err();
+    assert_eq!(
+        refused,
+        AdmissionError::RateLimited {
+            retry_after: Duration::from_secs(1)
+        }
+    );
+    let mut permit = {
+        tokio::time::advance(Duration::from_secs(60)).await;
+        actor.send(big(600)).await.unwrap().unwrap()
+    };
+    permit.settle_tokens(0); // nothing used after all: all back
+    drop(permit);
+    settle().await;
+    assert!(actor.send(big(600)).await.unwrap().is_ok());
+}
+
+#[actix_rt::test]
+async fn in_flight_and_latency_reach_the_router() {
+    let (actor, seen) = spied(limits(4, 4));
+    let mut one = actor.send(acquire()).await.unwrap().unwrap();
+    let two = actor.send(acquire()).await.unwrap().unwrap();
+    settle().await;
+    assert_eq!(
+        seen.lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .availability
+            .stats
+            .in_flight,
+        2
+    );
+    one.report(ReportOutcome::Success {
+        ttfb: Duration::from_millis(250),
+    });
+    drop(one);
+    drop(two);
+    settle().await;
+    let last = seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(last.availability.stats.in_flight, 0);
+    assert_eq!(
+        last.availability.stats.ttfb,
+        Some(Duration::from_millis(250))
+    );
+    let status = actor.send(Status).await.unwrap();
+    assert_eq!(status.ttfb, Some(Duration::from_millis(250)));
+}

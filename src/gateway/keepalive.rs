@@ -1,0 +1,78 @@
+//! SSE keep-alive: while no event flows for `keepalive`, an SSE comment (`: keep-alive`) goes
+//! out, so proxies and clients with read timeouts keep a long-thinking stream open. Only the
+//! `/v1/responses` SSE rendering uses it; WebSocket and Chat Completions renderings read the
+//! event stream directly and are not affected.
+
+use std::{pin::Pin, time::Duration};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+
+/// The comment frame (ignored by every SSE parser).
+pub const KEEPALIVE_FRAME: &[u8] = b": keep-alive\n\n";
+
+/// `frames`, with a keep-alive comment after every `period` of silence (`None`: unchanged).
+pub fn with_keepalive<S>(
+    frames: S,
+    period: Option<Duration>,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>>
+where
+    S: Stream<Item = Result<Bytes, std::io::Error>> + 'static,
+{
+    let frames: Pin<Box<S>> = Box::pin(frames);
+    futures::stream::unfold(frames, move |mut frames| async move {
+        let Some(period) = period else {
+            let next = frames.next().await?;
+            return Some((next, frames));
+        };
+        // Dropping `next()` on a timeout is safe: the pending work lives in the stream itself.
+        match tokio::time::timeout(period, frames.next()).await {
+            Ok(next) => Some((next?, frames)),
+            Err(_) => Some((Ok(Bytes::from_static(KEEPALIVE_FRAME)), frames)),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delayed(delays_ms: &[u64]) -> impl Stream<Item = Result<Bytes, std::io::Error>> + 'static {
+        let delays: Vec<u64> = delays_ms.to_vec();
+        futures::stream::iter(delays).then(|ms| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(Bytes::from(format!("data: {ms}\n\n")))
+        })
+    }
+
+    async fn collect(s: impl Stream<Item = Result<Bytes, std::io::Error>>) -> Vec<String> {
+        s.map(|b| String::from_utf8_lossy(&b.unwrap()).into_owned())
+            .collect()
+            .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn comments_fill_every_silent_period_and_events_are_untouched() {
+        let out = collect(with_keepalive(
+            delayed(&[0, 35_000, 1_000]),
+            Some(Duration::from_secs(15)),
+        ))
+        .await;
+        assert_eq!(
+            out,
+            [
+                "data: 0\n\n",
+                ": keep-alive\n\n",
+                ": keep-alive\n\n",
+                "data: 35000\n\n",
+                "data: 1000\n\n"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn off_means_no_comments() {
+        let out = collect(with_keepalive(delayed(&[60_000]), None)).await;
+        assert_eq!(out, ["data: 60000\n\n"]);
+    }
+}
