@@ -37,6 +37,8 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     })
     // The drain closes open streams after `shutdown`; actix cuts connections only later.
     .shutdown_timeout((shutdown + crate::gateway::CLOSE_MARGIN).as_secs())
+    // Small SSE frames must leave at once: with Nagle on, each chunk waits ~40 ms for an ACK.
+    .tcp_nodelay(true)
     // SIGTERM/SIGINT go through the drain (actix alone would stop at once on SIGINT).
     .disable_signals()
     .bind(address)
