@@ -20,6 +20,14 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# A few-second smoke of the benchmark harness (load/), so it never rots; needs wrk and nginx.
+if command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1; then
+  load/bench.sh --smoke >target/bench-smoke.log 2>&1 || { cat target/bench-smoke.log; exit 1; }
+  echo "load/bench.sh --smoke: ok"
+else
+  echo "load/bench.sh --smoke: skipped (install the Debian packages wrk and nginx to run it)"
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else

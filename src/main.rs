@@ -64,7 +64,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(endpoint) = telemetry.as_ref().and(config.tracing.otlp_endpoint.as_ref()) {
+    if let Some(endpoint) = telemetry
+        .as_ref()
+        .and(config.tracing.otlp_endpoint.as_ref())
+    {
         tracing::info!(endpoint = %endpoint, service = %config.tracing.service_name, "Exporting traces over OTLP/HTTP.");
     }
     let providers: Vec<_> = config.providers.iter().map(|p| p.name.clone()).collect();

@@ -13,9 +13,9 @@ use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
 
 pub use auth::{ASYMMETRIC_ALGORITHMS, is_acceptable_key_url};
 pub use observability::{MetricsConfig, ModelPrice, UsageConfig};
-pub use telemetry::TracingConfig;
 pub use raw::RawConfig;
 pub use routing::{ModelGroup, ModelTarget, RawModelGroup, RawPrice, RawTarget};
+pub use telemetry::TracingConfig;
 
 use crate::api::ProviderKind;
 

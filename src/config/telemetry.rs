@@ -170,14 +170,23 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318"),
             ("OTEL_SDK_DISABLED", "true"),
         ]);
-        assert_eq!(Config::from_yaml("", &off).unwrap().tracing.otlp_endpoint, None);
+        assert_eq!(
+            Config::from_yaml("", &off).unwrap().tracing.otlp_endpoint,
+            None
+        );
     }
 
     #[test]
     fn bad_values_name_their_path() {
         for (yaml, path) in [
-            ("tracing:\n  otlp_endpoint: not a url\n", "tracing.otlp_endpoint"),
-            ("tracing:\n  otlp_endpoint: ftp://x\n", "tracing.otlp_endpoint"),
+            (
+                "tracing:\n  otlp_endpoint: not a url\n",
+                "tracing.otlp_endpoint",
+            ),
+            (
+                "tracing:\n  otlp_endpoint: ftp://x\n",
+                "tracing.otlp_endpoint",
+            ),
             ("tracing:\n  sample_ratio: 1.5\n", "tracing.sample_ratio"),
             ("tracing:\n  sample_ratio: -0.1\n", "tracing.sample_ratio"),
             ("tracing:\n  endpoint: http://x\n", "tracing"),

@@ -221,8 +221,7 @@ impl Gateway {
             let others_left = index + 1 < candidates.len();
             let mut retry = 0;
             loop {
-                let number = observer.attempts() + 1;
-                let span = spans::attempt(observer.span(), &slot.provider.config, &candidate.model, number);
+                let span = spans::attempt(observer, &slot.provider.config, &candidate.model);
                 let outcome = self
                     .attempt(job, slot, candidate, deadline, observer)
                     .instrument(span.clone())
@@ -230,7 +229,9 @@ impl Gateway {
                 match &outcome {
                     Ok(_) => {}
                     Err(Miss::Refused(e)) => spans::record_error(&span, spans::refusal_type(e)),
-                    Err(Miss::Retryable(e) | Miss::Fatal(e)) => spans::record_error(&span, e.code()),
+                    Err(Miss::Retryable(e) | Miss::Fatal(e)) => {
+                        spans::record_error(&span, e.code())
+                    }
                 }
                 let err = match outcome {
                     Ok(won) => return Ok(won),

@@ -78,9 +78,8 @@ impl Telemetry {
             .with_timeout(EXPORT_TIMEOUT)
             .build()
             .map_err(|e| GatewayError::Internal(format!("cannot start the OTLP exporter: {e}")))?;
-        let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-            config.sample_ratio,
-        )));
+        let sampler =
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(config.sample_ratio)));
         let provider = SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
             .with_sampler(sampler)
@@ -147,5 +146,21 @@ pub fn trace_id(span: &tracing::Span) -> String {
         span_context.trace_id().to_string()
     } else {
         String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_an_endpoint_there_is_no_pipeline() {
+        assert!(
+            Telemetry::start(&TracingConfig::default())
+                .unwrap()
+                .is_none()
+        );
+        assert!(!enabled());
+        assert_eq!(trace_id(&tracing::Span::none()), "");
     }
 }

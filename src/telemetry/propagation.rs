@@ -31,6 +31,9 @@ struct Outgoing<'a>(&'a mut HeaderMap);
 
 impl Injector for Outgoing<'_> {
     fn set(&mut self, key: &str, value: String) {
+        if value.is_empty() {
+            return; // an empty `tracestate`
+        }
         if let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(key.as_bytes()),
             HeaderValue::from_str(&value),
@@ -61,7 +64,7 @@ pub fn inject(headers: &mut HeaderMap) {
 /// Records the upstream's HTTP status on the current span (the upstream attempt).
 pub fn record_upstream_status(status: u16) {
     if enabled() {
-        tracing::Span::current().record("http.response.status_code", status);
+        tracing::Span::current().record("http.response.status_code", i64::from(status));
     }
 }
 

@@ -29,6 +29,7 @@ use crate::{
     api::{Item, ProviderKind, ResponseResource, ResponseStatus},
     config::ProviderConfig,
     error::GatewayError,
+    observability::RequestObserver,
 };
 
 /// `gen_ai.operation.name` of the gateway-level span (every front door runs a Responses request).
@@ -44,6 +45,12 @@ pub fn provider_name(kind: ProviderKind) -> &'static str {
         ProviderKind::Anthropic => "anthropic",
         ProviderKind::Google => "gcp.gemini",
     }
+}
+
+/// An integer attribute value: OpenTelemetry integers are `i64`, and `tracing-opentelemetry`
+/// would export unsigned values as strings.
+fn int(value: impl TryInto<i64>) -> i64 {
+    value.try_into().unwrap_or(i64::MAX)
 }
 
 /// Runs `future` inside `span`, recording the error's code as `error.type` when it fails.
@@ -64,9 +71,13 @@ pub fn record_error(span: &Span, error_type: &str) {
     span.record("otel.status_code", "error");
 }
 
-/// The root span of one HTTP request, continuing the caller's `traceparent` when it sent one.
+/// Probes and scrapes, called every few seconds: not traced.
+pub const UNTRACED_PATHS: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
+/// The root span of one HTTP request, continuing the caller's `traceparent` when it sent one
+/// (none for [`UNTRACED_PATHS`]).
 pub fn request(req: &ServiceRequest, request_id: &str) -> Span {
-    if !enabled() {
+    if !enabled() || UNTRACED_PATHS.contains(&req.path()) {
         return Span::none();
     }
     let method = req.method().as_str();
@@ -101,7 +112,7 @@ pub fn record_status(span: &Span, status: u16) {
     if span.is_none() {
         return;
     }
-    span.record("http.response.status_code", status);
+    span.record("http.response.status_code", i64::from(status));
     if status >= 500 {
         record_error(span, &status.to_string());
     }
@@ -162,7 +173,11 @@ fn finish_reasons(response: &ResponseResource) -> Option<&'static str> {
             },
         ),
         ResponseStatus::Incomplete => Some(
-            match response.incomplete_details.as_ref().map(|d| d.reason.as_str()) {
+            match response
+                .incomplete_details
+                .as_ref()
+                .map(|d| d.reason.as_str())
+            {
                 Some("content_filter") => "content_filter",
                 _ => "length",
             },
@@ -184,10 +199,10 @@ pub fn record_response(
     }
     span.record("gen_ai.response.model", response.model.as_str());
     span.record("gen_ai.response.id", response.id.as_str());
-    span.record("gateway.attempts", attempts);
+    span.record("gateway.attempts", i64::from(attempts));
     if let Some(usage) = &response.usage {
-        span.record("gen_ai.usage.input_tokens", usage.input_tokens);
-        span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+        span.record("gen_ai.usage.input_tokens", int(usage.input_tokens));
+        span.record("gen_ai.usage.output_tokens", int(usage.output_tokens));
     }
     if let Some(reason) = finish_reasons(response) {
         let reasons = Array::String(vec![StringValue::from(reason)]);
@@ -219,7 +234,7 @@ pub fn record_route(span: &Span, routed: &Routed) {
     if span.is_none() {
         return;
     }
-    span.record("gateway.route.candidates", routed.candidates.len());
+    span.record("gateway.route.candidates", int(routed.candidates.len()));
     if let Some(first) = routed.candidates.first() {
         span.record("gateway.route.first", first.provider.as_str());
     }
@@ -253,12 +268,14 @@ pub fn conversation_store(store: &str) -> Span {
     )
 }
 
-/// Attempt `number` (1-based, over every candidate) on instance `config` for upstream `model`,
-/// a child of the gateway-level span `parent`, which records the provider it is trying.
-pub fn attempt(parent: &Span, config: &ProviderConfig, model: &str, number: u32) -> Span {
+/// The next upstream attempt of `observer`'s request (numbered over every candidate) on
+/// instance `config` for upstream `model`: a child of the request's gateway-level span, which
+/// records the provider it is trying.
+pub fn attempt(observer: &RequestObserver, config: &ProviderConfig, model: &str) -> Span {
     if !enabled() {
         return Span::none();
     }
+    let (parent, number) = (observer.span(), observer.attempts() + 1);
     let provider = provider_name(config.kind);
     parent.record("gen_ai.provider.name", provider);
     parent.record("gateway.provider.instance", config.name.as_str());
@@ -279,7 +296,7 @@ pub fn attempt(parent: &Span, config: &ProviderConfig, model: &str, number: u32)
         gen_ai.request.model = model,
         server.address = host,
         gateway.provider.instance = config.name.as_str(),
-        gateway.attempt = number,
+        gateway.attempt = i64::from(number),
         http.response.status_code = Empty,
         gateway.ttfb_ms = Empty,
         error.type = Empty,
@@ -289,8 +306,7 @@ pub fn attempt(parent: &Span, config: &ProviderConfig, model: &str, number: u32)
 /// Records the time to the first translated event on the current span (the attempt).
 pub fn record_ttfb(ttfb: Duration) {
     if enabled() {
-        let millis = u64::try_from(ttfb.as_millis()).unwrap_or(u64::MAX);
-        Span::current().record("gateway.ttfb_ms", millis);
+        Span::current().record("gateway.ttfb_ms", int(ttfb.as_millis()));
     }
 }
 
@@ -300,5 +316,42 @@ pub fn refusal_type(err: &AdmissionError) -> &'static str {
         AdmissionError::QueueFull { .. } => "provider_queue_full",
         AdmissionError::CircuitOpen { .. } => "circuit_open",
         AdmissionError::RateLimited { .. } => "rate_limited",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{CreateResponse, IncompleteDetails};
+
+    #[test]
+    fn finish_reasons_use_the_conventions_vocabulary() {
+        let mut response = ResponseResource::in_progress(&CreateResponse::default(), "r", "m", 1);
+        assert_eq!(finish_reasons(&response), None);
+        response.status = ResponseStatus::Completed;
+        assert_eq!(finish_reasons(&response), Some("stop"));
+        response.status = ResponseStatus::Incomplete;
+        response.incomplete_details = Some(IncompleteDetails {
+            reason: "max_output_tokens".into(),
+        });
+        assert_eq!(finish_reasons(&response), Some("length"));
+        response.incomplete_details = Some(IncompleteDetails {
+            reason: "content_filter".into(),
+        });
+        assert_eq!(finish_reasons(&response), Some("content_filter"));
+        response.status = ResponseStatus::Failed;
+        assert_eq!(finish_reasons(&response), Some("error"));
+    }
+
+    #[test]
+    fn spans_are_none_and_names_follow_the_conventions_while_tracing_is_off() {
+        assert!(!enabled());
+        assert!(gen_ai("r", "m", false).is_none());
+        assert!(routing("m").is_none() && auth().is_none());
+        assert!(conversation_load(Some("resp_1"), "memory").is_none());
+        assert!(conversation_store("memory").is_none());
+        assert_eq!(provider_name(ProviderKind::AzureOpenAi), "azure.ai.openai");
+        assert_eq!(provider_name(ProviderKind::Google), "gcp.gemini");
+        assert_eq!(int(u64::MAX), i64::MAX);
     }
 }
