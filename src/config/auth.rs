@@ -2,6 +2,7 @@
 //! and static API keys, with the checks a security review expects (no HMAC, no `none`, an
 //! audience whenever an issuer is set, HTTPS except on loopback).
 
+use super::{duration, invalid};
 use std::{collections::BTreeSet, net::IpAddr, str::FromStr, time::Duration};
 
 use jsonwebtoken::Algorithm;
@@ -33,24 +34,6 @@ pub const ASYMMETRIC_ALGORITHMS: [Algorithm; 9] = [
     Algorithm::ES384,
     Algorithm::EdDSA,
 ];
-
-fn invalid(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        path: path.into(),
-        message: message.into(),
-    }
-}
-
-fn duration(value: Option<&str>, default: Duration, path: &str) -> Result<Duration, ConfigError> {
-    value.map_or(Ok(default), |text| {
-        humantime::parse_duration(text.trim()).map_err(|e| {
-            invalid(
-                path,
-                format!("`{text}` is not a duration like \"30s\": {e}"),
-            )
-        })
-    })
-}
 
 /// Validates the `auth:` block. A disabled block is not checked further (configs in the
 /// predecessor's schema keep a placeholder issuer there), and yields the disabled default.

@@ -258,3 +258,31 @@ impl Config {
         self.providers.iter().find(|p| p.name == name)
     }
 }
+
+/// A validation error at `path`.
+pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// Parses an optional humantime duration (`"250ms"`, `"30s"`, `"1h"`), or the default.
+pub(crate) fn duration<S: AsRef<str>>(
+    value: Option<S>,
+    default: Duration,
+    path: &str,
+) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(text) => {
+            let text = text.as_ref().trim();
+            humantime::parse_duration(text).map_err(|e| {
+                invalid(
+                    path,
+                    format!("`{text}` is not a duration like \"250ms\", \"30s\" or \"1h\": {e}"),
+                )
+            })
+        }
+    }
+}

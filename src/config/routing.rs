@@ -1,7 +1,8 @@
 //! The routing parts of the config: `models:` (model groups: a public name served by ordered
 //! targets with a strategy) and the retry settings under `routing:`, raw and validated.
 
-use std::{collections::BTreeMap, time::Duration};
+use super::{duration, invalid};
+use std::collections::BTreeMap;
 
 use gateway_actors::{Price, Strategy};
 use serde::Deserialize;
@@ -68,29 +69,6 @@ pub struct ModelTarget {
     pub weight: u32,
     /// Configured price (else the default table).
     pub price: Option<Price>,
-}
-
-fn invalid(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        path: path.into(),
-        message: message.into(),
-    }
-}
-
-fn duration(
-    value: Option<&String>,
-    default: Duration,
-    path: &str,
-) -> Result<Duration, ConfigError> {
-    match value {
-        None => Ok(default),
-        Some(text) => humantime::parse_duration(text.trim()).map_err(|e| {
-            invalid(
-                path,
-                format!("`{text}` is not a duration like \"250ms\" or \"30s\": {e}"),
-            )
-        }),
-    }
 }
 
 /// `routing.retries`, `routing.retry_backoff`, `routing.max_retry_wait`, `routing.deadline`.

@@ -2,6 +2,7 @@
 //! endpoint is configured here or in the standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` /
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` variables; `OTEL_SDK_DISABLED=true` turns it off.
 
+use super::invalid;
 use serde::Deserialize;
 
 use super::{ConfigError, EnvLookup};
@@ -42,13 +43,6 @@ impl Default for TracingConfig {
             service_name: DEFAULT_SERVICE_NAME.to_owned(),
             sample_ratio: 1.0,
         }
-    }
-}
-
-fn invalid(path: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        path: path.to_owned(),
-        message: message.into(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `RawConfig` → `Config`: environment key overrides, defaults, and checks that name the path.
 
+use super::{duration, invalid};
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
     time::Duration,
@@ -47,29 +48,6 @@ fn default_models(kind: ProviderKind) -> Vec<String> {
         ProviderKind::Google => &["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash"],
     };
     names.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn invalid(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        path: path.into(),
-        message: message.into(),
-    }
-}
-
-fn duration(
-    value: Option<&String>,
-    default: Duration,
-    path: &str,
-) -> Result<Duration, ConfigError> {
-    match value {
-        None => Ok(default),
-        Some(text) => humantime::parse_duration(text.trim()).map_err(|e| {
-            invalid(
-                path,
-                format!("`{text}` is not a duration like \"30s\" or \"1h\": {e}"),
-            )
-        }),
-    }
 }
 
 fn parse_address(text: &str) -> Result<SocketAddr, ConfigError> {

@@ -35,6 +35,17 @@ pub async fn read_body(
     Ok(body.freeze())
 }
 
+/// The first step of every POST handler: the authenticated caller and the parsed JSON body.
+pub async fn caller_and_json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<(crate::auth::Caller, T), GatewayError> {
+    let caller = crate::auth::Caller::of(req)?;
+    let bytes = read_body(req, payload, limit).await?;
+    Ok((caller, parse_json(&bytes)?))
+}
+
 /// Parses a JSON object body into `T`, naming the offending path on type errors.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, GatewayError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());

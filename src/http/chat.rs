@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, render, request_id};
 use crate::{
-    auth::Caller,
     error::GatewayError,
     frontdoor::chat::{
         into_completion, into_create_response, into_sse, wire::ChatCompletionRequest,
@@ -19,10 +18,10 @@ pub async fn create(
     gateway: web::Data<Gateway>,
 ) -> HttpResponse {
     let id = request_id(&req);
+    let limit = gateway.config.server.max_body_bytes;
     let parsed = async {
-        let caller = Caller::of(&req)?;
-        let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
-        let chat: ChatCompletionRequest = body::parse_json(&bytes)?;
+        let (caller, chat) =
+            body::caller_and_json::<ChatCompletionRequest>(&req, payload, limit).await?;
         let (request, options) = into_create_response(chat)?;
         Ok::<_, GatewayError>((caller, request, options))
     }

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, render, request_id};
 use crate::{
-    auth::Caller,
     frontdoor::compact::{CompactRequest, compact},
     gateway::Gateway,
 };
@@ -16,10 +15,10 @@ pub async fn create(
     gateway: web::Data<Gateway>,
 ) -> HttpResponse {
     let id = request_id(&req);
+    let limit = gateway.config.server.max_body_bytes;
     let result = async {
-        let caller = Caller::of(&req)?;
-        let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
-        let request: CompactRequest = body::parse_json(&bytes)?;
+        let (caller, request) =
+            body::caller_and_json::<CompactRequest>(&req, payload, limit).await?;
         compact(&gateway, request, id.clone(), &caller).await
     }
     .await;

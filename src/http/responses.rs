@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{body, request_id};
 use crate::{
     api::CreateResponse,
-    auth::Caller,
     error::GatewayError,
     gateway::{Execution, Gateway},
 };
@@ -17,13 +16,8 @@ pub async fn create(
     gateway: web::Data<Gateway>,
 ) -> HttpResponse {
     let id = request_id(&req);
-    let parsed = async {
-        let caller = Caller::of(&req)?;
-        let bytes = body::read_body(&req, payload, gateway.config.server.max_body_bytes).await?;
-        let request: CreateResponse = body::parse_json(&bytes)?;
-        Ok::<_, GatewayError>((caller, request))
-    }
-    .await;
+    let limit = gateway.config.server.max_body_bytes;
+    let parsed = body::caller_and_json::<CreateResponse>(&req, payload, limit).await;
     // Either way the request gets its one "Request finished." line and its counters.
     let result = match parsed {
         Ok((caller, request)) => gateway.create_response(request, id.clone(), &caller).await,
