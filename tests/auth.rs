@@ -311,9 +311,16 @@ async fn issuer_down_at_start_is_503_until_the_keys_load() {
     assert_eq!(create(&gw, API_KEY, &hello()).await.status, 200);
     assert!(mock.requests().len() == 1);
 
+    assert_eq!(
+        call(&gw, "GET", "/readyz", None, None).await.status,
+        503,
+        "not ready while the issuer's keys are missing"
+    );
+
     let idp = Idp::start_on(addr, &[&key]);
     wait_for_keys(&gw, &token).await;
     assert_eq!(create(&gw, &token, &hello()).await.status, 200);
+    assert_eq!(call(&gw, "GET", "/readyz", None, None).await.status, 200);
     assert!(idp.jwks_hits() >= 1);
 }
 

@@ -100,6 +100,15 @@ impl Authenticator {
         self.inner.is_some()
     }
 
+    /// Whether JWTs can be checked now: false while the issuer's keys have not loaded yet
+    /// (`/readyz` reports it, so a load balancer waits instead of collecting 503s).
+    pub fn is_ready(&self) -> bool {
+        self.inner
+            .as_ref()
+            .and_then(|inner| inner.jwt.as_ref())
+            .is_none_or(|jwt| jwt.store.current().is_some())
+    }
+
     /// The caller for a request carrying `bearer` (the `Authorization: Bearer` value, if any).
     pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Caller, GatewayError> {
         let Some(inner) = &self.inner else {

@@ -61,9 +61,16 @@ async fn health() -> HttpResponse {
 }
 
 /// Ready until the shutdown drain begins; then 503, so load balancers stop sending.
-async fn ready(gateway: web::Data<crate::gateway::Gateway>) -> HttpResponse {
+async fn ready(
+    gateway: web::Data<crate::gateway::Gateway>,
+    auth: Option<web::Data<crate::auth::Authenticator>>,
+) -> HttpResponse {
     if gateway.drain.is_draining() {
         return HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "draining"}));
+    }
+    if auth.is_some_and(|auth| !auth.is_ready()) {
+        return HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({"status": "loading_auth_keys"}));
     }
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }

@@ -135,7 +135,7 @@ fn protocol_error(provider: &str, detail: String) -> UpstreamError {
 
 /// The wait named in a rate-limit message when no header carries one: Azure's "Please retry
 /// after 6 seconds", OpenAI's "Please try again in 3.728s" / "in 120ms".
-fn retry_hint(message: &str) -> Option<Duration> {
+pub(crate) fn retry_hint(message: &str) -> Option<Duration> {
     let lower = message.to_ascii_lowercase();
     let start = ["retry after ", "try again in "]
         .iter()

@@ -109,7 +109,12 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let mut err = UpstreamError::new(provider, kind, message)
-        .with_retry_after(http::retry_after(headers))
+        // OpenAI's 429s carry no retry-after header; the wait is in the message
+        // ("Please try again in 3.728s").
+        .with_retry_after(
+            http::retry_after(headers)
+                .or_else(|| field("message").and_then(|m| super::chat::retry_hint(&m))),
+        )
         .with_detail(format!(
             "status {status}, request-id {request_id}: {}",
             String::from_utf8_lossy(body)

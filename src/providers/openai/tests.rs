@@ -177,9 +177,12 @@ fn errors_map_by_status_and_code() {
     let bad = parse("error_400_invalid_request.http");
     assert_eq!(bad.kind, UpstreamErrorKind::BadRequest);
     assert!(!bad.message.is_empty());
+    let limited = parse("error_429_rate_limit.http");
+    assert_eq!(limited.kind, UpstreamErrorKind::RateLimited);
     assert_eq!(
-        parse("error_429_rate_limit.http").kind,
-        UpstreamErrorKind::RateLimited
+        limited.retry_after,
+        Some(std::time::Duration::from_millis(3728)),
+        "the wait is read from the message when no retry-after header is sent"
     );
     let quota = parse("error_429_insufficient_quota.http");
     assert_eq!(quota.kind, UpstreamErrorKind::QuotaExceeded);
