@@ -148,20 +148,11 @@ fn unsupported(what: &str, param: String) -> GatewayError {
 fn text_content(index: usize, content: &MessageContent) -> Result<ChatContent, GatewayError> {
     match content {
         MessageContent::Text(text) => Ok(ChatContent::Text(text.clone())),
-        MessageContent::Parts(parts) => parts
-            .iter()
-            .enumerate()
-            .map(|(j, part)| match part.text() {
-                Some(text) => Ok(ChatPart::Text {
-                    text: text.to_owned(),
-                }),
-                None => Err(unsupported(
-                    "Non-text content in a system or developer message",
-                    format!("input[{index}].content[{j}]"),
-                )),
-            })
-            .collect::<Result<_, _>>()
-            .map(ChatContent::Parts),
+        MessageContent::Parts(parts) => text_parts(
+            parts,
+            "Non-text content in a system or developer message",
+            &format!("input[{index}].content"),
+        ),
     }
 }
 
@@ -275,21 +266,27 @@ fn pad_empty_assistant_turns(messages: &mut [ChatMessage]) {
 fn tool_output(index: usize, output: &FunctionOutput) -> Result<ChatContent, GatewayError> {
     match output {
         FunctionOutput::Text(text) => Ok(ChatContent::Text(text.clone())),
-        FunctionOutput::Parts(parts) => parts
-            .iter()
-            .enumerate()
-            .map(|(j, part)| match part.text() {
-                Some(text) => Ok(ChatPart::Text {
-                    text: text.to_owned(),
-                }),
-                None => Err(unsupported(
-                    "Non-text content in a function_call_output",
-                    format!("input[{index}].output[{j}]"),
-                )),
-            })
-            .collect::<Result<_, _>>()
-            .map(ChatContent::Parts),
+        FunctionOutput::Parts(parts) => text_parts(
+            parts,
+            "Non-text content in a function_call_output",
+            &format!("input[{index}].output"),
+        ),
     }
+}
+
+/// Text-only parts; any other part is a 400 naming `{param}[j]`.
+fn text_parts(parts: &[ContentPart], what: &str, param: &str) -> Result<ChatContent, GatewayError> {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(j, part)| match part.text() {
+            Some(text) => Ok(ChatPart::Text {
+                text: text.to_owned(),
+            }),
+            None => Err(unsupported(what, format!("{param}[{j}]"))),
+        })
+        .collect::<Result<_, _>>()
+        .map(ChatContent::Parts)
 }
 
 fn chat_tool(tool: &Tool) -> ChatTool {
