@@ -1,9 +1,12 @@
 //! The actor system of llm-gateway. Actors own state, never I/O:
-//! - [`ProviderActor`]: one per upstream instance; concurrency permits with a bounded wait queue,
-//!   a circuit breaker, 429 cooling per model, local `rpm`/`tpm` limits and a latency average,
-//!   all fed by outcome reports and published to the router.
-//! - [`RouterActor`]: resolves a model to a plan, orders it by the model group's [`Strategy`]
-//!   and skips candidates that cannot take a call now.
+//! - [`ProviderActor`]: one per upstream instance, holding its [`ProviderGate`]: concurrency
+//!   permits with a bounded wait queue, a circuit breaker, 429 cooling per model, local
+//!   `rpm`/`tpm` limits and a latency average, fed by outcome reports and published to the router.
+//! - [`RouterActor`]: keeps the [`RouteTable`] that resolves a model to a plan, orders it by the
+//!   model group's [`Strategy`] and skips candidates that cannot take a call now.
+//!
+//! The request path reads the route table and takes permits from the gates in its own worker
+//! (short locks, no mailbox round trip); the actors are their writers and message front.
 //! - [`ConversationActor`]: stored responses with TTL expiry and entry/byte bounds.
 //!
 //! Callers run upstream I/O themselves while holding a [`Permit`]; tokens never pass a mailbox.
@@ -23,11 +26,11 @@ pub use conversation::{
 };
 pub use health::{Availability, InstanceHealth, Refusal};
 pub use provider::{
-    Acquire, AdmissionError, Permit, ProviderActor, ProviderLimits, ProviderStatus, ReportOutcome,
-    Status,
+    Acquire, AdmissionError, Permit, ProviderActor, ProviderGate, ProviderLimits, ProviderStatus,
+    ReportOutcome, Status,
 };
 pub use router::{
-    Candidate, InstanceUpdate, Plan, Resolve, Route, RouteError, Routed, RouterActor,
+    Candidate, InstanceUpdate, Plan, Resolve, Route, RouteError, RouteTable, Routed, RouterActor,
 };
 pub use strategy::{
     Demand, InstanceStats, Price, SplitMix64, Strategy, Target, cost, order, sticky_hash,

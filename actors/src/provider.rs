@@ -1,12 +1,16 @@
-//! `ProviderActor`: one per upstream instance. Owns the concurrency permits (with a bounded
-//! wait queue) and the instance's health: breaker, 429 cooling, local `rpm`/`tpm` buckets and the
-//! time-to-first-byte average. It hands out permits; callers do the I/O and report outcomes back,
-//! so the actor never awaits an upstream call. Every change the router cares about (breaker,
-//! cooling, limits, calls in flight, latency) is sent to it as an [`InstanceUpdate`].
+//! `ProviderActor` and its [`ProviderGate`]: one per upstream instance. The gate owns the
+//! concurrency permits (with a bounded wait queue) and the instance's health: breaker, 429
+//! cooling, local `rpm`/`tpm` buckets and the time-to-first-byte average. Callers take permits
+//! from the gate in their own worker (a short lock; a wait for a free slot is a semaphore wait
+//! in the caller's task) and report outcomes through the permit, so a request costs no mailbox
+//! round trip and the actor never awaits an upstream call. Changes the router skips instances by
+//! (breaker, cooling, limits) are published to it as [`InstanceUpdate`]s; calls in flight and
+//! latency are read live from the gate ([`crate::RouteTable::register`]). The actor holds the
+//! gate and answers the same operations as messages.
 
 use std::{
     sync::{
-        Arc,
+        Arc, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicUsize, Ordering},
     },
     time::Duration,
@@ -22,6 +26,7 @@ use crate::{
     breaker::{Breaker, BreakerState},
     health::{Availability, InstanceHealth, Refusal},
     router::InstanceUpdate,
+    strategy::InstanceStats,
 };
 
 /// Asks for a permit to call `model` on this provider with about `tokens` tokens of input.
@@ -60,25 +65,6 @@ pub enum ReportOutcome {
 #[derive(Message)]
 #[rtype(result = "ProviderStatus")]
 pub struct Status;
-
-/// A permit was dropped (its slot is already free).
-#[derive(Message)]
-#[rtype(result = "()")]
-struct Released;
-
-/// Corrects the token charge (`refund` < 0: the call used more than estimated).
-#[derive(Message)]
-#[rtype(result = "()")]
-struct RefundTokens {
-    refund: i64,
-}
-
-/// An admission that never reached the upstream (the wait for a slot failed).
-#[derive(Message)]
-#[rtype(result = "()")]
-struct UndoAdmit {
-    tokens: u64,
-}
 
 /// Why a permit was refused.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -148,21 +134,30 @@ pub struct ProviderStatus {
 
 /// A concurrency slot. Hold it for the whole upstream call, stream included; dropping it frees
 /// the slot. Report the outcome once the first byte (or the failure) is known.
-#[derive(Debug)]
 pub struct Permit {
     slot: Option<OwnedSemaphorePermit>,
-    actor: Addr<ProviderActor>,
+    gate: Arc<ProviderGate>,
     reported: bool,
     /// Tokens charged to the `tpm` bucket (`None` without a `tpm` limit).
     tokens: Option<u64>,
     settled: bool,
 }
 
+impl std::fmt::Debug for Permit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Permit")
+            .field("provider", &self.gate.name)
+            .field("reported", &self.reported)
+            .field("tokens", &self.tokens)
+            .finish()
+    }
+}
+
 impl Permit {
-    fn new(slot: OwnedSemaphorePermit, actor: Addr<ProviderActor>, tokens: Option<u64>) -> Self {
+    fn new(slot: OwnedSemaphorePermit, gate: Arc<ProviderGate>, tokens: Option<u64>) -> Self {
         Self {
             slot: Some(slot),
-            actor,
+            gate,
             reported: false,
             tokens,
             settled: false,
@@ -173,7 +168,7 @@ impl Permit {
     pub fn report(&mut self, outcome: ReportOutcome) {
         if !self.reported {
             self.reported = true;
-            self.actor.do_send(outcome);
+            self.gate.record(&outcome);
         }
     }
 
@@ -186,7 +181,7 @@ impl Permit {
             let refund =
                 i64::try_from(refund).unwrap_or(if refund < 0 { i64::MIN } else { i64::MAX });
             if refund != 0 {
-                self.actor.do_send(RefundTokens { refund });
+                self.gate.refund_tokens(refund);
             }
         }
     }
@@ -194,17 +189,16 @@ impl Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        // Free the slot before telling the actor, so its in-flight count is already right.
+        // Free the slot before the report, so the in-flight count is already right.
         drop(self.slot.take());
         self.report(ReportOutcome::Abandoned);
-        self.actor.do_send(Released);
     }
 }
 
 /// Decrements the wait counter however the wait ends.
-struct WaitGuard(Arc<AtomicUsize>);
+struct WaitGuard<'a>(&'a AtomicUsize);
 
-impl Drop for WaitGuard {
+impl Drop for WaitGuard<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
@@ -213,15 +207,168 @@ impl Drop for WaitGuard {
 /// Retry hint when the queue is full: callers should back off briefly.
 const QUEUE_FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// The per-provider actor.
-pub struct ProviderActor {
+/// The admission state of one provider instance, shared by its actor and its permits.
+pub struct ProviderGate {
     name: String,
     limits: ProviderLimits,
     slots: Arc<Semaphore>,
-    waiting: Arc<AtomicUsize>,
-    health: InstanceHealth,
-    last_published: Option<Availability>,
+    waiting: AtomicUsize,
+    state: Mutex<GateState>,
     router: Option<Recipient<InstanceUpdate>>,
+}
+
+struct GateState {
+    health: InstanceHealth,
+    /// What the router last heard (without the live statistics).
+    last_published: Option<Availability>,
+}
+
+impl ProviderGate {
+    /// A gate for `limits`; `router` is told whenever what it skips instances by changes.
+    pub fn new(
+        name: impl Into<String>,
+        limits: ProviderLimits,
+        router: Option<Recipient<InstanceUpdate>>,
+    ) -> Arc<Self> {
+        let breaker = Breaker::new(limits.failure_threshold, limits.cooldown);
+        Arc::new(Self {
+            name: name.into(),
+            slots: Arc::new(Semaphore::new(limits.max_concurrency)),
+            waiting: AtomicUsize::new(0),
+            state: Mutex::new(GateState {
+                health: InstanceHealth::new(breaker, limits.rpm, limits.tpm, Instant::now()),
+                last_published: None,
+            }),
+            limits,
+            router,
+        })
+    }
+
+    /// Instance name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        // The state stays consistent under a panic elsewhere (every update is one call).
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn in_flight(&self) -> usize {
+        self.limits
+            .max_concurrency
+            .saturating_sub(self.slots.available_permits())
+    }
+
+    /// Calls in flight and recent latency, for the routing strategies.
+    pub fn stats(&self) -> InstanceStats {
+        InstanceStats {
+            in_flight: self.in_flight(),
+            ttfb: self.lock().health.ttfb(),
+        }
+    }
+
+    /// Tells the router when breaker, cooling or limits changed.
+    fn publish(&self, state: &mut GateState, now: Instant) {
+        let mut availability = state.health.availability(0, now);
+        availability.stats = InstanceStats::default();
+        if state.last_published.as_ref() == Some(&availability) {
+            return;
+        }
+        if let Some(router) = &self.router {
+            router.do_send(InstanceUpdate {
+                provider: self.name.clone(),
+                availability: availability.clone(),
+            });
+        }
+        state.last_published = Some(availability);
+    }
+
+    /// A permit to call `model` with about `tokens` tokens of input: at once when a slot is
+    /// free, else after a bounded wait in the caller's task (a full queue or a wait longer than
+    /// `queue_timeout` is refused).
+    pub async fn acquire(
+        self: &Arc<Self>,
+        model: &str,
+        tokens: u64,
+    ) -> Result<Permit, AdmissionError> {
+        let now = Instant::now();
+        // A request above the whole minute's quota is charged the quota (it waits for a full
+        // bucket), and that is what its usage later corrects.
+        let tokens = self.limits.tpm.map_or(tokens, |tpm| tokens.min(tpm));
+        let charged = self.limits.tpm.map(|_| tokens);
+        {
+            let mut state = self.lock();
+            let admitted = state.health.admit(model, tokens, now);
+            if let Err(refusal) = admitted {
+                self.publish(&mut state, now);
+                return Err(refusal.into());
+            }
+            if let Ok(slot) = self.slots.clone().try_acquire_owned() {
+                self.publish(&mut state, now);
+                return Ok(Permit::new(slot, self.clone(), charged));
+            }
+            // Count the waiter under the lock, so concurrent callers cannot overfill the queue.
+            if self.waiting.load(Ordering::Relaxed) >= self.limits.max_queue {
+                state.health.undo_admit(tokens, now);
+                self.publish(&mut state, now);
+                return Err(AdmissionError::QueueFull {
+                    retry_after: QUEUE_FULL_RETRY_AFTER,
+                });
+            }
+            self.waiting.fetch_add(1, Ordering::Relaxed);
+            self.publish(&mut state, now);
+        }
+        let guard = WaitGuard(&self.waiting);
+        let waited = tokio::time::timeout(
+            self.limits.queue_timeout,
+            self.slots.clone().acquire_owned(),
+        )
+        .await;
+        drop(guard);
+        match waited {
+            Ok(Ok(slot)) => Ok(Permit::new(slot, self.clone(), charged)),
+            Ok(Err(_)) | Err(_) => {
+                let now = Instant::now();
+                let mut state = self.lock();
+                state.health.undo_admit(tokens, now);
+                self.publish(&mut state, now);
+                Err(AdmissionError::QueueFull {
+                    retry_after: QUEUE_FULL_RETRY_AFTER,
+                })
+            }
+        }
+    }
+
+    /// Records how a call went.
+    pub fn record(&self, outcome: &ReportOutcome) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.health.record(outcome, now);
+        self.publish(&mut state, now);
+    }
+
+    fn refund_tokens(&self, refund: i64) {
+        self.lock().health.refund_tokens(refund, Instant::now());
+    }
+
+    /// A live view of the instance.
+    pub fn status(&self) -> ProviderStatus {
+        let now = Instant::now();
+        let state = self.lock();
+        ProviderStatus {
+            name: self.name.clone(),
+            in_flight: self.in_flight(),
+            waiting: self.waiting.load(Ordering::Relaxed),
+            breaker: state.health.breaker().state(now),
+            ttfb: state.health.ttfb(),
+        }
+    }
+}
+
+/// The per-provider actor: holds the gate and answers its operations as messages.
+pub struct ProviderActor {
+    gate: Arc<ProviderGate>,
 }
 
 impl ProviderActor {
@@ -231,100 +378,27 @@ impl ProviderActor {
         limits: ProviderLimits,
         router: Option<Recipient<InstanceUpdate>>,
     ) -> Self {
-        let breaker = Breaker::new(limits.failure_threshold, limits.cooldown);
         Self {
-            name: name.into(),
-            slots: Arc::new(Semaphore::new(limits.max_concurrency)),
-            waiting: Arc::new(AtomicUsize::new(0)),
-            health: InstanceHealth::new(breaker, limits.rpm, limits.tpm, Instant::now()),
-            last_published: None,
-            limits,
-            router,
+            gate: ProviderGate::new(name, limits, router),
         }
     }
 
-    fn in_flight(&self) -> usize {
-        self.limits
-            .max_concurrency
-            .saturating_sub(self.slots.available_permits())
-    }
-
-    /// Sends the router the instance's availability when it changed.
-    fn publish(&mut self, now: Instant) {
-        let availability = self.health.availability(self.in_flight(), now);
-        if self.last_published.as_ref() == Some(&availability) {
-            return;
-        }
-        self.last_published = Some(availability.clone());
-        if let Some(router) = &self.router {
-            router.do_send(InstanceUpdate {
-                provider: self.name.clone(),
-                availability,
-            });
-        }
+    /// The gate the request path takes permits from.
+    pub fn gate(&self) -> Arc<ProviderGate> {
+        self.gate.clone()
     }
 }
 
 impl Actor for ProviderActor {
     type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        // Acquire requests are answered immediately (waits happen outside the mailbox),
-        // so a large mailbox only absorbs bursts.
-        ctx.set_mailbox_capacity(4096);
-    }
 }
 
 impl Handler<Acquire> for ProviderActor {
     type Result = ResponseFuture<Result<Permit, AdmissionError>>;
 
-    fn handle(&mut self, msg: Acquire, ctx: &mut Self::Context) -> Self::Result {
-        let now = Instant::now();
-        let actor = ctx.address();
-        // A request above the whole minute's quota is charged the quota (it waits for a full
-        // bucket), and that is what its usage later corrects.
-        let tokens = self
-            .limits
-            .tpm
-            .map_or(msg.tokens, |tpm| msg.tokens.min(tpm));
-        let admitted = self.health.admit(&msg.model, tokens, now);
-        if let Err(refusal) = admitted {
-            self.publish(now);
-            return Box::pin(async move { Err(refusal.into()) });
-        }
-        let charged = self.limits.tpm.map(|_| tokens);
-        if let Ok(slot) = self.slots.clone().try_acquire_owned() {
-            self.publish(now);
-            let permit = Permit::new(slot, actor, charged);
-            return Box::pin(async move { Ok(permit) });
-        }
-        if self.waiting.load(Ordering::Relaxed) >= self.limits.max_queue {
-            self.health.undo_admit(tokens, now);
-            self.publish(now);
-            return Box::pin(async {
-                Err(AdmissionError::QueueFull {
-                    retry_after: QUEUE_FULL_RETRY_AFTER,
-                })
-            });
-        }
-        self.publish(now);
-        self.waiting.fetch_add(1, Ordering::Relaxed);
-        let guard = WaitGuard(self.waiting.clone());
-        let slots = self.slots.clone();
-        let timeout = self.limits.queue_timeout;
-        Box::pin(async move {
-            let waited = tokio::time::timeout(timeout, slots.acquire_owned()).await;
-            drop(guard);
-            match waited {
-                Ok(Ok(slot)) => Ok(Permit::new(slot, actor, charged)),
-                Ok(Err(_)) | Err(_) => {
-                    actor.do_send(UndoAdmit { tokens });
-                    Err(AdmissionError::QueueFull {
-                        retry_after: QUEUE_FULL_RETRY_AFTER,
-                    })
-                }
-            }
-        })
+    fn handle(&mut self, msg: Acquire, _: &mut Self::Context) -> Self::Result {
+        let gate = self.gate.clone();
+        Box::pin(async move { gate.acquire(&msg.model, msg.tokens).await })
     }
 }
 
@@ -332,35 +406,7 @@ impl Handler<ReportOutcome> for ProviderActor {
     type Result = ();
 
     fn handle(&mut self, outcome: ReportOutcome, _: &mut Self::Context) {
-        let now = Instant::now();
-        self.health.record(&outcome, now);
-        self.publish(now);
-    }
-}
-
-impl Handler<Released> for ProviderActor {
-    type Result = ();
-
-    fn handle(&mut self, _: Released, _: &mut Self::Context) {
-        self.publish(Instant::now());
-    }
-}
-
-impl Handler<RefundTokens> for ProviderActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: RefundTokens, _: &mut Self::Context) {
-        self.health.refund_tokens(msg.refund, Instant::now());
-    }
-}
-
-impl Handler<UndoAdmit> for ProviderActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: UndoAdmit, _: &mut Self::Context) {
-        let now = Instant::now();
-        self.health.undo_admit(msg.tokens, now);
-        self.publish(now);
+        self.gate.record(&outcome);
     }
 }
 
@@ -368,14 +414,7 @@ impl Handler<Status> for ProviderActor {
     type Result = MessageResult<Status>;
 
     fn handle(&mut self, _: Status, _: &mut Self::Context) -> Self::Result {
-        let now = Instant::now();
-        MessageResult(ProviderStatus {
-            name: self.name.clone(),
-            in_flight: self.in_flight(),
-            waiting: self.waiting.load(Ordering::Relaxed),
-            breaker: self.health.breaker().state(now),
-            ttfb: self.health.ttfb(),
-        })
+        MessageResult(self.gate.status())
     }
 }
 

@@ -1,15 +1,22 @@
-//! `RouterActor`: resolves a model name to a plan (a model group's targets and strategy, plus
-//! fallbacks), orders it with the strategy, and drops the candidates that cannot take a call now
-//! (breaker open, model cooling after a 429, local rate limit reached), as reported by the
-//! provider actors in [`InstanceUpdate`]s. It holds no shared state and does no I/O.
+//! `RouterActor` and its [`RouteTable`]: resolve a model name to a plan (a model group's targets
+//! and strategy, plus fallbacks), order it with the strategy, and drop the candidates that cannot
+//! take a call now (breaker open, model cooling after a 429, local rate limit reached), as the
+//! provider instances report in [`InstanceUpdate`]s. The actor is the table's one writer; the
+//! request path routes by reading the table in its own worker (a pure computation under a read
+//! lock), so routing costs no mailbox round trip. No I/O anywhere.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError, RwLock},
+    time::Duration,
+};
 
 use actix::prelude::*;
 use tokio::time::Instant;
 
 use crate::{
     health::Availability,
+    provider::ProviderGate,
     strategy::{self, Demand, InstanceStats, SplitMix64, Strategy, Target},
 };
 
@@ -51,7 +58,7 @@ pub struct Plan {
 }
 
 /// The routing rules the router applies (pure, provided by the gateway from its config).
-pub trait Resolve: Unpin + 'static {
+pub trait Resolve: Unpin + Send + Sync + 'static {
     /// The plan for `model`, optionally pinned to a provider.
     fn resolve(&self, model: &str, pinned: Option<&str>) -> Result<Plan, RouteError>;
 }
@@ -92,79 +99,73 @@ pub struct InstanceUpdate {
     pub availability: Availability,
 }
 
-/// The router actor.
-pub struct RouterActor<R: Resolve> {
+/// What the router routes by, shared between the actor (which applies [`InstanceUpdate`]s) and
+/// the request path (which calls [`RouteTable::route`]).
+pub struct RouteTable<R> {
     rules: R,
-    instances: HashMap<String, Availability>,
-    rng: SplitMix64,
+    /// Availability as last published by each instance.
+    instances: RwLock<HashMap<String, Availability>>,
+    /// Instances whose calls in flight and latency are read live (not published per call).
+    live: RwLock<HashMap<String, Arc<ProviderGate>>>,
+    /// Randomness for `weighted` splits without a sticky key.
+    rng: Mutex<SplitMix64>,
 }
 
-impl<R: Resolve> RouterActor<R> {
-    /// A router applying `rules`, with randomness seeded from the clock.
-    pub fn new(rules: R) -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        Self::with_seed(rules, seed)
-    }
-
-    /// A router with a fixed seed (deterministic `weighted` splits in tests).
-    pub fn with_seed(rules: R, seed: u64) -> Self {
+impl<R: Resolve> RouteTable<R> {
+    fn new(rules: R, seed: u64) -> Self {
         Self {
             rules,
-            instances: HashMap::new(),
-            rng: SplitMix64::new(seed),
+            instances: RwLock::new(HashMap::new()),
+            live: RwLock::new(HashMap::new()),
+            rng: Mutex::new(SplitMix64::new(seed)),
         }
     }
 
-    /// How long `candidate` cannot take a call, and whether that is a rate limit.
-    fn unavailable(&self, candidate: &Candidate, now: Instant) -> Option<(Duration, bool)> {
-        let state = self.instances.get(&candidate.provider)?;
-        let left = |until: &Instant| Some(*until).filter(|u| *u > now).map(|u| u - now);
-        let cooling = state
-            .cooling
-            .iter()
-            .find(|(model, _)| *model == candidate.model)
-            .and_then(|(_, until)| left(until));
-        let limited = state
-            .limited_until
-            .as_ref()
-            .and_then(left)
-            .into_iter()
-            .chain(cooling)
-            .max();
-        let open = state.open_until.as_ref().and_then(left);
-        match (limited, open) {
-            (None, None) => None,
-            (Some(wait), None) => Some((wait, true)),
-            (None, Some(wait)) => Some((wait, false)),
-            (Some(a), Some(b)) => Some((a.max(b), a >= b)),
-        }
+    /// Reads `provider`'s calls in flight and latency from its gate from now on.
+    pub fn register(&self, provider: &str, gate: Arc<ProviderGate>) {
+        self.live
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(provider.to_owned(), gate);
     }
-}
 
-impl<R: Resolve> Actor for RouterActor<R> {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(4096);
+    fn apply(&self, update: InstanceUpdate) {
+        self.instances
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(update.provider, update.availability);
     }
-}
 
-impl<R: Resolve> Handler<Route> for RouterActor<R> {
-    type Result = Result<Routed, RouteError>;
-
-    fn handle(&mut self, msg: Route, _: &mut Self::Context) -> Self::Result {
+    /// The candidates for `msg` that can take a call now, in the order to try them.
+    pub fn route(&self, msg: &Route) -> Result<Routed, RouteError> {
         let plan = self.rules.resolve(&msg.model, msg.pinned.as_deref())?;
-        let instances = &self.instances;
-        let stats = |provider: &str| {
-            instances
+        let instances = self
+            .instances
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let live = self.live.read().unwrap_or_else(PoisonError::into_inner);
+        let stats = |provider: &str| match live.get(provider) {
+            Some(gate) => gate.stats(),
+            None => instances
                 .get(provider)
-                .map_or(InstanceStats::default(), |a| a.stats)
+                .map_or(InstanceStats::default(), |a| a.stats),
         };
-        let mut sticky_rng = msg.sticky.map(SplitMix64::new);
-        let rng = sticky_rng.as_mut().unwrap_or(&mut self.rng);
-        let order = strategy::order(plan.strategy, &plan.targets, &stats, msg.demand, rng);
+        let order = match msg.sticky {
+            Some(key) => {
+                let mut sticky = SplitMix64::new(key);
+                strategy::order(
+                    plan.strategy,
+                    &plan.targets,
+                    &stats,
+                    msg.demand,
+                    &mut sticky,
+                )
+            }
+            None => {
+                let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+                strategy::order(plan.strategy, &plan.targets, &stats, msg.demand, &mut rng)
+            }
+        };
         let mut ordered: Vec<Candidate> = Vec::with_capacity(order.len() + plan.fallbacks.len());
         for candidate in order
             .into_iter()
@@ -178,7 +179,7 @@ impl<R: Resolve> Handler<Route> for RouterActor<R> {
         let now = Instant::now();
         let mut routed = Routed::default();
         for candidate in ordered {
-            let slot = match self.unavailable(&candidate, now) {
+            let slot = match unavailable(&instances, &candidate, now) {
                 None => {
                     routed.candidates.push(candidate);
                     continue;
@@ -205,11 +206,83 @@ impl<R: Resolve> Handler<Route> for RouterActor<R> {
     }
 }
 
+/// How long `candidate` cannot take a call, and whether that is a rate limit.
+fn unavailable(
+    instances: &HashMap<String, Availability>,
+    candidate: &Candidate,
+    now: Instant,
+) -> Option<(Duration, bool)> {
+    let state = instances.get(&candidate.provider)?;
+    let left = |until: &Instant| Some(*until).filter(|u| *u > now).map(|u| u - now);
+    let cooling = state
+        .cooling
+        .iter()
+        .find(|(model, _)| *model == candidate.model)
+        .and_then(|(_, until)| left(until));
+    let limited = state
+        .limited_until
+        .as_ref()
+        .and_then(left)
+        .into_iter()
+        .chain(cooling)
+        .max();
+    let open = state.open_until.as_ref().and_then(left);
+    match (limited, open) {
+        (None, None) => None,
+        (Some(wait), None) => Some((wait, true)),
+        (None, Some(wait)) => Some((wait, false)),
+        (Some(a), Some(b)) => Some((a.max(b), a >= b)),
+    }
+}
+
+/// The router actor: the one writer of its [`RouteTable`].
+pub struct RouterActor<R: Resolve> {
+    table: Arc<RouteTable<R>>,
+}
+
+impl<R: Resolve> RouterActor<R> {
+    /// A router applying `rules`, with randomness seeded from the clock.
+    pub fn new(rules: R) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Self::with_seed(rules, seed)
+    }
+
+    /// A router with a fixed seed (deterministic `weighted` splits in tests).
+    pub fn with_seed(rules: R, seed: u64) -> Self {
+        Self {
+            table: Arc::new(RouteTable::new(rules, seed)),
+        }
+    }
+
+    /// The table the request path routes with.
+    pub fn table(&self) -> Arc<RouteTable<R>> {
+        self.table.clone()
+    }
+}
+
+impl<R: Resolve> Actor for RouterActor<R> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(4096);
+    }
+}
+
+impl<R: Resolve> Handler<Route> for RouterActor<R> {
+    type Result = Result<Routed, RouteError>;
+
+    fn handle(&mut self, msg: Route, _: &mut Self::Context) -> Self::Result {
+        self.table.route(&msg)
+    }
+}
+
 impl<R: Resolve> Handler<InstanceUpdate> for RouterActor<R> {
     type Result = ();
 
     fn handle(&mut self, msg: InstanceUpdate, _: &mut Self::Context) {
-        self.instances.insert(msg.provider, msg.availability);
+        self.table.apply(msg);
     }
 }
 

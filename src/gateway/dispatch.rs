@@ -12,7 +12,7 @@ use gateway_actors::{Permit, ReportOutcome, Route, sticky_hash};
 use super::{
     Gateway, StoredResponse,
     attempt::{Attempt, LiveStream},
-    failover::{Job, Won, counts_against_health, mailbox, route_error},
+    failover::{Job, Won, counts_against_health, route_error},
     validate_request,
 };
 use crate::{
@@ -92,11 +92,12 @@ impl Gateway {
             demand,
         };
         let routing_span = telemetry::spans::routing(&model);
-        let routed = telemetry::traced(routing_span.clone(), async {
-            let routed = self.router.send(route).await.map_err(mailbox)?;
-            routed.map_err(|e| route_error(&model, e))
-        })
-        .await?;
+        let routed = routing_span.in_scope(|| self.routes.route(&route));
+        let routed = routed.map_err(|e| route_error(&model, e));
+        if let Err(err) = &routed {
+            telemetry::spans::record_error(&routing_span, err.code());
+        }
+        let routed = routed?;
         telemetry::spans::record_route(&routing_span, &routed);
         let mut policy = self.config.routing.retry;
         if let Some(group) = self.config.routing.models.get(&model) {
@@ -197,7 +198,9 @@ impl LiveResponse {
         loop {
             let events = self.live.emitter.drain();
             if self.live.emitter.is_finished() {
-                self.finish().await;
+                // Boxed: the store's future is large and runs once, at the end; inline, every
+                // open stream would carry its space the whole time.
+                Box::pin(self.finish()).await;
                 return Some(events);
             }
             if !events.is_empty() {
@@ -259,7 +262,7 @@ impl LiveResponse {
 impl Gateway {
     fn report_failure(&self, provider: &str) {
         if let Some(slot) = self.providers.get(provider) {
-            slot.actor.do_send(ReportOutcome::Failure);
+            slot.gate.record(&ReportOutcome::Failure);
         }
     }
 }

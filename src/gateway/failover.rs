@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use gateway_actors::{
-    Acquire, AdmissionError, Candidate, Permit, ReportOutcome, RouteError, Routed, SplitMix64,
+    AdmissionError, Candidate, Permit, ReportOutcome, RouteError, Routed, SplitMix64,
 };
 use tokio::time::Instant;
 
@@ -65,11 +65,6 @@ enum Miss {
     Retryable(GatewayError),
     /// Stop: a non-retryable error, the deadline, or the drain.
     Fatal(GatewayError),
-}
-
-/// A lost actor message is an internal error.
-pub(super) fn mailbox(err: actix::MailboxError) -> GatewayError {
-    GatewayError::Internal(format!("actor mailbox: {err}"))
 }
 
 /// The caller-facing error for a routing refusal: unknown model → 404; everything cooling or
@@ -290,13 +285,9 @@ impl Gateway {
             return Err(Miss::Fatal(timeout_error(provider)));
         }
         observer.attempt(provider, &candidate.model);
-        let acquire = Acquire {
-            model: candidate.model.clone(),
-            tokens: job.tokens,
-        };
-        let admitted = match tokio::time::timeout(remaining, slot.actor.send(acquire)).await {
-            Err(_) => return Err(Miss::Fatal(timeout_error(provider))),
-            Ok(sent) => sent.map_err(|e| Miss::Fatal(mailbox(e)))?,
+        let acquire = slot.gate.acquire(&candidate.model, job.tokens);
+        let Ok(admitted) = tokio::time::timeout(remaining, acquire).await else {
+            return Err(Miss::Fatal(timeout_error(provider)));
         };
         let mut permit = match admitted {
             Ok(permit) => permit,

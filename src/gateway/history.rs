@@ -136,23 +136,20 @@ impl ConversationStore {
         }
     }
 
-    /// Stores a finished response (awaited, so an immediate follow-up finds it). Input items
-    /// without an id get one first (see [`assign_input_ids`]). A failure is counted.
+    /// Stores a finished response, so that an immediate follow-up finds it: Redis is awaited;
+    /// the memory actor is not, because its mailbox is one FIFO queue and the record is in it
+    /// when this returns, ahead of any lookup sent afterwards (read-your-writes without a round
+    /// trip on the request path). Input items without an id get one first (see
+    /// [`assign_input_ids`]). A failure is counted.
     pub async fn put(&self, mut stored: StoredResponse) -> Result<(), GatewayError> {
         assign_input_ids(&mut stored.input, &stored.response.id);
         let result = match &self.backend {
-            Backend::Memory(actor) => match encode_record(&stored) {
-                Ok(record) => {
-                    let bytes = record.len() + ENTRY_OVERHEAD;
-                    let id = stored.response.id;
-                    let value = Bytes::from(record);
-                    actor
-                        .send(PutRecord { id, value, bytes })
-                        .await
-                        .map_err(mailbox)
-                }
-                Err(err) => Err(err),
-            },
+            Backend::Memory(actor) => encode_record(&stored).map(|record| {
+                let bytes = record.len() + ENTRY_OVERHEAD;
+                let id = stored.response.id;
+                let value = Bytes::from(record);
+                actor.do_send(PutRecord { id, value, bytes });
+            }),
             Backend::Redis(redis) => redis.put(&stored).await,
         };
         if result.is_err() {

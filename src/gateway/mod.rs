@@ -15,7 +15,7 @@ mod validate;
 use std::{collections::HashMap, sync::Arc};
 
 use actix::{Actor, Addr};
-use gateway_actors::{ProviderActor, ProviderLimits, RouterActor};
+use gateway_actors::{ProviderActor, ProviderGate, ProviderLimits, RouteTable, RouterActor};
 
 pub use dispatch::{EventStream, Execution};
 pub use drain::{CLOSE_MARGIN, Drain};
@@ -34,8 +34,10 @@ use crate::{
 pub struct ProviderSlot {
     /// Translation and transport.
     pub provider: Arc<Provider>,
-    /// Permits and breaker.
+    /// Permits and breaker, as messages.
     pub actor: Addr<ProviderActor>,
+    /// The same permits and breaker, taken from the request's own worker.
+    pub gate: Arc<ProviderGate>,
 }
 
 /// Everything a request needs, cheap to clone into each worker.
@@ -43,8 +45,10 @@ pub struct ProviderSlot {
 pub struct Gateway {
     /// The validated configuration.
     pub config: Arc<Config>,
-    /// Router actor.
+    /// Router actor (applies the providers' availability updates to `routes`).
     pub router: Addr<RouterActor<RoutingRules>>,
+    /// What requests route with, in their own worker.
+    pub routes: Arc<RouteTable<RoutingRules>>,
     /// Provider instances by name.
     pub providers: Arc<HashMap<String, ProviderSlot>>,
     /// Conversation store.
@@ -60,7 +64,9 @@ impl Gateway {
     pub fn start(config: Config) -> Result<Self, GatewayError> {
         // One client (connection pool) per distinct connect timeout: reqwest sets it per client.
         let mut clients: HashMap<std::time::Duration, reqwest::Client> = HashMap::new();
-        let router = RouterActor::new(RoutingRules::new(&config)).start();
+        let router_actor = RouterActor::new(RoutingRules::new(&config));
+        let routes = router_actor.table();
+        let router = router_actor.start();
         let mut providers = HashMap::new();
         for provider_config in &config.providers {
             let limits = ProviderLimits {
@@ -76,8 +82,10 @@ impl Gateway {
                 provider_config.name.clone(),
                 limits,
                 Some(router.clone().recipient()),
-            )
-            .start();
+            );
+            let gate = actor.gate();
+            routes.register(&provider_config.name, gate.clone());
+            let actor = actor.start();
             let connect_timeout = provider_config.connect_timeout;
             let http = match clients.get(&connect_timeout) {
                 Some(client) => client.clone(),
@@ -90,7 +98,11 @@ impl Gateway {
             let provider = Arc::new(Provider::new(provider_config.clone(), http));
             providers.insert(
                 provider_config.name.clone(),
-                ProviderSlot { provider, actor },
+                ProviderSlot {
+                    provider,
+                    actor,
+                    gate,
+                },
             );
         }
         let conversations = ConversationStore::start(&config.conversations)?;
@@ -98,6 +110,7 @@ impl Gateway {
         Ok(Self {
             config: Arc::new(config),
             router,
+            routes,
             providers: Arc::new(providers),
             conversations,
             observability,

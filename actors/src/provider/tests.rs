@@ -214,33 +214,66 @@ async fn tpm_estimates_are_corrected_by_usage() {
 }
 
 #[actix_rt::test]
-async fn in_flight_and_latency_reach_the_router() {
+async fn in_flight_and_latency_are_live_and_only_health_changes_are_published() {
     let (actor, seen) = spied(limits(4, 4));
     let mut one = actor.send(acquire()).await.unwrap().unwrap();
     let two = actor.send(acquire()).await.unwrap().unwrap();
     settle().await;
-    assert_eq!(
-        seen.lock()
-            .unwrap()
-            .last()
-            .unwrap()
-            .availability
-            .stats
-            .in_flight,
-        2
-    );
+    let gate = ProviderActor::new("p", limits(4, 4), None).gate();
+    let _held = gate.acquire("m", 1).await.unwrap();
+    assert_eq!(gate.stats().in_flight, 1);
+    let status = actor.send(Status).await.unwrap();
+    assert_eq!(status.in_flight, 2);
     one.report(ReportOutcome::Success {
         ttfb: Duration::from_millis(250),
     });
     drop(one);
     drop(two);
     settle().await;
-    let last = seen.lock().unwrap().last().cloned().unwrap();
-    assert_eq!(last.availability.stats.in_flight, 0);
-    assert_eq!(
-        last.availability.stats.ttfb,
-        Some(Duration::from_millis(250))
-    );
     let status = actor.send(Status).await.unwrap();
+    assert_eq!(status.in_flight, 0);
     assert_eq!(status.ttfb, Some(Duration::from_millis(250)));
+    // Calls in flight and latency are read live: the router heard the (healthy) state once.
+    let updates = seen.lock().unwrap().clone();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0].availability, Availability::default());
+}
+
+#[actix_rt::test]
+async fn a_registered_gate_feeds_least_busy_routing_live() {
+    use crate::{Plan, Resolve, Route, RouteError, RouterActor, Strategy, Target};
+    struct Busy;
+    impl Resolve for Busy {
+        fn resolve(&self, _: &str, _: Option<&str>) -> Result<Plan, RouteError> {
+            let target = |provider: &str| Target {
+                candidate: crate::Candidate {
+                    provider: provider.into(),
+                    model: "m".into(),
+                },
+                weight: 1,
+                price: None,
+            };
+            Ok(Plan {
+                strategy: Strategy::LeastBusy,
+                targets: vec![target("a"), target("b")],
+                fallbacks: vec![],
+            })
+        }
+    }
+    let router = RouterActor::with_seed(Busy, 7);
+    let table = router.table();
+    let a = ProviderActor::new("a", limits(4, 4), None).gate();
+    let b = ProviderActor::new("b", limits(4, 4), None).gate();
+    table.register("a", a.clone());
+    table.register("b", b.clone());
+    let first = |table: &crate::RouteTable<Busy>| {
+        table.route(&Route::default()).unwrap().candidates[0]
+            .provider
+            .clone()
+    };
+    let held = a.acquire("m", 1).await.unwrap();
+    assert_eq!(first(&table), "b");
+    drop(held);
+    let _b1 = b.acquire("m", 1).await.unwrap();
+    assert_eq!(first(&table), "a");
 }
