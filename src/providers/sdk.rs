@@ -8,6 +8,7 @@ use std::{future::Future, pin::Pin, time::Duration};
 use async_openai::{error::OpenAIError, middleware::HttpRequestFactory};
 use futures::{Stream, StreamExt};
 use reqwest::header::HeaderMap;
+use serde_json::value::RawValue;
 
 use super::{DataStream, http};
 use crate::error::{GatewayError, UpstreamError, UpstreamErrorKind};
@@ -129,10 +130,15 @@ fn protocol(provider: &str, detail: String) -> GatewayError {
         .into()
 }
 
-/// Adapts an SDK stream of JSON values into our `DataStream`, with an idle timeout.
+/// An upstream JSON body as the SDK checked it, unparsed: our translator parses it once.
+pub fn raw_bytes(raw: Box<RawValue>) -> bytes::Bytes {
+    bytes::Bytes::from(String::from(Box::<str>::from(raw)))
+}
+
+/// Adapts an SDK stream of raw JSON events into our `DataStream`, with an idle timeout.
 pub fn into_data_stream<S>(stream: S, provider: String, idle: Duration) -> DataStream
 where
-    S: Stream<Item = Result<serde_json::Value, OpenAIError>> + Send + Unpin + 'static,
+    S: Stream<Item = Result<Box<RawValue>, OpenAIError>> + Send + Unpin + 'static,
 {
     Box::pin(futures::stream::unfold(
         (stream, provider, false),
@@ -150,7 +156,10 @@ where
                     Some((Err(err.into()), (stream, provider, true)))
                 }
                 Ok(None) => None,
-                Ok(Some(Ok(value))) => Some((Ok(value.to_string()), (stream, provider, false))),
+                Ok(Some(Ok(raw))) => Some((
+                    Ok(String::from(Box::<str>::from(raw))),
+                    (stream, provider, false),
+                )),
                 Ok(Some(Err(e))) => {
                     let err = map_sdk_error(&provider, e);
                     Some((Err(err), (stream, provider, true)))

@@ -4,7 +4,7 @@
 
 use async_openai::{Client, config::AzureConfig, traits::RequestOptionsBuilder};
 use reqwest::header::{HeaderMap, HeaderValue};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::{build_request, parse_error};
 use crate::{
@@ -62,7 +62,7 @@ impl AzureClient {
         let chat = sdk.chat().headers(request_headers(call.request_id));
         if call.stream {
             let stream = chat
-                .create_stream_byot::<_, Value>(body)
+                .create_stream_byot::<_, Box<RawValue>>(body)
                 .await
                 .map_err(|e| sdk::map_sdk_error(provider, e))?;
             return Ok(UpstreamReply::Stream(sdk::into_data_stream(
@@ -72,14 +72,15 @@ impl AzureClient {
             )));
         }
         // The service bounds the wait for the response head; this also bounds the body.
-        let value: Value = tokio::time::timeout(config.request_timeout, chat.create_byot(body))
-            .await
-            .map_err(|_| {
-                let kind = UpstreamErrorKind::Timeout;
-                UpstreamError::new(provider, kind, http::generic_message(provider, kind, 0))
-            })?
-            .map_err(|e| sdk::map_sdk_error(provider, e))?;
-        Ok(UpstreamReply::Json(value.to_string().into()))
+        let raw: Box<RawValue> =
+            tokio::time::timeout(config.request_timeout, chat.create_byot(body))
+                .await
+                .map_err(|_| {
+                    let kind = UpstreamErrorKind::Timeout;
+                    UpstreamError::new(provider, kind, http::generic_message(provider, kind, 0))
+                })?
+                .map_err(|e| sdk::map_sdk_error(provider, e))?;
+        Ok(UpstreamReply::Json(sdk::raw_bytes(raw)))
     }
 
     /// An SDK client for the deployment serving `model` (cheap: shares the pool and service).

@@ -1,20 +1,25 @@
-//! OpenAI through its Responses API, with async-openai as the upstream client (byot, our types).
-//! The gateway owns conversation state, so the full history is sent with `store: false`.
+//! OpenAI through its Responses API, `POST {base_url}/responses` with the shared thin transport
+//! (`http::post_json`: one pooled client, our SSE decoder, no retries). The gateway owns
+//! conversation state, so the full history is sent with `store: false`.
 //! Docs: https://platform.openai.com/docs/api-reference/responses
+//!
+//! Not through async-openai (Azure still is): its stream spawns an event-source task per
+//! response that hands every event through a channel, which cost ~4.5 KiB per open stream and a
+//! task hop per chunk, and its request path re-encodes each body; the benchmark (issue 8)
+//! measured both.
 
 mod stream;
 #[cfg(test)]
 mod tests;
 mod translate;
 
-use async_openai::{Client, config::OpenAIConfig, traits::RequestOptionsBuilder};
-use reqwest::header::HeaderMap;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::Value;
 
 pub use stream::OpenAiStream;
 pub use translate::{build_request, parse_response};
 
-use super::{Call, UpstreamReply, http, sdk};
+use super::{Call, UpstreamReply, http};
 use crate::{
     config::ProviderConfig,
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
@@ -25,23 +30,17 @@ pub const ENCRYPTED_PREFIX: &str = "openai:";
 
 /// The OpenAI upstream client.
 pub struct OpenAiClient {
-    sdk: Client<OpenAIConfig>,
+    http: reqwest::Client,
+    url: String,
 }
 
 impl OpenAiClient {
     /// A client for `config`, sending through the shared `http` pool.
     pub fn new(config: &ProviderConfig, http: reqwest::Client) -> Self {
-        let sdk_config = OpenAIConfig::new()
-            .with_api_base(config.base_url.clone())
-            .with_api_key(config.api_key.expose());
-        let service = sdk::CapturingService::new(
-            http.clone(),
-            &config.name,
-            config.request_timeout,
-            parse_error,
-        );
+        let base = config.base_url.trim_end_matches('/');
         Self {
-            sdk: Client::build(http, sdk_config).with_http_service(service),
+            http,
+            url: format!("{base}/responses"),
         }
     }
 
@@ -51,28 +50,31 @@ impl OpenAiClient {
         config: &ProviderConfig,
         call: Call<'_>,
     ) -> Result<UpstreamReply, GatewayError> {
-        let body = build_request(call)?;
-        let provider = config.name.as_str();
-        let responses = self
-            .sdk
-            .responses()
-            .headers(client_request_id(call.request_id));
-        if call.stream {
-            let stream = responses
-                .create_stream_byot::<Value, Value>(body)
-                .await
-                .map_err(|e| sdk::map_sdk_error(provider, e))?;
-            return Ok(UpstreamReply::Stream(sdk::into_data_stream(
-                stream,
-                provider.to_owned(),
-                config.stream_idle_timeout,
-            )));
-        }
-        let value: Value = responses
-            .create_byot(body)
-            .await
-            .map_err(|e| sdk::map_sdk_error(provider, e))?;
-        Ok(UpstreamReply::Json(value.to_string().into()))
+        let body = serde_json::to_vec(&build_request(call)?).map_err(|e| {
+            GatewayError::Internal(format!("cannot encode the OpenAI request: {e}"))
+        })?;
+        let mut authorization =
+            HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose())).map_err(
+                |_| {
+                    GatewayError::Internal(format!(
+                        "the API key of provider `{}` is not a valid header value",
+                        config.name
+                    ))
+                },
+            )?;
+        authorization.set_sensitive(true);
+        let mut headers = client_request_id(call.request_id);
+        headers.insert(AUTHORIZATION, authorization);
+        http::post_json(
+            &self.http,
+            config,
+            &self.url,
+            headers,
+            body,
+            call.stream,
+            parse_error,
+        )
+        .await
     }
 }
 
