@@ -4,8 +4,16 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::Parser;
-use llm_gateway::{config::Config, telemetry::Telemetry};
+use llm_gateway::{
+    config::Config,
+    observability::sink::{LogFlush, LogSink},
+    telemetry::Telemetry,
+};
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+
+// glibc's malloc was a fifth of the gateway's CPU under load (BENCHMARKS.md, issue 8).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The example config, embedded so the binary runs with no files at all.
 const EMBEDDED_CONFIG: &str = include_str!("../config/config.example.yaml");
@@ -29,12 +37,23 @@ fn load(args: &Args) -> Result<Config, llm_gateway::config::ConfigError> {
     }
 }
 
-/// Installs the log layer and, when `tracing` is configured, the OpenTelemetry layer (none at
-/// all otherwise). The returned pipeline exports what is left when it drops.
-fn init_logging(config: &Config) -> Result<Option<Telemetry>, llm_gateway::GatewayError> {
+/// What logging keeps alive until the process ends: the OpenTelemetry pipeline (exports what is
+/// left when it drops) and the log sink's flush.
+struct Logging {
+    telemetry: Option<Telemetry>,
+    flush: LogFlush,
+}
+
+/// Installs the log layer (lines written to stdout by the log-writer thread) and, when
+/// `tracing` is configured, the OpenTelemetry layer (none at all otherwise).
+fn init_logging(config: &Config) -> Result<Logging, llm_gateway::GatewayError> {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
-    let fmt = tracing_subscriber::fmt::layer().with_target(false);
+    let (sink, flush) = LogSink::start(std::io::stdout())
+        .map_err(|e| llm_gateway::GatewayError::Internal(format!("cannot start logging: {e}")))?;
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_writer(sink);
     let fmt = if config.log.json {
         fmt.json().boxed()
     } else {
@@ -45,7 +64,7 @@ fn init_logging(config: &Config) -> Result<Option<Telemetry>, llm_gateway::Gatew
         .with(fmt.with_filter(llm_gateway::telemetry::hide_from_logs(filter)))
         .with(telemetry.as_ref().map(Telemetry::layer))
         .init();
-    Ok(telemetry)
+    Ok(Logging { telemetry, flush })
 }
 
 fn main() -> ExitCode {
@@ -57,8 +76,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let telemetry = match init_logging(&config) {
-        Ok(telemetry) => telemetry,
+    let Logging { telemetry, flush } = match init_logging(&config) {
+        Ok(logging) => logging,
         Err(err) => {
             eprintln!("gateway: {err}");
             return ExitCode::from(2);
@@ -92,8 +111,9 @@ fn main() -> ExitCode {
             .await
             .map_err(|e| llm_gateway::GatewayError::Internal(e.to_string()))
     });
-    // Exports the spans still queued (bounded by the export timeout).
+    // Exports the spans still queued (bounded by the export timeout), then writes the last lines.
     drop(telemetry);
+    drop(flush);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

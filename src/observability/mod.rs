@@ -7,6 +7,7 @@ mod log;
 pub mod metrics;
 pub mod prices;
 mod request;
+pub mod sink;
 pub mod usage;
 
 use std::sync::Arc;
