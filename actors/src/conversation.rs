@@ -1,10 +1,15 @@
-//! `ConversationActor`: stored responses keyed by id, with TTL expiry (purged on a timer, not
-//! only on access) and hard bounds on entries and bytes (oldest evicted first), so memory stays
-//! flat under any load. Generic over the stored value; the gateway stores `Arc`s.
+//! `ConversationActor` and its [`ConversationRecords`]: stored responses keyed by id, with TTL
+//! expiry (purged on the actor's timer, not only on access) and hard bounds on entries and bytes
+//! (oldest evicted first), so memory stays flat under any load. The request path reads and
+//! writes through a [`ConversationHandle`] (a short lock in its own worker: a mailbox message per
+//! stored response woke the actor's thread for every request, ~12% of the gateway's CPU); the
+//! actor runs the purge timer and answers the same operations as messages. Generic over the
+//! stored value; the gateway stores encoded records (`Bytes`).
 
 use std::{
     collections::{BTreeSet, HashMap},
     marker::PhantomData,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
@@ -82,8 +87,8 @@ struct Entry<V> {
     key: (Instant, u64),
 }
 
-/// The conversation store actor.
-pub struct ConversationActor<V> {
+/// The records with their bounds (no actor, no lock: see [`ConversationHandle`]).
+pub struct ConversationRecords<V> {
     ttl: Duration,
     max_entries: usize,
     max_bytes: usize,
@@ -94,7 +99,7 @@ pub struct ConversationActor<V> {
     stats: ConversationStats,
 }
 
-impl<V: Clone + Unpin + 'static> ConversationActor<V> {
+impl<V: Clone> ConversationRecords<V> {
     /// A store with the given TTL and bounds.
     pub fn new(ttl: Duration, max_entries: usize, max_bytes: usize) -> Self {
         Self {
@@ -119,7 +124,8 @@ impl<V: Clone + Unpin + 'static> ConversationActor<V> {
         }
     }
 
-    fn purge(&mut self, now: Instant) {
+    /// Drops every record expired by `now`.
+    pub fn purge(&mut self, now: Instant) {
         while let Some(((expiry, _), id)) = self.order.first().cloned() {
             if expiry > now {
                 break;
@@ -138,25 +144,14 @@ impl<V: Clone + Unpin + 'static> ConversationActor<V> {
             self.stats.evictions += 1;
         }
     }
-}
 
-impl<V: Clone + Unpin + 'static> Actor for ConversationActor<V> {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(4096);
-        ctx.run_interval(PURGE_INTERVAL, |act, _| act.purge(Instant::now()));
-    }
-}
-
-impl<V: Clone + Unpin + 'static> Handler<PutRecord<V>> for ConversationActor<V> {
-    type Result = ();
-
-    fn handle(&mut self, msg: PutRecord<V>, _: &mut Self::Context) {
+    /// Stores a record (replacing one with the same id).
+    pub fn put(&mut self, msg: PutRecord<V>) {
         self.remove(&msg.id);
         if msg.bytes > self.max_bytes {
             // Larger than the whole store: keeping it would evict everything else.
             self.stats.evictions += 1;
+            self.stats.entries = self.records.len();
             return;
         }
         self.counter += 1;
@@ -174,17 +169,121 @@ impl<V: Clone + Unpin + 'static> Handler<PutRecord<V>> for ConversationActor<V> 
         self.evict_to_bounds();
         self.stats.entries = self.records.len();
     }
+
+    /// A live record.
+    pub fn get(&self, id: &str) -> Option<V> {
+        let entry = self.records.get(id)?;
+        if entry.key.0 <= Instant::now() {
+            return None;
+        }
+        Some(entry.value.clone())
+    }
+
+    /// Deletes a record; answers whether it existed.
+    pub fn delete(&mut self, id: &str) -> bool {
+        let existed = self.remove(id);
+        self.stats.entries = self.records.len();
+        existed
+    }
+
+    /// Entry, byte, eviction and expiry counts.
+    pub fn stats(&self) -> ConversationStats {
+        ConversationStats {
+            entries: self.records.len(),
+            ..self.stats
+        }
+    }
+}
+
+/// The records, shared by the actor and the request path; every operation is one short lock.
+pub struct ConversationHandle<V> {
+    records: Arc<Mutex<ConversationRecords<V>>>,
+}
+
+impl<V> Clone for ConversationHandle<V> {
+    fn clone(&self) -> Self {
+        Self {
+            records: self.records.clone(),
+        }
+    }
+}
+
+impl<V: Clone> ConversationHandle<V> {
+    fn lock(&self) -> MutexGuard<'_, ConversationRecords<V>> {
+        // Every operation leaves the records consistent, so a panic elsewhere cannot corrupt them.
+        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stores a record (replacing one with the same id).
+    pub fn put(&self, msg: PutRecord<V>) {
+        self.lock().put(msg);
+    }
+
+    /// A live record.
+    pub fn get(&self, id: &str) -> Option<V> {
+        self.lock().get(id)
+    }
+
+    /// Deletes a record; answers whether it existed.
+    pub fn delete(&self, id: &str) -> bool {
+        self.lock().delete(id)
+    }
+
+    /// Entry, byte, eviction and expiry counts.
+    pub fn stats(&self) -> ConversationStats {
+        self.lock().stats()
+    }
+}
+
+/// The conversation store actor: purges expired records on a timer.
+pub struct ConversationActor<V> {
+    handle: ConversationHandle<V>,
+}
+
+impl<V: Clone + Unpin + 'static> ConversationActor<V> {
+    /// A store with the given TTL and bounds.
+    pub fn new(ttl: Duration, max_entries: usize, max_bytes: usize) -> Self {
+        Self {
+            handle: ConversationHandle {
+                records: Arc::new(Mutex::new(ConversationRecords::new(
+                    ttl,
+                    max_entries,
+                    max_bytes,
+                ))),
+            },
+        }
+    }
+
+    /// The handle the request path uses.
+    pub fn handle(&self) -> ConversationHandle<V> {
+        self.handle.clone()
+    }
+}
+
+impl<V: Clone + Unpin + 'static> Actor for ConversationActor<V> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(4096);
+        ctx.run_interval(PURGE_INTERVAL, |act, _| {
+            act.handle.lock().purge(Instant::now());
+        });
+    }
+}
+
+impl<V: Clone + Unpin + 'static> Handler<PutRecord<V>> for ConversationActor<V> {
+    type Result = ();
+
+    fn handle(&mut self, msg: PutRecord<V>, _: &mut Self::Context) {
+        self.handle.put(msg);
+    }
 }
 
 impl<V: Clone + Unpin + 'static> Handler<GetRecord<V>> for ConversationActor<V> {
     type Result = Option<V>;
 
     fn handle(&mut self, msg: GetRecord<V>, _: &mut Self::Context) -> Option<V> {
-        let entry = self.records.get(&msg.id)?;
-        if entry.key.0 <= Instant::now() {
-            return None;
-        }
-        Some(entry.value.clone())
+        self.handle.get(&msg.id)
     }
 }
 
@@ -192,9 +291,7 @@ impl<V: Clone + Unpin + 'static> Handler<DeleteRecord> for ConversationActor<V> 
     type Result = bool;
 
     fn handle(&mut self, msg: DeleteRecord, _: &mut Self::Context) -> bool {
-        let existed = self.remove(&msg.id);
-        self.stats.entries = self.records.len();
-        existed
+        self.handle.delete(&msg.id)
     }
 }
 
@@ -202,8 +299,7 @@ impl<V: Clone + Unpin + 'static> Handler<StoreStats> for ConversationActor<V> {
     type Result = MessageResult<StoreStats>;
 
     fn handle(&mut self, _: StoreStats, _: &mut Self::Context) -> Self::Result {
-        self.stats.entries = self.records.len();
-        MessageResult(self.stats)
+        MessageResult(self.handle.stats())
     }
 }
 
@@ -319,7 +415,7 @@ mod tests {
 
     #[test]
     fn purge_removes_expired_without_access() {
-        let mut store = ConversationActor::<u32>::new(Duration::from_secs(1), 10, 1000);
+        let mut store = ConversationRecords::<u32>::new(Duration::from_secs(1), 10, 1000);
         store.counter = 1;
         let key = (Instant::now(), 1);
         store.order.insert((key, "a".into()));
@@ -335,5 +431,19 @@ mod tests {
         store.purge(Instant::now() + Duration::from_secs(2));
         assert!(store.records.is_empty());
         assert_eq!(store.stats.expirations, 1);
+    }
+
+    #[actix_rt::test]
+    async fn the_handle_and_the_actor_share_the_records() {
+        let actor = ConversationActor::<u32>::new(Duration::from_secs(60), 10, 1000);
+        let handle = actor.handle();
+        let addr = actor.start();
+        handle.put(put("a", 10));
+        assert_eq!(addr.send(GetRecord::new("a")).await.unwrap(), Some(7));
+        addr.send(put("b", 20)).await.unwrap();
+        assert_eq!(handle.get("b"), Some(7));
+        assert_eq!(handle.stats().bytes, 30);
+        assert!(handle.delete("a"));
+        assert_eq!(addr.send(StoreStats).await.unwrap().entries, 1);
     }
 }

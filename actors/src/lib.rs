@@ -7,7 +7,8 @@
 //!
 //! The request path reads the route table and takes permits from the gates in its own worker
 //! (short locks, no mailbox round trip); the actors are their writers and message front.
-//! - [`ConversationActor`]: stored responses with TTL expiry and entry/byte bounds.
+//! - [`ConversationActor`]: stored responses with TTL expiry (its timer) and entry/byte bounds,
+//!   read and written through a [`ConversationHandle`].
 //!
 //! Callers run upstream I/O themselves while holding a [`Permit`]; tokens never pass a mailbox.
 
@@ -22,7 +23,8 @@ mod strategy;
 pub use breaker::{Breaker, BreakerState};
 pub use bucket::TokenBucket;
 pub use conversation::{
-    ConversationActor, ConversationStats, DeleteRecord, GetRecord, PutRecord, StoreStats,
+    ConversationActor, ConversationHandle, ConversationRecords, ConversationStats, DeleteRecord,
+    GetRecord, PutRecord, StoreStats,
 };
 pub use health::{Availability, InstanceHealth, Refusal};
 pub use provider::{

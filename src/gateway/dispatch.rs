@@ -23,7 +23,7 @@ use crate::{
     routing,
     stream::{
         ResponseContext,
-        sse::{DONE_FRAME, encode_event},
+        sse::{DONE_FRAME, write_event},
     },
     telemetry,
 };
@@ -298,9 +298,9 @@ impl EventStream {
     pub fn into_sse(self) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
         let keepalive = self.keepalive;
         let frames = self.inner.map(|batch| {
-            let mut chunk = BytesMut::new();
+            let mut chunk = BytesMut::with_capacity(512 * batch.len());
             for event in &batch {
-                chunk.extend_from_slice(&encode_event(event));
+                write_event(event, &mut chunk);
             }
             Ok(chunk.freeze())
         });

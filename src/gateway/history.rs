@@ -1,5 +1,5 @@
-//! The conversation store handle: stored responses (full input + response) in the memory actor
-//! or in Redis, the `previous_response_id` rule (previous input → previous output → new input),
+//! The conversation store handle: stored responses (full input + response) in the memory store
+//! (a `ConversationActor`'s records) or in Redis, the `previous_response_id` rule (previous input → previous output → new input),
 //! and the stable ids given to input items when they are stored. Both stores hold the same
 //! versioned JSON record (`record.rs`).
 
@@ -10,9 +10,7 @@ use std::sync::{
 
 use actix::{Actor, Addr};
 use bytes::Bytes;
-use gateway_actors::{
-    ConversationActor, ConversationStats, DeleteRecord, GetRecord, PutRecord, StoreStats,
-};
+use gateway_actors::{ConversationActor, ConversationHandle, ConversationStats, PutRecord};
 
 use super::{
     record::{decode_record, encode_record},
@@ -43,10 +41,15 @@ const ENTRY_OVERHEAD: usize = 384;
 /// Where the records live.
 #[derive(Clone)]
 enum Backend {
-    /// The in-process actor (TTL, entry and byte bounds). Records are kept encoded: the byte
-    /// bound then counts what is really held (the decoded form is about 2.5 times larger), and
-    /// a record is decoded only when a request continues from it.
-    Memory(Addr<ConversationActor<Bytes>>),
+    /// The in-process store (TTL, entry and byte bounds): read and written through its handle,
+    /// expired by its actor's timer (the address keeps the actor alive). Records are kept
+    /// encoded: the byte bound then counts what is really held (the decoded form is about 2.5
+    /// times larger), and a record is decoded only when a request continues from it.
+    Memory {
+        records: ConversationHandle<Bytes>,
+        /// Kept so the actor (and its purge timer) lives as long as the store.
+        _purger: Addr<ConversationActor<Bytes>>,
+    },
     /// Redis, shared between gateway processes.
     Redis(RedisStore),
 }
@@ -59,18 +62,19 @@ pub struct ConversationStore {
     store_failures: Arc<AtomicU64>,
 }
 
-fn mailbox(err: actix::MailboxError) -> GatewayError {
-    GatewayError::Internal(format!("conversation store: {err}"))
-}
-
 impl ConversationStore {
     /// Starts the configured store (inside an actix System). Redis connects on first use, so
     /// the gateway starts even while Redis is down.
     pub fn start(config: &ConversationsConfig) -> Result<Self, GatewayError> {
         let backend = match &config.backend {
-            ConversationBackend::Memory => Backend::Memory(
-                ConversationActor::new(config.ttl, config.max_entries, config.max_bytes).start(),
-            ),
+            ConversationBackend::Memory => {
+                let actor =
+                    ConversationActor::new(config.ttl, config.max_entries, config.max_bytes);
+                Backend::Memory {
+                    records: actor.handle(),
+                    _purger: actor.start(),
+                }
+            }
             ConversationBackend::Redis(redis) => {
                 Backend::Redis(RedisStore::new(redis, config.ttl)?)
             }
@@ -84,7 +88,7 @@ impl ConversationStore {
     /// `memory` or `redis`.
     pub fn kind(&self) -> &'static str {
         match self.backend {
-            Backend::Memory(_) => "memory",
+            Backend::Memory { .. } => "memory",
             Backend::Redis(_) => "redis",
         }
     }
@@ -110,8 +114,8 @@ impl ConversationStore {
     /// Loads a stored response, if it exists and has not expired, whoever owns it.
     pub async fn get(&self, id: &str) -> Result<Option<StoredResponse>, GatewayError> {
         match &self.backend {
-            Backend::Memory(actor) => {
-                let Some(bytes) = actor.send(GetRecord::new(id)).await.map_err(mailbox)? else {
+            Backend::Memory { records, .. } => {
+                let Some(bytes) = records.get(id) else {
                     return Ok(None);
                 };
                 match decode_record(&bytes) {
@@ -128,27 +132,21 @@ impl ConversationStore {
     /// Deletes a stored response, whoever owns it; answers whether it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, GatewayError> {
         match &self.backend {
-            Backend::Memory(actor) => actor
-                .send(DeleteRecord { id: id.to_owned() })
-                .await
-                .map_err(mailbox),
+            Backend::Memory { records, .. } => Ok(records.delete(id)),
             Backend::Redis(redis) => redis.delete(id).await,
         }
     }
 
-    /// Stores a finished response, so that an immediate follow-up finds it: Redis is awaited;
-    /// the memory actor is not, because its mailbox is one FIFO queue and the record is in it
-    /// when this returns, ahead of any lookup sent afterwards (read-your-writes without a round
-    /// trip on the request path). Input items without an id get one first (see
-    /// [`assign_input_ids`]). A failure is counted.
+    /// Stores a finished response (done when this returns, so an immediate follow-up finds it).
+    /// Input items without an id get one first (see [`assign_input_ids`]). A failure is counted.
     pub async fn put(&self, mut stored: StoredResponse) -> Result<(), GatewayError> {
         assign_input_ids(&mut stored.input, &stored.response.id);
         let result = match &self.backend {
-            Backend::Memory(actor) => encode_record(&stored).map(|record| {
+            Backend::Memory { records, .. } => encode_record(&stored).map(|record| {
                 let bytes = record.len() + ENTRY_OVERHEAD;
                 let id = stored.response.id;
                 let value = Bytes::from(record);
-                actor.do_send(PutRecord { id, value, bytes });
+                records.put(PutRecord { id, value, bytes });
             }),
             Backend::Redis(redis) => redis.put(&stored).await,
         };
@@ -166,7 +164,7 @@ impl ConversationStore {
     /// Entry/byte/eviction counts of the memory store (`None` for Redis, which bounds itself).
     pub async fn memory_stats(&self) -> Result<Option<ConversationStats>, GatewayError> {
         match &self.backend {
-            Backend::Memory(actor) => Ok(Some(actor.send(StoreStats).await.map_err(mailbox)?)),
+            Backend::Memory { records, .. } => Ok(Some(records.stats())),
             Backend::Redis(_) => Ok(None),
         }
     }

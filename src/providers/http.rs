@@ -172,6 +172,8 @@ pub fn sse_data_stream(
     idle: Duration,
 ) -> DataStream {
     let bytes = response.bytes_stream();
+    // Shared, not copied: the closure below hands it to every poll.
+    let provider: std::sync::Arc<str> = provider.into();
     let state = (
         bytes,
         SseDecoder::new(),

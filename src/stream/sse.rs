@@ -1,7 +1,7 @@
 //! Server-Sent Events: a byte-fed decoder that works for any chunking and LF/CRLF/CR line ends,
 //! and the encoder for the gateway's own frames.
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::api::StreamEvent;
 
@@ -112,15 +112,22 @@ impl SseDecoder {
 
 /// Encodes one event as a complete SSE frame: `event: <type>\ndata: <json>\n\n`.
 pub fn encode_event(event: &StreamEvent) -> Bytes {
-    let json = serde_json::to_string(event).unwrap_or_else(|_| String::from("{}"));
-    let kind = event.event_type();
-    let mut frame = String::with_capacity(json.len() + kind.len() + 16);
-    frame.push_str("event: ");
-    frame.push_str(kind);
-    frame.push_str("\ndata: ");
-    frame.push_str(&json);
-    frame.push_str("\n\n");
-    Bytes::from(frame)
+    let mut frame = BytesMut::new();
+    write_event(event, &mut frame);
+    frame.freeze()
+}
+
+/// Appends one event's frame to `out` (the JSON is written in place: no intermediate strings).
+pub fn write_event(event: &StreamEvent, out: &mut BytesMut) {
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(event.event_type().as_bytes());
+    out.extend_from_slice(b"\ndata: ");
+    let start = out.len();
+    if serde_json::to_writer(out.writer(), event).is_err() {
+        out.truncate(start);
+        out.extend_from_slice(b"{}");
+    }
+    out.extend_from_slice(b"\n\n");
 }
 
 /// The terminal frame.
