@@ -41,29 +41,45 @@ impl SseDecoder {
     /// Feeds a chunk; returns every event completed by it.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, LineTooLong> {
         let mut events = Vec::new();
-        for &byte in chunk {
-            if self.skip_lf {
-                self.skip_lf = false;
-                if byte == b'\n' {
-                    continue;
-                }
-            }
-            match byte {
-                b'\n' | b'\r' => {
-                    self.skip_lf = byte == b'\r';
-                    let line = std::mem::take(&mut self.buffer);
-                    if let Some(event) = self.on_line(&line) {
-                        events.push(event);
-                    }
-                }
-                _ => {
-                    if self.buffer.len() >= MAX_LINE_BYTES {
-                        return Err(LineTooLong);
-                    }
-                    self.buffer.push(byte);
-                }
+        let mut rest = chunk;
+        if self.skip_lf && !rest.is_empty() {
+            // The previous chunk ended with CR: a leading LF completes that CRLF.
+            self.skip_lf = false;
+            if rest[0] == b'\n' {
+                rest = &rest[1..];
             }
         }
+        // Whole lines are taken from the chunk in place; only a line cut by the chunk's end is
+        // buffered (its buffer keeps its capacity for the next one).
+        while let Some(end) = rest.iter().position(|b| *b == b'\n' || *b == b'\r') {
+            let (line, tail) = rest.split_at(end);
+            rest = &tail[1..];
+            if tail[0] == b'\r' {
+                match rest.first() {
+                    None => self.skip_lf = true,
+                    Some(b'\n') => rest = &rest[1..],
+                    Some(_) => {}
+                }
+            }
+            if self.buffer.len() + line.len() > MAX_LINE_BYTES {
+                return Err(LineTooLong);
+            }
+            let event = if self.buffer.is_empty() {
+                self.on_line(line)
+            } else {
+                let mut buffered = std::mem::take(&mut self.buffer);
+                buffered.extend_from_slice(line);
+                let event = self.on_line(&buffered);
+                buffered.clear();
+                self.buffer = buffered;
+                event
+            };
+            events.extend(event);
+        }
+        if self.buffer.len() + rest.len() > MAX_LINE_BYTES {
+            return Err(LineTooLong);
+        }
+        self.buffer.extend_from_slice(rest);
         Ok(events)
     }
 
@@ -105,7 +121,11 @@ impl SseDecoder {
             return None;
         }
         self.has_data = false;
-        let data = std::mem::take(&mut self.data).join("\n");
+        let data = if self.data.len() == 1 {
+            self.data.pop().unwrap_or_default()
+        } else {
+            std::mem::take(&mut self.data).join("\n")
+        };
         Some(SseEvent { event, data })
     }
 }
@@ -168,6 +188,19 @@ mod tests {
             let (a, b) = SAMPLE.as_bytes().split_at(split);
             assert_eq!(decode_all(&[a, b]), whole, "split at {split}");
         }
+    }
+
+    #[test]
+    fn a_line_longer_than_the_bound_is_refused_however_it_arrives() {
+        let long = vec![b'x'; MAX_LINE_BYTES + 1];
+        assert!(SseDecoder::new().feed(&long).is_err());
+        let mut cut = SseDecoder::new();
+        let (a, b) = long.split_at(10);
+        assert!(cut.feed(a).unwrap().is_empty());
+        assert!(cut.feed(b).is_err());
+        let mut whole_line = long;
+        whole_line.push(b'\n');
+        assert!(SseDecoder::new().feed(&whole_line).is_err());
     }
 
     #[test]
