@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 
 use super::{DataStream, UpstreamReply};
 use crate::{
@@ -98,6 +98,19 @@ pub fn transport_error(provider: &str, err: &reqwest::Error) -> GatewayError {
     UpstreamError::new(provider, kind, generic_message(provider, kind, 0))
         .with_detail(err.to_string())
         .into()
+}
+
+/// A header carrying the provider's key (`value` is the whole header value, e.g. `Bearer …`),
+/// marked sensitive. A key that cannot be a header value is the gateway's own configuration
+/// problem: an upstream auth error with a generic message (the key itself is never shown).
+pub fn key_header(config: &ProviderConfig, value: &str) -> Result<HeaderValue, GatewayError> {
+    let mut header = HeaderValue::from_str(value).map_err(|_| {
+        let kind = UpstreamErrorKind::Auth;
+        UpstreamError::new(&config.name, kind, generic_message(&config.name, kind, 0))
+            .with_detail("the configured API key is not a valid header value")
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
 }
 
 /// POSTs `body` as JSON and returns the reply; a non-2xx status is parsed by `parse_error`.
@@ -265,6 +278,22 @@ pub fn json_error_message(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_that_cannot_be_a_header_is_an_upstream_auth_error_that_never_shows_it() {
+        let yaml = "providers:\n  anthropic:\n    api_key: sk-ant-secret\n";
+        let config = crate::config::Config::from_yaml(yaml, &|_| None).unwrap();
+        let config = config.provider("anthropic").unwrap();
+        let header = key_header(config, "Bearer sk-ant-secret").unwrap();
+        assert!(header.is_sensitive());
+        let err = key_header(config, "sk-ant-secret\nX-Injected: 1").unwrap_err();
+        let GatewayError::Upstream(upstream) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(upstream.kind, UpstreamErrorKind::Auth);
+        let shown = serde_json::to_string(&err.to_object()).unwrap();
+        assert!(!shown.contains("sk-ant-secret"), "{shown}");
+    }
 
     #[test]
     fn retry_after_prefers_milliseconds() {

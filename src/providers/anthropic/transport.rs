@@ -7,7 +7,10 @@ use super::{DEFAULT_API_VERSION, build_request, parse_error};
 use crate::{
     config::ProviderConfig,
     error::GatewayError,
-    providers::{Call, UpstreamReply, http::post_json},
+    providers::{
+        Call, UpstreamReply,
+        http::{key_header, post_json},
+    },
 };
 
 /// Sends Messages requests for one configured Anthropic instance.
@@ -39,13 +42,7 @@ impl AnthropicClient {
         let body = serde_json::to_vec(&request).map_err(|e| {
             GatewayError::Internal(format!("cannot encode the Anthropic request: {e}"))
         })?;
-        let mut api_key = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
-            GatewayError::Internal(format!(
-                "the API key of provider `{}` is not a valid header value",
-                config.name
-            ))
-        })?;
-        api_key.set_sensitive(true);
+        let api_key = key_header(config, config.api_key.expose())?;
         let version = config.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION);
         let version = HeaderValue::from_str(version).map_err(|_| {
             GatewayError::Internal(format!(

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use super::{
@@ -44,16 +44,7 @@ impl GeminiClient {
     ) -> Result<UpstreamReply, GatewayError> {
         let body = serde_json::to_vec(&build_request(call, config)?)
             .map_err(|e| GatewayError::Internal(format!("cannot encode Gemini request: {e}")))?;
-        let mut key = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
-            let kind = UpstreamErrorKind::Auth;
-            UpstreamError::new(
-                &config.name,
-                kind,
-                http::generic_message(&config.name, kind, 0),
-            )
-            .with_detail("the configured API key is not a valid header value")
-        })?;
-        key.set_sensitive(true);
+        let key = http::key_header(config, config.api_key.expose())?;
         let mut headers = HeaderMap::new();
         headers.insert("x-goog-api-key", key);
         let url = endpoint(&config.base_url, call.model, call.stream);

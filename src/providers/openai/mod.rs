@@ -13,7 +13,7 @@ mod stream;
 mod tests;
 mod translate;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde_json::Value;
 
 pub use stream::OpenAiStream;
@@ -53,16 +53,8 @@ impl OpenAiClient {
         let body = serde_json::to_vec(&build_request(call)?).map_err(|e| {
             GatewayError::Internal(format!("cannot encode the OpenAI request: {e}"))
         })?;
-        let mut authorization =
-            HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose())).map_err(
-                |_| {
-                    GatewayError::Internal(format!(
-                        "the API key of provider `{}` is not a valid header value",
-                        config.name
-                    ))
-                },
-            )?;
-        authorization.set_sensitive(true);
+        let authorization =
+            http::key_header(config, &format!("Bearer {}", config.api_key.expose()))?;
         let mut headers = client_request_id(call.request_id);
         headers.insert(AUTHORIZATION, authorization);
         http::post_json(
