@@ -195,12 +195,24 @@ impl Drop for Permit {
     }
 }
 
-/// Decrements the wait counter however the wait ends.
-struct WaitGuard<'a>(&'a AtomicUsize);
+/// A caller waiting for a slot. However the wait ends it leaves the queue, and unless it got a
+/// slot it gives its admission back (`rpm`/`tpm` charge, a half-open probe): also when the wait
+/// is dropped with the caller's request, which would otherwise leave a probe taken for good.
+struct Waiter<'a> {
+    gate: &'a ProviderGate,
+    tokens: u64,
+    served: bool,
+}
 
-impl Drop for WaitGuard<'_> {
+impl Drop for Waiter<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.gate.waiting.fetch_sub(1, Ordering::Relaxed);
+        if !self.served {
+            let now = Instant::now();
+            let mut state = self.gate.lock();
+            state.health.undo_admit(self.tokens, now);
+            self.gate.publish(&mut state, now);
+        }
     }
 }
 
@@ -319,20 +331,24 @@ impl ProviderGate {
             self.waiting.fetch_add(1, Ordering::Relaxed);
             self.publish(&mut state, now);
         }
-        let guard = WaitGuard(&self.waiting);
+        let mut waiter = Waiter {
+            gate: self,
+            tokens,
+            served: false,
+        };
         let waited = tokio::time::timeout(
             self.limits.queue_timeout,
             self.slots.clone().acquire_owned(),
         )
         .await;
-        drop(guard);
         match waited {
-            Ok(Ok(slot)) => Ok(Permit::new(slot, self.clone(), charged)),
+            Ok(Ok(slot)) => {
+                waiter.served = true;
+                drop(waiter);
+                Ok(Permit::new(slot, self.clone(), charged))
+            }
             Ok(Err(_)) | Err(_) => {
-                let now = Instant::now();
-                let mut state = self.lock();
-                state.health.undo_admit(tokens, now);
-                self.publish(&mut state, now);
+                drop(waiter);
                 Err(AdmissionError::QueueFull {
                     retry_after: QUEUE_FULL_RETRY_AFTER,
                 })

@@ -277,3 +277,41 @@ async fn a_registered_gate_feeds_least_busy_routing_live() {
     let _b1 = b.acquire("m", 1).await.unwrap();
     assert_eq!(first(&table), "a");
 }
+
+#[actix_rt::test]
+async fn a_queued_wait_dropped_with_its_request_gives_the_admission_back() {
+    let mut limited = limits(1, 4);
+    limited.rpm = Some(2);
+    let gate = ProviderActor::new("p", limited, None).gate();
+    let held = gate.acquire("m", 1).await.unwrap();
+    // The second caller is admitted (rpm charged) and queues; its request is then dropped.
+    let waiting = tokio::time::timeout(Duration::from_millis(20), gate.acquire("m", 1)).await;
+    assert!(waiting.is_err(), "it was still waiting for the slot");
+    assert_eq!(gate.status().waiting, 0);
+    drop(held);
+    // Its rpm charge came back: a third call fits in the minute's quota of two.
+    assert!(gate.acquire("m", 1).await.is_ok());
+}
+
+#[actix_rt::test]
+async fn a_dropped_waiter_does_not_keep_the_half_open_probe() {
+    let gate = ProviderActor::new("p", limits(1, 4), None).gate();
+    let mut held = gate.acquire("m", 1).await.unwrap();
+    // Two failures open the breaker; after the cooldown one probe may pass.
+    held.report(ReportOutcome::Failure);
+    drop(held);
+    let mut second = gate.acquire("m", 1).await.unwrap();
+    second.report(ReportOutcome::Failure);
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_secs(61)).await;
+    drop(second);
+    let blocker = gate.slots.clone().try_acquire_owned().unwrap();
+    // The probe's caller queues behind the blocker, then its request is dropped.
+    let probe = tokio::time::timeout(Duration::from_millis(20), gate.acquire("m", 1)).await;
+    assert!(probe.is_err());
+    drop(blocker);
+    assert!(
+        gate.acquire("m", 1).await.is_ok(),
+        "the probe was given back, so the next caller may probe"
+    );
+}
