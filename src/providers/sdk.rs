@@ -1,4 +1,4 @@
-//! async-openai as the upstream client for OpenAI-compatible providers, fed and read with our
+//! async-openai as the upstream client for Azure OpenAI (Chat Completions), fed and read with our
 //! own types (`*_byot`). Its built-in retry layer is replaced by [`CapturingService`], which keeps
 //! status, `retry-after` and body of failures for our mapping (the SDK's own error path drops
 //! headers and logs upstream bodies at warn level). It also sends the attempt's `traceparent`.

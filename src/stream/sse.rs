@@ -1,7 +1,7 @@
 //! Server-Sent Events: a byte-fed decoder that works for any chunking and LF/CRLF/CR line ends,
 //! and the encoder for the gateway's own frames.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 
 use crate::api::StreamEvent;
 
@@ -130,14 +130,8 @@ impl SseDecoder {
     }
 }
 
-/// Encodes one event as a complete SSE frame: `event: <type>\ndata: <json>\n\n`.
-pub fn encode_event(event: &StreamEvent) -> Bytes {
-    let mut frame = BytesMut::new();
-    write_event(event, &mut frame);
-    frame.freeze()
-}
-
-/// Appends one event's frame to `out` (the JSON is written in place: no intermediate strings).
+/// Appends one event as a complete SSE frame, `event: <type>\ndata: <json>\n\n`, to `out` (the
+/// JSON is written in place: no intermediate strings).
 pub fn write_event(event: &StreamEvent, out: &mut BytesMut) {
     out.extend_from_slice(b"event: ");
     out.extend_from_slice(event.event_type().as_bytes());
