@@ -256,11 +256,6 @@ impl ProviderGate {
         })
     }
 
-    /// Instance name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     fn lock(&self) -> MutexGuard<'_, GateState> {
         // The state stays consistent under a panic elsewhere (every update is one call).
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
