@@ -22,13 +22,19 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     let address = config.server.address;
     let workers = config.server.workers;
     let shutdown = config.server.shutdown_timeout;
+    let config_server = config.server.clone();
     let auth = web::Data::new(Authenticator::start(&config.auth)?);
     let gateway = web::Data::new(Gateway::start(config)?);
     let drain = gateway.drain.clone();
+    let bodies = web::Data::new(crate::http::body::BodyLimits::new(
+        &config_server,
+        drain.clone(),
+    ));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(gateway.clone())
             .app_data(auth.clone())
+            .app_data(bodies.clone())
             // Every route but the probes needs credentials when auth is enabled.
             .wrap(crate::auth::middleware::authentication())
             // Wrapped last, so outermost: every response (401s included) gets `x-request-id`.

@@ -65,6 +65,19 @@ pub enum GatewayError {
         /// Until the first candidate takes calls again.
         retry_after: Duration,
     },
+    /// The request body did not arrive within `server.body_timeout` (408; the connection is
+    /// closed, since the rest of the body is still on its way).
+    #[error("the request body did not arrive within {}s", .after.as_secs_f64())]
+    RequestTimeout {
+        /// The configured body timeout.
+        after: Duration,
+    },
+    /// The gateway is protecting itself (bodies in flight over their memory bound) (503).
+    #[error("{message}")]
+    Overloaded {
+        /// What is over its bound, for the caller.
+        message: &'static str,
+    },
     /// The gateway is shutting down and closed the request (503).
     #[error("the gateway is shutting down; retry on another instance")]
     ShuttingDown,
@@ -204,6 +217,8 @@ impl GatewayError {
             }
             Self::InvalidRequest { .. }
             | Self::ShuttingDown
+            | Self::RequestTimeout { .. }
+            | Self::Overloaded { .. }
             | Self::NotFound { .. }
             | Self::PayloadTooLarge { .. }
             | Self::StoreUnavailable(_)
@@ -219,10 +234,12 @@ impl GatewayError {
             Self::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::QueueFull { .. } | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NoHealthyProvider { .. }
             | Self::StoreUnavailable(_)
             | Self::AuthUnavailable
+            | Self::Overloaded { .. }
             | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -247,7 +264,7 @@ impl GatewayError {
     /// The Open Responses error `type`.
     pub fn error_type(&self) -> &'static str {
         match self.status().as_u16() {
-            400 | 413 => "invalid_request_error",
+            400 | 408 | 413 => "invalid_request_error",
             401 => "authentication_error",
             404 => "not_found",
             429 => "too_many_requests",
@@ -263,6 +280,8 @@ impl GatewayError {
             | Self::Unauthorized { code, .. } => code,
             Self::AuthUnavailable => "authentication_unavailable",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::RequestTimeout { .. } => "request_timeout",
+            Self::Overloaded { .. } => "server_overloaded",
             Self::QueueFull { .. } => "provider_queue_full",
             Self::NoHealthyProvider { .. } => "no_healthy_provider",
             Self::RateLimited { .. } => "rate_limit_exceeded",
@@ -291,6 +310,8 @@ impl GatewayError {
             Self::InvalidRequest { param, .. } | Self::NotFound { param, .. } => param.clone(),
             Self::Upstream(e) => e.param.clone(),
             Self::PayloadTooLarge { .. }
+            | Self::RequestTimeout { .. }
+            | Self::Overloaded { .. }
             | Self::QueueFull { .. }
             | Self::NoHealthyProvider { .. }
             | Self::RateLimited { .. }
@@ -310,9 +331,11 @@ impl GatewayError {
             | Self::RateLimited { retry_after, .. } => Some(*retry_after),
             Self::Upstream(e) => e.retry_after,
             Self::AuthUnavailable => Some(AUTH_RETRY_AFTER),
+            Self::Overloaded { .. } => Some(Duration::from_secs(1)),
             Self::InvalidRequest { .. }
             | Self::NotFound { .. }
             | Self::PayloadTooLarge { .. }
+            | Self::RequestTimeout { .. }
             | Self::StoreUnavailable(_)
             | Self::Unauthorized { .. }
             | Self::ShuttingDown
@@ -333,6 +356,8 @@ impl GatewayError {
             Self::InvalidRequest { .. }
             | Self::NotFound { .. }
             | Self::PayloadTooLarge { .. }
+            | Self::RequestTimeout { .. }
+            | Self::Overloaded { .. }
             | Self::QueueFull { .. }
             | Self::NoHealthyProvider { .. }
             | Self::RateLimited { .. }
@@ -361,6 +386,11 @@ impl ResponseError for GatewayError {
 
     fn error_response(&self) -> HttpResponse {
         let mut builder = HttpResponse::build(self.status());
+        if let Self::RequestTimeout { .. } = self {
+            // The rest of the body may still be coming: this connection cannot carry another
+            // request.
+            builder.force_close();
+        }
         if let Some(wait) = self.retry_after() {
             let secs = wait.as_secs_f64().ceil().max(1.0);
             builder.insert_header(("retry-after", format!("{secs}")));

@@ -44,11 +44,27 @@ struct Logging {
     flush: LogFlush,
 }
 
+/// The log filter: `RUST_LOG` when set to something (an empty one is ignored: it would silence
+/// every line), else the config's `log.level` (already checked when the config was read). An
+/// unparsable `RUST_LOG` stops the start rather than logging nothing.
+fn log_filter(
+    rust_log: Option<String>,
+    level: &str,
+) -> Result<EnvFilter, llm_gateway::GatewayError> {
+    let directives = rust_log
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| level.to_owned());
+    EnvFilter::builder().parse(&directives).map_err(|e| {
+        llm_gateway::GatewayError::Internal(format!(
+            "config error at `RUST_LOG`/`log.level`: `{directives}` is not a log filter: {e}"
+        ))
+    })
+}
+
 /// Installs the log layer (lines written to stdout by the log-writer thread) and, when
 /// `tracing` is configured, the OpenTelemetry layer (none at all otherwise).
 fn init_logging(config: &Config) -> Result<Logging, llm_gateway::GatewayError> {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let filter = log_filter(std::env::var("RUST_LOG").ok(), &config.log.level)?;
     let (sink, flush) = LogSink::start(std::io::stdout())
         .map_err(|e| llm_gateway::GatewayError::Internal(format!("cannot start logging: {e}")))?;
     let fmt = tracing_subscriber::fmt::layer()
@@ -90,9 +106,19 @@ fn main() -> ExitCode {
         tracing::info!(endpoint = %endpoint, service = %config.tracing.service_name, "Exporting traces over OTLP/HTTP.");
     }
     let providers: Vec<_> = config.providers.iter().map(|p| p.name.clone()).collect();
+    for provider in &config.providers {
+        // The source only (`config` or the variable's name): never the key itself.
+        tracing::info!(provider = %provider.name, kind = provider.kind.as_str(), base_url = %provider.base_url, key_source = %provider.key_source, "Provider configured.");
+    }
     if providers.is_empty() {
         tracing::warn!(
-            "No provider is configured: set OPENAI_API_KEY, AZURE_OPENAI_API_KEY (+ endpoint, deployment), ANTHROPIC_API_KEY or GOOGLE_API_KEY."
+            "No provider is configured: set OPENAI_API_KEY, AZURE_OPENAI_API_KEY (+ endpoint, deployment), ANTHROPIC_API_KEY or GOOGLE_API_KEY. /readyz answers 503 until one is."
+        );
+    }
+    if !config.auth.enabled && !config.server.address.ip().is_loopback() {
+        tracing::warn!(
+            address = %config.server.address,
+            "AUTHENTICATION IS OFF on a non-loopback address: anyone who can reach this port can spend the configured providers' keys. Set auth.enabled with api_keys or an OIDC issuer, or listen on 127.0.0.1."
         );
     }
     let grace = config.server.shutdown_timeout;

@@ -90,6 +90,13 @@ pub struct ServerConfig {
     pub shutdown_timeout: Duration,
     /// SSE keep-alive comment after this long without an event (`None`: off).
     pub keepalive: Option<Duration>,
+    /// Longest time to receive a whole request body (408 after it, connection closed).
+    pub body_timeout: Duration,
+    /// Bytes held by request bodies still being read, across all connections (503 beyond).
+    pub max_pending_body_bytes: usize,
+    /// After SIGTERM: model requests are still served this long (`/readyz` is 503 at once, so
+    /// load balancers can notice), then refused with 503 `server_shutting_down`.
+    pub shutdown_delay: Duration,
 }
 
 /// One configured provider instance.
@@ -133,6 +140,10 @@ pub struct ProviderConfig {
     pub rpm: Option<u64>,
     /// Local tokens-per-minute limit (estimated before a call, corrected from its usage).
     pub tpm: Option<u64>,
+    /// Largest non-streamed upstream body and largest single stream event (502 beyond).
+    pub max_response_bytes: usize,
+    /// Where the API key came from (`config` or the environment variable's name); never the key.
+    pub key_source: String,
 }
 
 /// Caller authentication settings.

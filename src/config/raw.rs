@@ -60,6 +60,14 @@ pub struct RawServer {
     pub shutdown_timeout: Option<String>,
     /// SSE keep-alive comment after this long without an event (default "15s"; "0s" = off).
     pub keepalive: Option<String>,
+    /// Longest time to receive a whole request body (default "30s"; then 408).
+    pub body_timeout: Option<String>,
+    /// Bytes held by request bodies still being read, across all connections (default 256 MiB;
+    /// beyond it 503).
+    pub max_pending_body_bytes: Option<usize>,
+    /// How long model requests are still served after SIGTERM, while `/readyz` already answers
+    /// 503 (default "5s").
+    pub shutdown_delay: Option<String>,
 }
 
 /// One provider block.
@@ -106,6 +114,8 @@ pub struct RawProvider {
     pub rpm: Option<u64>,
     /// Local tokens-per-minute limit (default none).
     pub tpm: Option<u64>,
+    /// Largest non-streamed upstream body, and largest single stream event (default 64 MiB).
+    pub max_response_bytes: Option<usize>,
 }
 
 /// `auth:`.

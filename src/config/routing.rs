@@ -94,6 +94,41 @@ pub fn retry_policy(raw: &RawRouting) -> Result<RetryPolicy, ConfigError> {
     Ok(policy)
 }
 
+/// Refuses `routing.aliases` targets and `routing.fallbacks` entries whose `provider/` prefix
+/// names no provider (neither a provider type nor a declared block): such a name would route
+/// nowhere, and every request for it would get a 404 naming neither.
+pub fn check_route_names(raw: &RawRouting, declared: &[String]) -> Result<(), ConfigError> {
+    let known = |provider: &str| {
+        crate::api::ProviderKind::parse(provider).is_some()
+            || declared.iter().any(|d| d == provider)
+    };
+    let check = |path: String, target: &str| match target.split_once('/') {
+        Some((provider, model)) if !known(provider) || model.is_empty() || model.contains('/') => {
+            Err(invalid(
+                path,
+                format!(
+                    "`{target}` does not name a provider: use `provider/model` with a provider type (openai, azureopenai, anthropic, google) or a declared block ({})",
+                    if declared.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        declared.join(", ")
+                    }
+                ),
+            ))
+        }
+        _ => Ok(()),
+    };
+    for (alias, target) in &raw.aliases {
+        check(format!("routing.aliases.{alias}"), target.trim())?;
+    }
+    for (model, targets) in &raw.fallbacks {
+        for (i, target) in targets.iter().enumerate() {
+            check(format!("routing.fallbacks.{model}[{i}]"), target.trim())?;
+        }
+    }
+    Ok(())
+}
+
 /// Validates `models:` against the provider blocks the file (and environment) declare.
 /// Targets on a declared provider without a key are kept here and skipped when routing.
 pub fn model_groups(

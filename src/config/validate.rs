@@ -2,6 +2,7 @@
 
 use super::{duration, invalid};
 use std::{
+    collections::BTreeMap,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     time::Duration,
 };
@@ -27,6 +28,14 @@ const DEFAULT_KEY_PREFIX: &str = "llm-gateway:";
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 /// SSE comment sent after this long without an event, so proxies keep long-thinking streams.
 const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(15);
+/// A client slower than this to send its whole body is holding a connection and memory.
+const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Eight default-sized bodies in flight at once; beyond that new body bytes get 503.
+const DEFAULT_MAX_PENDING_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// Long enough for a load balancer's readiness probe (typically every 1–5 s) to notice.
+const DEFAULT_SHUTDOWN_DELAY: Duration = Duration::from_secs(5);
+/// A non-streamed answer or one stream event larger than this is not a real provider's.
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Default models listed per family when the config lists none.
 fn default_models(kind: ProviderKind) -> Vec<String> {
@@ -72,9 +81,13 @@ fn parse_address(text: &str) -> Result<SocketAddr, ConfigError> {
 /// Selects one field of a provider block.
 type FieldOf = fn(&mut RawProvider) -> &mut Option<String>;
 
-/// Applies the documented environment overrides for the four named provider blocks.
-fn apply_env_overrides(raw: &mut RawConfig, env: EnvLookup<'_>) {
-    let overrides: [(&str, &str, FieldOf); 6] = [
+/// Fills the four named provider blocks from the documented environment variables. A value
+/// written in the file wins: the environment only fills what the file leaves empty, so a shell's
+/// `OPENAI_API_KEY` is never sent to a `base_url` the file points elsewhere. Returns the keys
+/// filled this way (provider name → variable), for the start-up log.
+fn apply_env_overrides(raw: &mut RawConfig, env: EnvLookup<'_>) -> BTreeMap<String, &'static str> {
+    let mut from_env = BTreeMap::new();
+    let overrides: [(&str, &'static str, FieldOf); 6] = [
         ("openai", "OPENAI_API_KEY", |p| &mut p.api_key),
         ("azureopenai", "AZURE_OPENAI_API_KEY", |p| &mut p.api_key),
         ("azureopenai", "AZURE_OPENAI_ENDPOINT", |p| &mut p.endpoint),
@@ -85,10 +98,18 @@ fn apply_env_overrides(raw: &mut RawConfig, env: EnvLookup<'_>) {
         ("google", "GOOGLE_API_KEY", |p| &mut p.api_key),
     ];
     for (name, var, field) in overrides {
-        if let Some(value) = env(var).filter(|v| !v.trim().is_empty()) {
-            *field(raw.providers.entry(name.to_owned()).or_default()) = Some(value);
+        let Some(value) = env(var).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let slot = field(raw.providers.entry(name.to_owned()).or_default());
+        if slot.as_deref().is_none_or(|v| v.trim().is_empty()) {
+            *slot = Some(value);
+            if var.ends_with("_API_KEY") {
+                from_env.insert(name.to_owned(), var);
+            }
         }
     }
+    from_env
 }
 
 fn check_url(url: &str, path: &str) -> Result<String, ConfigError> {
@@ -102,7 +123,11 @@ fn check_url(url: &str, path: &str) -> Result<String, ConfigError> {
     Ok(url.to_owned())
 }
 
-fn provider(name: &str, raw: RawProvider) -> Result<Option<ProviderConfig>, ConfigError> {
+fn provider(
+    name: &str,
+    raw: RawProvider,
+    key_source: &str,
+) -> Result<Option<ProviderConfig>, ConfigError> {
     let at = |key: &str| format!("providers.{name}.{key}");
     let kind_name = raw.kind.as_deref().unwrap_or(name);
     let kind = ProviderKind::parse(kind_name).ok_or_else(|| {
@@ -212,12 +237,18 @@ fn provider(name: &str, raw: RawProvider) -> Result<Option<ProviderConfig>, Conf
         default_max_tokens: raw.default_max_tokens.unwrap_or(4096),
         rpm: raw.rpm.filter(|n| *n > 0),
         tpm: raw.tpm.filter(|n| *n > 0),
+        max_response_bytes: match raw.max_response_bytes {
+            Some(0) => return Err(invalid(at("max_response_bytes"), "must be at least 1")),
+            Some(n) => n,
+            None => DEFAULT_MAX_RESPONSE_BYTES,
+        },
+        key_source: key_source.to_owned(),
     }))
 }
 
 /// Validates `raw` into a `Config`.
 pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
-    apply_env_overrides(&mut raw, env);
+    let keys_from_env = apply_env_overrides(&mut raw, env);
     let server = ServerConfig {
         address: parse_address(raw.server.address.as_deref().unwrap_or(DEFAULT_ADDRESS))?,
         max_body_bytes: raw.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
@@ -233,13 +264,40 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
             "server.keepalive",
         )?)
         .filter(|d| !d.is_zero()),
+        body_timeout: duration(
+            raw.server.body_timeout.as_ref(),
+            DEFAULT_BODY_TIMEOUT,
+            "server.body_timeout",
+        )?,
+        max_pending_body_bytes: raw
+            .server
+            .max_pending_body_bytes
+            .unwrap_or(DEFAULT_MAX_PENDING_BODY_BYTES),
+        shutdown_delay: duration(
+            raw.server.shutdown_delay.as_ref(),
+            DEFAULT_SHUTDOWN_DELAY,
+            "server.shutdown_delay",
+        )?,
     };
+    if server.body_timeout.is_zero() {
+        return Err(invalid("server.body_timeout", "must be longer than 0s"));
+    }
+    if server.max_pending_body_bytes < server.max_body_bytes {
+        return Err(invalid(
+            "server.max_pending_body_bytes",
+            format!(
+                "must be at least server.max_body_bytes ({}), or no body of the largest size could be read",
+                server.max_body_bytes
+            ),
+        ));
+    }
     let declared: Vec<String> = raw.providers.keys().cloned().collect();
     let models = super::routing::model_groups(std::mem::take(&mut raw.models), &declared)?;
     let retry = super::routing::retry_policy(&raw.routing)?;
     let mut providers = Vec::new();
     for (name, block) in std::mem::take(&mut raw.providers) {
-        if let Some(p) = provider(&name, block)? {
+        let source = keys_from_env.get(&name).copied().unwrap_or("config");
+        if let Some(p) = provider(&name, block, source)? {
             providers.push(p);
         }
     }
@@ -253,8 +311,18 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
             ));
         }
     }
+    super::routing::check_route_names(&raw.routing, &declared)?;
+    let level = raw.log.level.unwrap_or_else(|| "info".to_owned());
+    if let Err(err) = tracing_subscriber::EnvFilter::builder().parse(&level) {
+        return Err(invalid(
+            "log.level",
+            format!(
+                "`{level}` is not a log filter (trace, debug, info, warn, error, or target=level directives): {err}"
+            ),
+        ));
+    }
     let log = LogConfig {
-        level: raw.log.level.unwrap_or_else(|| "info".to_owned()),
+        level,
         json: match raw.log.format.as_deref() {
             None | Some("text") => false,
             Some("json") => true,

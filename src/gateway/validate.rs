@@ -14,6 +14,31 @@ fn is_valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// A model name becomes part of an upstream URL (Gemini's method path, Azure's deployment), so
+/// anything that could change that URL's shape is refused outright: `?`, `#`, `%`, `\\`,
+/// control characters, `..`, and any `/` but the one of the `provider/model` form.
+fn validate_model_name(model: &str) -> Result<(), GatewayError> {
+    let bad = model
+        .chars()
+        .find(|c| c.is_control() || matches!(c, '?' | '#' | '%' | '\\'));
+    let reason = if let Some(c) = bad {
+        Some(format!("must not contain {c:?}"))
+    } else if model.contains("..") {
+        Some("must not contain `..`".to_owned())
+    } else if model.matches('/').count() > 1 || model.starts_with('/') || model.ends_with('/') {
+        Some("may contain one `/`, between a provider and a model (`provider/model`)".to_owned())
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(GatewayError::invalid(
+            format!("Invalid `model`: a model name {reason}."),
+            Some("model"),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn range(value: Option<f64>, min: f64, max: f64, param: &str) -> Result<(), GatewayError> {
     match value {
         Some(v) if !(min..=max).contains(&v) => Err(GatewayError::invalid(
@@ -33,7 +58,7 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
                 Some("model"),
             ));
         }
-        Some(_) => {}
+        Some(model) => validate_model_name(model)?,
     }
     match &request.input {
         None if request.previous_response_id.is_none() => {
@@ -183,5 +208,36 @@ mod tests {
         }
         assert!(check(json!({"model":"m","previous_response_id":"resp_1"})).is_ok());
         assert!(check(json!({"model":"m","input":"hi"})).is_ok());
+    }
+
+    #[test]
+    fn model_names_that_would_reshape_an_upstream_url_are_refused() {
+        for model in [
+            "google/gemini-2.5-flash/../../../some/path?",
+            "google/gemini-2.5-flash:generateContent?key=evil#",
+            "azureopenai/x/../../../openai/deployments/other-dep/chat/completions?api-version=1&",
+            "gemini-2.5-flash%2F..%2Fx",
+            "gemini..flash",
+            "gemini\u{0}flash",
+            "gemini-2.5-flash\nx",
+            "a\\b",
+            "/gemini",
+            "google/",
+        ] {
+            let err = check(json!({"model": model, "input": "hi"})).unwrap_err();
+            assert_eq!(err.status().as_u16(), 400, "{model}");
+            assert_eq!(err.param().as_deref(), Some("model"), "{model}");
+        }
+        for model in [
+            "google/gemini-2.5-flash",
+            "gpt-4o",
+            "claude-sonnet-4-5",
+            "my.alias_1",
+        ] {
+            assert!(
+                check(json!({"model": model, "input": "hi"})).is_ok(),
+                "{model}"
+            );
+        }
     }
 }

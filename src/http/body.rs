@@ -1,19 +1,106 @@
-//! Reading and parsing request bodies: a size cap (413), JSON syntax and type errors (400) with
+//! Reading and parsing request bodies: a size cap (413), a whole-body deadline (408), a bound on
+//! the memory all bodies still being read may hold (503), JSON syntax and type errors (400) with
 //! the offending parameter path.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use actix_web::{HttpRequest, web};
 use bytes::BytesMut;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::GatewayError;
+use crate::{config::ServerConfig, error::GatewayError, gateway::Drain};
 
-/// Reads the whole body, refusing more than `limit` bytes.
+/// What every body read obeys, shared by all workers (registered as app data).
+#[derive(Clone)]
+pub struct BodyLimits {
+    /// Largest body (413 beyond).
+    pub max_bytes: usize,
+    /// Longest time to receive a whole body (408 after it).
+    pub timeout: Duration,
+    /// Bytes held by bodies still being read, across all connections.
+    pending: Arc<AtomicUsize>,
+    /// Bound on `pending` (503 beyond).
+    max_pending: usize,
+    /// A read still going when the drain closes ends then (it would delay the exit).
+    drain: Drain,
+}
+
+impl BodyLimits {
+    /// The limits of `server`, ending reads when `drain` closes.
+    pub fn new(server: &ServerConfig, drain: Drain) -> Self {
+        Self {
+            max_bytes: server.max_body_bytes,
+            timeout: server.body_timeout,
+            pending: Arc::new(AtomicUsize::new(0)),
+            max_pending: server.max_pending_body_bytes,
+            drain,
+        }
+    }
+
+    /// Bytes held by bodies still being read right now.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+}
+
+/// The share of [`BodyLimits::pending`] one read holds; given back when the read ends.
+struct Reservation<'a> {
+    limits: &'a BodyLimits,
+    held: usize,
+}
+
+impl Reservation<'_> {
+    /// Takes `n` more bytes from the shared budget, or refuses with 503.
+    fn grow(&mut self, n: usize) -> Result<(), GatewayError> {
+        let before = self.limits.pending.fetch_add(n, Ordering::Relaxed);
+        if before + n > self.limits.max_pending {
+            self.limits.pending.fetch_sub(n, Ordering::Relaxed);
+            return Err(GatewayError::Overloaded {
+                message: "The gateway is receiving too many large request bodies at once; retry shortly.",
+            });
+        }
+        self.held += n;
+        Ok(())
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.limits.pending.fetch_sub(self.held, Ordering::Relaxed);
+    }
+}
+
+/// Reads the whole body under `limits`: at most `max_bytes` (413), within `timeout` of the
+/// first poll (408), while the bytes held by all unfinished reads stay under the shared bound
+/// (503).
 pub async fn read_body(
     req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
+    payload: web::Payload,
+    limits: &BodyLimits,
 ) -> Result<bytes::Bytes, GatewayError> {
+    let timeout = limits.timeout;
+    tokio::select! {
+        read = tokio::time::timeout(timeout, read_within(req, payload, limits)) => {
+            read.map_err(|_| GatewayError::RequestTimeout { after: timeout })?
+        }
+        () = limits.drain.closed() => Err(GatewayError::ShuttingDown),
+    }
+}
+
+async fn read_within(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limits: &BodyLimits,
+) -> Result<bytes::Bytes, GatewayError> {
+    let limit = limits.max_bytes;
+    let mut reservation = Reservation { limits, held: 0 };
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -30,6 +117,7 @@ pub async fn read_body(
         if body.len() + chunk.len() > limit {
             return Err(GatewayError::PayloadTooLarge { limit });
         }
+        reservation.grow(chunk.len())?;
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
@@ -39,10 +127,12 @@ pub async fn read_body(
 pub async fn caller_and_json<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
-    limit: usize,
 ) -> Result<(crate::auth::Caller, T), GatewayError> {
     let caller = crate::auth::Caller::of(req)?;
-    let bytes = read_body(req, payload, limit).await?;
+    let limits = req
+        .app_data::<web::Data<BodyLimits>>()
+        .ok_or_else(|| GatewayError::Internal("body limits are not registered".to_owned()))?;
+    let bytes = read_body(req, payload, limits).await?;
     Ok((caller, parse_json(&bytes)?))
 }
 

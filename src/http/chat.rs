@@ -18,10 +18,8 @@ pub async fn create(
     gateway: web::Data<Gateway>,
 ) -> HttpResponse {
     let id = request_id(&req);
-    let limit = gateway.config.server.max_body_bytes;
     let parsed = async {
-        let (caller, chat) =
-            body::caller_and_json::<ChatCompletionRequest>(&req, payload, limit).await?;
+        let (caller, chat) = body::caller_and_json::<ChatCompletionRequest>(&req, payload).await?;
         let (request, options) = into_create_response(chat)?;
         Ok::<_, GatewayError>((caller, request, options))
     }

@@ -15,10 +15,8 @@ pub async fn create(
     gateway: web::Data<Gateway>,
 ) -> HttpResponse {
     let id = request_id(&req);
-    let limit = gateway.config.server.max_body_bytes;
     let result = async {
-        let (caller, request) =
-            body::caller_and_json::<CompactRequest>(&req, payload, limit).await?;
+        let (caller, request) = body::caller_and_json::<CompactRequest>(&req, payload).await?;
         compact(&gateway, request, id.clone(), &caller).await
     }
     .await;

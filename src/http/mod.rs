@@ -1,7 +1,7 @@
 //! actix-web handlers: extract → validate → ask the gateway → render JSON or SSE. Every error,
 //! including unknown routes and wrong methods, is an Open Responses error object.
 
-mod body;
+pub mod body;
 mod chat;
 mod compact;
 pub mod metrics;
@@ -67,6 +67,12 @@ async fn ready(
 ) -> HttpResponse {
     if gateway.drain.is_draining() {
         return HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "draining"}));
+    }
+    if gateway.providers.is_empty() {
+        return HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "status": "no_providers",
+            "reason": "no provider has an API key configured"
+        }));
     }
     if auth.is_some_and(|auth| !auth.is_ready()) {
         return HttpResponse::ServiceUnavailable()

@@ -16,8 +16,7 @@ pub async fn create(
     gateway: web::Data<Gateway>,
 ) -> HttpResponse {
     let id = request_id(&req);
-    let limit = gateway.config.server.max_body_bytes;
-    let parsed = body::caller_and_json::<CreateResponse>(&req, payload, limit).await;
+    let parsed = body::caller_and_json::<CreateResponse>(&req, payload).await;
     // Either way the request gets its one "Request finished." line and its counters.
     let result = match parsed {
         Ok((caller, request)) => gateway.create_response(request, id.clone(), &caller).await,

@@ -215,6 +215,8 @@ pub fn error_class(err: &GatewayError) -> &'static str {
         GatewayError::InvalidRequest { .. }
         | GatewayError::NotFound { .. }
         | GatewayError::PayloadTooLarge { .. }
+        | GatewayError::RequestTimeout { .. }
+        | GatewayError::Overloaded { .. }
         | GatewayError::StoreUnavailable(_)
         | GatewayError::Unauthorized { .. }
         | GatewayError::AuthUnavailable => "gateway",

@@ -290,6 +290,8 @@ fn loggable_message(err: &GatewayError) -> String {
         ),
         GatewayError::NotFound { .. }
         | GatewayError::PayloadTooLarge { .. }
+        | GatewayError::RequestTimeout { .. }
+        | GatewayError::Overloaded { .. }
         | GatewayError::QueueFull { .. }
         | GatewayError::RateLimited { .. }
         | GatewayError::NoHealthyProvider { .. }

@@ -30,6 +30,25 @@ pub fn build_client(connect_timeout: Duration) -> Result<reqwest::Client, Gatewa
         .map_err(|e| GatewayError::Internal(format!("cannot build HTTP client: {e}")))
 }
 
+/// Bytes a URL path segment may carry as they are: RFC 3986 unreserved characters. Everything
+/// else (`/`, `?`, `#`, `%`, `:`, spaces, controls, non-ASCII) is percent-encoded, so a value
+/// placed in a path can never add segments, a query or a fragment.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `value` encoded as one URL path segment. `.` and `..` (which a URL parser would resolve)
+/// are encoded too.
+pub fn path_segment(value: &str) -> String {
+    match value {
+        "." => "%2E".to_owned(),
+        ".." => "%2E%2E".to_owned(),
+        _ => percent_encoding::utf8_percent_encode(value, PATH_SEGMENT).to_string(),
+    }
+}
+
 /// Classifies a non-2xx status into an upstream error kind.
 pub fn classify_status(status: u16) -> UpstreamErrorKind {
     match status {
@@ -278,6 +297,18 @@ pub fn json_error_message(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_segments_cannot_escape_their_segment() {
+        assert_eq!(path_segment("gemini-2.5-flash"), "gemini-2.5-flash");
+        assert_eq!(path_segment(".."), "%2E%2E");
+        assert_eq!(path_segment("."), "%2E");
+        assert_eq!(
+            path_segment("x/../y?key=evil#f"),
+            "x%2F..%2Fy%3Fkey%3Devil%23f"
+        );
+        assert_eq!(path_segment("a:b%2F c"), "a%3Ab%252F%20c");
+    }
 
     #[test]
     fn a_key_that_cannot_be_a_header_is_an_upstream_auth_error_that_never_shows_it() {

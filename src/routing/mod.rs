@@ -144,6 +144,10 @@ impl RoutingRules {
 
     /// Family candidates for a bare model name, by prefix.
     fn by_name(&self, model: &str) -> Vec<&str> {
+        // A `/` left in a bare name was not a provider pin: never an upstream model name.
+        if model.contains('/') {
+            return Vec::new();
+        }
         let openai_family = ["gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-"]
             .iter()
             .any(|p| model.starts_with(p));

@@ -47,6 +47,16 @@ impl AzureClient {
         call: Call<'_>,
     ) -> Result<UpstreamReply, GatewayError> {
         let provider = config.name.as_str();
+        let Some(deployment) = deployment_for(config, call.model) else {
+            return Err(GatewayError::NotFound {
+                message: format!(
+                    "Provider `{provider}` has no deployment for model `{}`.",
+                    call.model
+                ),
+                param: Some("model".to_owned()),
+                code: "model_not_found",
+            });
+        };
         let body = build_request(call, config)?;
         if !self.key_is_valid {
             let kind = UpstreamErrorKind::Auth;
@@ -58,7 +68,7 @@ impl AzureClient {
             .with_detail("the configured API key is not a valid HTTP header value")
             .into());
         }
-        let sdk = self.sdk_client(config, call.model);
+        let sdk = self.sdk_client(config, deployment);
         let chat = sdk.chat().headers(request_headers(call.request_id));
         if call.stream {
             let stream = chat
@@ -83,13 +93,14 @@ impl AzureClient {
         Ok(UpstreamReply::Json(sdk::raw_bytes(raw)))
     }
 
-    /// An SDK client for the deployment serving `model` (cheap: shares the pool and service).
-    fn sdk_client(&self, config: &ProviderConfig, model: &str) -> Client<AzureConfig> {
+    /// An SDK client for `deployment` (cheap: shares the pool and service). async-openai puts
+    /// the deployment into the URL path as it is, so it is encoded here as one segment.
+    fn sdk_client(&self, config: &ProviderConfig, deployment: &str) -> Client<AzureConfig> {
         let endpoint = config.base_url.trim_end_matches('/');
         let api_version = config.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION);
         let azure = AzureConfig::new()
             .with_api_base(endpoint)
-            .with_deployment_id(deployment_for(config, model))
+            .with_deployment_id(http::path_segment(deployment))
             .with_api_version(api_version)
             .with_api_key(config.api_key.expose());
         Client::build(self.http.clone(), azure).with_http_service(self.service.clone())
@@ -100,15 +111,17 @@ impl AzureClient {
 const DEFAULT_API_VERSION: &str = "2024-10-21";
 
 /// The deployment for `model`: its mapped deployment, `model` itself when it already names a
-/// configured deployment, the default deployment, or finally `model` as the deployment name.
-pub(super) fn deployment_for<'a>(config: &'a ProviderConfig, model: &'a str) -> &'a str {
+/// configured deployment, else the default deployment. Without a default the `deployments` map
+/// is an allow-list: an unlisted model has none (`None`, answered 404), so a caller can never
+/// reach a deployment the operator did not configure.
+pub(super) fn deployment_for<'a>(config: &'a ProviderConfig, model: &'a str) -> Option<&'a str> {
     if let Some(deployment) = config.deployments.get(model) {
-        return deployment;
+        return Some(deployment);
     }
     if config.deployments.values().any(|d| d == model) {
-        return model;
+        return Some(model);
     }
-    config.deployment_id.as_deref().unwrap_or(model)
+    config.deployment_id.as_deref()
 }
 
 fn request_headers(request_id: &str) -> HeaderMap {

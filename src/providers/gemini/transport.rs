@@ -70,6 +70,8 @@ pub(super) fn endpoint(base_url: &str, model: &str, stream: bool) -> String {
         format!("{base}/{API_VERSION}")
     };
     let model = model.strip_prefix("models/").unwrap_or(model);
+    // The model comes from the caller: one path segment, never a path, query or fragment.
+    let model = http::path_segment(model);
     if stream {
         format!("{root}/models/{model}:streamGenerateContent?alt=sse")
     } else {

@@ -76,6 +76,8 @@ fn config(base_url: &str) -> ProviderConfig {
         default_max_tokens: 1024,
         rpm: None,
         tpm: None,
+        max_response_bytes: 64 * 1024 * 1024,
+        key_source: "config".to_owned(),
     }
 }
 

@@ -221,9 +221,11 @@ async fn unreachable_upstream_is_a_connect_error() {
 fn deployments_resolve_from_the_model() {
     use crate::providers::chat::transport::deployment_for;
     let mut config = config("http://unused");
-    assert_eq!(deployment_for(&config, "gpt-4o"), "dep-4o");
-    assert_eq!(deployment_for(&config, "dep-4o"), "dep-4o");
-    assert_eq!(deployment_for(&config, "other"), "default-dep");
+    assert_eq!(deployment_for(&config, "gpt-4o"), Some("dep-4o"));
+    assert_eq!(deployment_for(&config, "dep-4o"), Some("dep-4o"));
+    assert_eq!(deployment_for(&config, "other"), Some("default-dep"));
+    // Without a default deployment the map is an allow-list.
     config.deployment_id = None;
-    assert_eq!(deployment_for(&config, "other"), "other");
+    assert_eq!(deployment_for(&config, "other"), None);
+    assert_eq!(deployment_for(&config, "gpt-4o"), Some("dep-4o"));
 }
