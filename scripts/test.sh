@@ -27,6 +27,7 @@ if command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1; then
 else
   echo "load/bench.sh --smoke: skipped (install the Debian packages wrk and nginx to run it)"
 fi
+scripts/check-deploy.sh   # Dockerfile + deploy/: schemas, systemd-analyze, hadolint (deploy/README.md)
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
