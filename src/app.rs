@@ -21,7 +21,6 @@ pub struct Running {
 pub fn start(config: Config) -> Result<Running, GatewayError> {
     let address = config.server.address;
     let workers = config.server.workers;
-    let shutdown = config.server.shutdown_timeout;
     let config_server = config.server.clone();
     let auth = web::Data::new(Authenticator::start(&config.auth)?);
     let gateway = web::Data::new(Gateway::start(config)?);
@@ -37,12 +36,17 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
             .app_data(bodies.clone())
             // Every route but the probes needs credentials when auth is enabled.
             .wrap(crate::auth::middleware::authentication())
+            // Outside auth: a draining replica refuses new work before checking credentials.
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::drain_gate::gate,
+            ))
             // Wrapped last, so outermost: every response (401s included) gets `x-request-id`.
             .wrap(actix_web::middleware::from_fn(crate::http::request_id::tag))
             .configure(crate::http::configure)
     })
-    // The drain closes open streams after `shutdown`; actix cuts connections only later.
-    .shutdown_timeout((shutdown + crate::gateway::CLOSE_MARGIN).as_secs())
+    // The drain serves for `shutdown_delay`, lets work finish for `shutdown_timeout`, then
+    // closes open streams and only then stops the server: actix cuts what is left after a margin.
+    .shutdown_timeout(crate::gateway::CLOSE_MARGIN.as_secs())
     // Small SSE frames must leave at once: with Nagle on, each chunk waits ~40 ms for an ACK.
     .tcp_nodelay(true)
     // SIGTERM/SIGINT go through the drain (actix alone would stop at once on SIGINT).

@@ -122,16 +122,16 @@ fn main() -> ExitCode {
         );
     }
     let grace = config.server.shutdown_timeout;
+    let delay = config.server.shutdown_delay;
     let result = actix_web::rt::System::new().block_on(async move {
         let running = llm_gateway::app::start(config)?;
         tracing::info!(address = %running.addr, providers = ?providers, "Gateway listening.");
         // SIGTERM/SIGINT: not ready at once, stop accepting, drain for `shutdown_timeout`.
-        actix_web::rt::spawn(
-            running
-                .drain
-                .clone()
-                .on_signals(running.server.handle(), grace),
-        );
+        actix_web::rt::spawn(running.drain.clone().on_signals(
+            running.server.handle(),
+            delay,
+            grace,
+        ));
         running
             .server
             .await

@@ -314,17 +314,68 @@ async fn drain_finishes_in_flight_work_then_closes_open_streams() {
     let started = Instant::now();
     let shutdown = actix_web::rt::spawn({
         let drain = drain.clone();
-        async move { drain.shutdown(handle, Duration::from_millis(700)).await }
+        async move {
+            drain
+                .shutdown(
+                    handle,
+                    Duration::from_millis(300),
+                    Duration::from_millis(700),
+                )
+                .await
+        }
     });
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(drain.is_draining(), "not ready at once");
+    // During the delay: not ready, but alive and still serving model requests.
+    let fresh = reqwest::Client::new();
+    let ready = fresh.get(format!("{url}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503, "not ready at once");
+    assert!(drain.is_draining());
+    assert_eq!(
+        fresh
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "alive while draining"
+    );
+    let during_delay = fresh
+        .post(format!("{url}/v1/responses"))
+        .body(json!({"model": "gpt-4o", "input": "hi"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(during_delay.status(), 200, "served during the delay");
+    assert_eq!(during_delay.headers()["connection"], "close");
+    // After the delay: new model requests are refused with the error object; probes answer.
+    let refused = loop {
+        let reply = reqwest::Client::new()
+            .post(format!("{url}/v1/responses"))
+            .body(json!({"model": "gpt-4o", "input": "hi"}).to_string())
+            .send()
+            .await
+            .unwrap();
+        if reply.status() != 200 {
+            break reply;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "never refused");
+    };
     assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "refused before the delay"
+    );
+    assert_eq!(refused.status(), 503);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "server_shutting_down");
+    assert_eq!(
         reqwest::Client::new()
             .get(format!("{url}/healthz"))
             .send()
             .await
-            .is_err(),
-        "no new connections"
+            .unwrap()
+            .status(),
+        200,
+        "probes still answer while in-flight work finishes"
     );
     assert_eq!(slow_json.await.unwrap(), 200, "in-flight requests finish");
     let text = stream.text().await.unwrap();
@@ -335,7 +386,7 @@ async fn drain_finishes_in_flight_work_then_closes_open_streams() {
     assert_eq!(events[n - 2]["error"]["code"], "server_shutting_down");
     assert_eq!(events[n - 1]["type"], "response.failed");
     assert!(
-        closed_after >= Duration::from_millis(650) && closed_after < Duration::from_secs(3),
+        closed_after >= Duration::from_millis(950) && closed_after < Duration::from_secs(4),
         "closed at the drain deadline: {closed_after:?}"
     );
     tokio::time::timeout(Duration::from_secs(5), shutdown)

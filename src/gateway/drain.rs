@@ -1,13 +1,21 @@
-//! Graceful drain. On SIGTERM or SIGINT the gateway reports not ready (`/readyz` → 503) at once,
-//! stops accepting connections, and lets in-flight requests and streams finish for
-//! `server.shutdown_timeout`; then it closes what is still open: live streams end with `error` +
-//! `response.failed`, requests still waiting for their first byte answer 503. Live streams and
-//! attempts watch one shared [`Drain`] signal; nothing polls.
+//! Graceful drain. On SIGTERM or SIGINT the gateway reports not ready (`/readyz` → 503) at once
+//! but keeps accepting and serving for `server.shutdown_delay`, so a load balancer has time to
+//! notice; then new model requests are refused with 503 `server_shutting_down` while in-flight
+//! requests and streams finish, for at most `server.shutdown_timeout`; then what is still open
+//! is closed: live streams end with `error` + `response.failed`, requests still waiting for their
+//! first byte (or still sending their body) answer 503. Live streams and attempts watch one
+//! shared [`Drain`] signal; nothing polls.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use actix_web::dev::ServerHandle;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// Extra time actix waits after the drain closed the streams, so they end cleanly before it
 /// cuts connections.
@@ -16,14 +24,38 @@ pub const CLOSE_MARGIN: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Serving,
+    /// Not ready; still serving everything.
     Draining,
+    /// New model requests refused; in-flight work finishing.
+    Refusing,
     Closed,
+}
+
+/// Model requests (and their response bodies) still running.
+#[derive(Default)]
+struct Active {
+    count: AtomicUsize,
+    idle: Notify,
 }
 
 /// The shared drain signal (cheap to clone).
 #[derive(Clone)]
 pub struct Drain {
     phase: Arc<watch::Sender<Phase>>,
+    active: Arc<Active>,
+}
+
+/// One model request in flight: held until its response body is finished or dropped.
+pub struct DrainTicket {
+    active: Arc<Active>,
+}
+
+impl Drop for DrainTicket {
+    fn drop(&mut self) {
+        if self.active.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.active.idle.notify_waiters();
+        }
+    }
 }
 
 impl Default for Drain {
@@ -37,28 +69,68 @@ impl Drain {
     pub fn new() -> Self {
         Self {
             phase: Arc::new(watch::Sender::new(Phase::Serving)),
+            active: Arc::new(Active::default()),
         }
     }
 
-    /// Starts draining: not ready any more, in-flight work continues.
+    /// Starts draining: not ready any more, everything still served.
     pub fn begin(&self) {
-        self.phase.send_if_modified(|phase| {
-            let serving = *phase == Phase::Serving;
-            if serving {
-                *phase = Phase::Draining;
-            }
-            serving
-        });
+        self.advance(Phase::Draining);
+    }
+
+    /// Refuses new model requests from now on; in-flight work continues.
+    pub fn refuse(&self) {
+        self.advance(Phase::Refusing);
     }
 
     /// Ends the grace period: open streams and waiting attempts close now.
     pub fn close(&self) {
-        self.phase.send_replace(Phase::Closed);
+        self.advance(Phase::Closed);
+    }
+
+    /// Moves forward to `next` (never back).
+    fn advance(&self, next: Phase) {
+        self.phase.send_if_modified(|phase| {
+            let forward = rank(*phase) < rank(next);
+            if forward {
+                *phase = next;
+            }
+            forward
+        });
     }
 
     /// Whether the drain has begun (`/readyz` answers 503).
     pub fn is_draining(&self) -> bool {
         *self.phase.borrow() != Phase::Serving
+    }
+
+    /// A ticket for a new model request, or `None` once new requests are refused.
+    pub fn admit(&self) -> Option<DrainTicket> {
+        if matches!(*self.phase.borrow(), Phase::Refusing | Phase::Closed) {
+            return None;
+        }
+        self.active.count.fetch_add(1, Ordering::AcqRel);
+        Some(DrainTicket {
+            active: self.active.clone(),
+        })
+    }
+
+    /// Model requests in flight.
+    pub fn active(&self) -> usize {
+        self.active.count.load(Ordering::Acquire)
+    }
+
+    /// Resolves once no model request is in flight.
+    async fn idle(&self) {
+        loop {
+            let notified = self.active.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.active() == 0 {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Resolves once the grace period is over (never while serving normally).
@@ -68,29 +140,44 @@ impl Drain {
         let _ = phase.wait_for(|p| *p == Phase::Closed).await;
     }
 
-    /// Drains `server`: begin, stop accepting, close after `grace`; returns once it stopped.
-    pub async fn shutdown(&self, server: ServerHandle, grace: Duration) {
+    /// Drains `server`: not ready at once; everything served for `delay`; then new model
+    /// requests refused while in-flight ones finish, for at most `grace`; then what is left is
+    /// closed and the server stops. Returns once it stopped.
+    pub async fn shutdown(&self, server: ServerHandle, delay: Duration, grace: Duration) {
         self.begin();
-        let drain = self.clone();
-        let closer = actix_web::rt::spawn(async move {
-            tokio::time::sleep(grace).await;
-            tracing::warn!("Drain deadline reached; closing open streams.");
-            drain.close();
-        });
+        tokio::time::sleep(delay).await;
+        self.refuse();
+        let finished = tokio::time::timeout(grace, self.idle()).await.is_ok();
+        if !finished {
+            tracing::warn!(
+                active = self.active(),
+                "Drain deadline reached; closing open streams."
+            );
+        }
+        self.close();
         server.stop(true).await;
-        closer.abort();
     }
 
     /// Waits for SIGTERM or SIGINT, then [`Self::shutdown`]s `server`.
-    pub async fn on_signals(self, server: ServerHandle, grace: Duration) {
+    pub async fn on_signals(self, server: ServerHandle, delay: Duration, grace: Duration) {
         let signal = wait_for_signal().await;
         tracing::info!(
             signal,
+            delay_s = delay.as_secs_f64(),
             grace_s = grace.as_secs_f64(),
-            "Shutting down: not ready, no new connections, draining in-flight requests."
+            "Shutting down: not ready now, serving for the delay, then draining in-flight requests."
         );
-        self.shutdown(server, grace).await;
+        self.shutdown(server, delay, grace).await;
         tracing::info!("Drained; bye.");
+    }
+}
+
+fn rank(phase: Phase) -> u8 {
+    match phase {
+        Phase::Serving => 0,
+        Phase::Draining => 1,
+        Phase::Refusing => 2,
+        Phase::Closed => 3,
     }
 }
 
@@ -141,5 +228,32 @@ mod tests {
             .unwrap()
             .unwrap();
         drain.closed().await; // already closed: resolves at once
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tickets_are_refused_after_the_delay_and_the_drain_ends_when_they_finish() {
+        let drain = Drain::new();
+        let ticket = drain.admit().unwrap();
+        drain.begin();
+        let during_delay = drain.admit();
+        assert!(during_delay.is_some(), "served during the delay");
+        drop(during_delay);
+        drain.refuse();
+        assert!(drain.admit().is_none(), "refused after the delay");
+        assert_eq!(drain.active(), 1);
+        let idle = tokio::spawn({
+            let drain = drain.clone();
+            async move { drain.idle().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!idle.is_finished(), "one request still in flight");
+        drop(ticket);
+        tokio::time::timeout(Duration::from_secs(1), idle)
+            .await
+            .unwrap()
+            .unwrap();
+        // Phases never go back.
+        drain.begin();
+        assert!(drain.admit().is_none());
     }
 }

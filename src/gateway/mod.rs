@@ -18,7 +18,7 @@ use actix::{Actor, Addr};
 use gateway_actors::{ProviderActor, ProviderGate, ProviderLimits, RouteTable, RouterActor};
 
 pub use dispatch::{EventStream, Execution};
-pub use drain::{CLOSE_MARGIN, Drain};
+pub use drain::{CLOSE_MARGIN, Drain, DrainTicket};
 pub use history::{ConversationStore, StoredResponse, assign_input_ids};
 pub use keepalive::{KEEPALIVE_FRAME, with_keepalive};
 pub use validate::validate_request;

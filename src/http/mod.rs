@@ -4,6 +4,7 @@
 pub mod body;
 mod chat;
 mod compact;
+pub mod drain_gate;
 pub mod metrics;
 mod models;
 mod render;
