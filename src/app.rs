@@ -49,6 +49,11 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     .shutdown_timeout(crate::gateway::CLOSE_MARGIN.as_secs())
     // Small SSE frames must leave at once: with Nagle on, each chunk waits ~40 ms for an ACK.
     .tcp_nodelay(true)
+    // A client that closes its side has left (HTTP clients do not half-close while waiting):
+    // actix then drops the handler or the response stream at once, which drops the upstream
+    // call and every retry it would have made. With half-closes allowed, a client that left
+    // before the first byte kept its upstream call (and retries) running until the deadline.
+    .h1_allow_half_closed(false)
     // SIGTERM/SIGINT go through the drain (actix alone would stop at once on SIGINT).
     .disable_signals()
     .bind(address)

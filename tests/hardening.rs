@@ -217,3 +217,246 @@ async fn a_body_stuck_mid_read_ends_with_the_drain() {
         started.elapsed()
     );
 }
+
+/// What a [`RawUpstream`] does after the response head.
+#[derive(Clone, Copy)]
+enum Then {
+    /// Writes this chunk (chunked encoding) until the gateway hangs up.
+    Endless(&'static [u8]),
+    /// Writes this chunk once, then waits for the gateway to hang up.
+    Hang(&'static [u8]),
+}
+
+/// An upstream on 127.0.0.1 speaking raw HTTP/1.1: every request gets `head` (empty: nothing
+/// at all) and then `then`. It reports each accepted connection and each connection the
+/// gateway closed.
+struct RawUpstream {
+    url: String,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Bytes of `Then::Endless` chunks written so far.
+    written: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    closed: tokio::sync::mpsc::UnboundedReceiver<()>,
+}
+
+impl RawUpstream {
+    fn start(head: &'static str, then: Then) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (closed_tx, closed) = tokio::sync::mpsc::unbounded_channel();
+        let counter = accepted.clone();
+        let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let written_by_all = written.clone();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for socket in listener.incoming() {
+                let Ok(mut socket) = socket else { return };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let closed_tx = closed_tx.clone();
+                let written = written_by_all.clone();
+                std::thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let frame = |chunk: &[u8]| {
+                        [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat()
+                    };
+                    if !head.is_empty() && socket.write_all(head.as_bytes()).is_err() {
+                        return;
+                    }
+                    match then {
+                        Then::Endless(chunk) => {
+                            let frame = frame(chunk);
+                            while socket.write_all(&frame).is_ok() {
+                                written.fetch_add(frame.len(), Ordering::SeqCst);
+                            }
+                        }
+                        Then::Hang(chunk) => {
+                            if !chunk.is_empty() {
+                                let _ = socket.write_all(&frame(chunk));
+                            }
+                            // Blocks until the gateway closes the connection (read → 0).
+                            while matches!(socket.read(&mut buf), Ok(n) if n > 0) {}
+                        }
+                    }
+                    let _ = closed_tx.send(());
+                });
+            }
+        });
+        Self {
+            url,
+            accepted,
+            written,
+            closed,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+const JSON_HEAD: &str =
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+const SSE_HEAD: &str =
+    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+
+/// An upstream body that never ends is cut at `max_response_bytes` (JSON and one SSE event):
+/// 502 `upstream_protocol_error`, memory bounded.
+#[actix_web::test]
+async fn endless_upstream_bodies_are_cut_at_max_response_bytes() {
+    let json = RawUpstream::start(JSON_HEAD, Then::Endless(&[b' '; 65536]));
+    let sse = RawUpstream::start(SSE_HEAD, Then::Endless(&[b'x'; 65536]));
+    for (upstream, stream) in [(json, false), (sse, true)] {
+        let base = &upstream.url;
+        let gw = start_gateway(&format!(
+            "providers:\n  openai:\n    api_key: k\n    base_url: {base}/v1\n    max_response_bytes: 1048576\nrouting:\n  retries: 0\n"
+        ));
+        let reply = post_responses(
+            &gw,
+            &json!({"model": "gpt-4o", "input": "hi", "stream": stream}),
+        )
+        .await;
+        assert_eq!(reply.status, 502, "stream={stream}: {}", reply.text);
+        assert_valid_error_body(&reply.json());
+        assert_eq!(reply.json()["error"]["code"], "upstream_protocol_error");
+    }
+}
+
+/// The first event of an OpenAI Responses stream (from the fixture), as one SSE frame.
+const OPENAI_CREATED: &[u8] = b"event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"object\":\"response\",\"created_at\":1754925861,\"status\":\"in_progress\",\"model\":\"gpt-4o-mini\",\"output\":[]},\"sequence_number\":0}\n\n";
+
+/// Opens a raw connection, sends one POST /v1/responses with `body`, and returns the socket.
+async fn send_raw_request(gw: &TestGateway, body: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let addr = gw.url.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /v1/responses HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    socket
+}
+
+/// A client that leaves before the first byte cancels the upstream call at once, and no retry
+/// follows; the request is recorded as a client disconnect.
+#[actix_web::test]
+async fn leaving_before_the_first_byte_cancels_the_upstream_call_and_its_retries() {
+    let mut upstream = RawUpstream::start("", Then::Hang(b""));
+    let gw = start_gateway(&format!(
+        "providers:\n  openai:\n    api_key: k\n    base_url: {}/v1\nrouting:\n  retries: 2\n",
+        upstream.url
+    ));
+    let client = send_raw_request(&gw, r#"{"model":"gpt-4o","input":"hi"}"#).await;
+    while upstream.accepted() == 0 {
+        tokio::task::yield_now().await;
+    }
+    drop(client);
+    tokio::time::timeout(std::time::Duration::from_secs(5), upstream.closed.recv())
+        .await
+        .expect("the upstream call was not cancelled")
+        .unwrap();
+    let metrics = common::gateway::get(&gw, "/metrics").await.text;
+    assert!(
+        metrics.contains("gateway_client_disconnects_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("gateway_provider_in_flight") && l.ends_with(" 0")),
+        "{metrics}"
+    );
+    assert_eq!(upstream.accepted(), 1, "no retry after the client left");
+}
+
+/// After the first byte, a client that leaves during a long upstream silence is noticed at
+/// once (not at a later keep-alive write): the upstream stream is dropped.
+#[actix_web::test]
+async fn leaving_during_an_upstream_silence_drops_the_stream_at_once() {
+    use tokio::io::AsyncReadExt;
+    let mut upstream = RawUpstream::start(SSE_HEAD, Then::Hang(OPENAI_CREATED));
+    let gw = start_gateway(&format!(
+        "providers:\n  openai:\n    api_key: k\n    base_url: {}/v1\n",
+        upstream.url
+    ));
+    let mut client =
+        send_raw_request(&gw, r#"{"model":"gpt-4o","input":"hi","stream":true}"#).await;
+    // Read everything sent so far, so that closing sends a FIN (unread data would make it an
+    // RST, which any server notices at once).
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("response.created") {
+        let n = client.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    loop {
+        match client.try_read(&mut buf) {
+            Ok(n) if n > 0 => seen.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"));
+    let left = std::time::Instant::now();
+    drop(client);
+    tokio::time::timeout(std::time::Duration::from_secs(5), upstream.closed.recv())
+        .await
+        .expect("the upstream stream outlived its client")
+        .unwrap();
+    assert!(
+        left.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        left.elapsed()
+    );
+}
+
+/// One Azure Chat Completions stream chunk carrying 8 KiB of text.
+fn azure_chunk() -> &'static [u8] {
+    let text = "a".repeat(8192);
+    let frame = format!(
+        "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}},\"finish_reason\":null}}]}}\n\n"
+    );
+    Box::leak(frame.into_bytes().into_boxed_slice())
+}
+
+/// A client that stops reading while Azure streams fast holds the upstream back (backpressure),
+/// as on every other provider: what the upstream could write levels off at socket buffers.
+#[actix_web::test]
+async fn a_client_that_stops_reading_holds_an_azure_stream_back() {
+    use tokio::io::AsyncReadExt;
+    let upstream = RawUpstream::start(SSE_HEAD, Then::Endless(azure_chunk()));
+    let gw = start_gateway(&format!(
+        "providers:\n  azureopenai:\n    api_key: k\n    endpoint: {}\n    deployment_id: d\n",
+        upstream.url
+    ));
+    let mut client =
+        send_raw_request(&gw, r#"{"model":"gpt-4o","input":"hi","stream":true}"#).await;
+    let mut first = [0u8; 256];
+    let n = client.read(&mut first).await.unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    // The client now reads nothing more. Sampled until the upstream's writes level off; without
+    // backpressure they grow until the bound below.
+    const BOUND: usize = 256 * 1024 * 1024;
+    let mut last = usize::MAX;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let now = upstream.written.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            now < BOUND,
+            "the gateway buffered {now} bytes for a stalled client"
+        );
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    drop(client);
+}

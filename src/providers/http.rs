@@ -172,14 +172,47 @@ pub async fn post_json(
             response,
             provider.to_owned(),
             config.stream_idle_timeout,
+            config.max_response_bytes,
         )));
     }
-    match tokio::time::timeout(config.request_timeout, response.bytes()).await {
-        Ok(Ok(bytes)) => Ok(UpstreamReply::Json(bytes)),
-        Ok(Err(err)) => Err(transport_error(provider, &err)),
+    let read = read_bounded(response, provider, config.max_response_bytes);
+    match tokio::time::timeout(config.request_timeout, read).await {
+        Ok(result) => result.map(UpstreamReply::Json),
         Err(_) => {
             let kind = UpstreamErrorKind::Timeout;
             Err(UpstreamError::new(provider, kind, generic_message(provider, kind, 0)).into())
+        }
+    }
+}
+
+/// Reads a whole (non-streamed) upstream body of at most `limit` bytes; a larger one is a
+/// protocol error (no real answer is that large), read no further.
+async fn read_bounded(
+    mut response: reqwest::Response,
+    provider: &str,
+    limit: usize,
+) -> Result<Bytes, GatewayError> {
+    let too_large = || {
+        let kind = UpstreamErrorKind::Protocol;
+        GatewayError::from(
+            UpstreamError::new(provider, kind, generic_message(provider, kind, 0))
+                .with_detail(format!("the response body exceeds {limit} bytes")),
+        )
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body.freeze()),
+            Err(err) => return Err(transport_error(provider, &err)),
         }
     }
 }
@@ -202,13 +235,14 @@ pub fn sse_data_stream(
     response: reqwest::Response,
     provider: String,
     idle: Duration,
+    max_event_bytes: usize,
 ) -> DataStream {
     let bytes = response.bytes_stream();
     // Shared, not copied: the closure below hands it to every poll.
     let provider: std::sync::Arc<str> = provider.into();
     let state = (
         bytes,
-        SseDecoder::new(),
+        SseDecoder::with_limit(max_event_bytes),
         std::collections::VecDeque::<String>::new(),
         false,
     );

@@ -6,7 +6,6 @@ pub mod chat;
 pub mod gemini;
 pub mod http;
 pub mod openai;
-pub mod sdk;
 #[cfg(test)]
 mod test_support;
 

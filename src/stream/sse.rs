@@ -15,31 +15,62 @@ pub struct SseEvent {
 }
 
 /// Incremental SSE decoder: feed bytes, get complete events.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseDecoder {
     buffer: Vec<u8>,
     event: String,
     data: Vec<String>,
+    /// Bytes of `data` (what the event being read holds so far).
+    data_bytes: usize,
     has_data: bool,
     skip_lf: bool,
+    /// Bound on one event (its buffered line plus its data so far).
+    limit: usize,
 }
 
-/// Upper bound on one buffered line, so a peer cannot grow memory without limit.
-const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// Default bound on one event, so a peer cannot grow memory without limit.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 64 * 1024 * 1024;
 
-/// The decoder met a line longer than [`MAX_LINE_BYTES`].
+/// The decoder met an event larger than its bound.
 #[derive(Debug, thiserror::Error)]
-#[error("SSE line exceeds {MAX_LINE_BYTES} bytes")]
-pub struct LineTooLong;
+#[error("an SSE event exceeds {limit} bytes")]
+pub struct EventTooLarge {
+    /// The bound.
+    pub limit: usize,
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        Self::with_limit(DEFAULT_MAX_EVENT_BYTES)
+    }
+}
 
 impl SseDecoder {
-    /// A fresh decoder.
+    /// A fresh decoder with the default bound per event.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// A fresh decoder refusing any event larger than `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            buffer: Vec::new(),
+            event: String::new(),
+            data: Vec::new(),
+            data_bytes: 0,
+            has_data: false,
+            skip_lf: false,
+            limit,
+        }
+    }
+
+    fn too_large(&self, more: usize) -> bool {
+        self.data_bytes + self.buffer.len() + more > self.limit
+    }
+
     /// Feeds a chunk; returns every event completed by it.
-    pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, LineTooLong> {
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, EventTooLarge> {
+        let limit = EventTooLarge { limit: self.limit };
         let mut events = Vec::new();
         let mut rest = chunk;
         if self.skip_lf && !rest.is_empty() {
@@ -61,8 +92,8 @@ impl SseDecoder {
                     Some(_) => {}
                 }
             }
-            if self.buffer.len() + line.len() > MAX_LINE_BYTES {
-                return Err(LineTooLong);
+            if self.too_large(line.len()) {
+                return Err(limit);
             }
             let event = if self.buffer.is_empty() {
                 self.on_line(line)
@@ -76,8 +107,8 @@ impl SseDecoder {
             };
             events.extend(event);
         }
-        if self.buffer.len() + rest.len() > MAX_LINE_BYTES {
-            return Err(LineTooLong);
+        if self.too_large(rest.len()) {
+            return Err(limit);
         }
         self.buffer.extend_from_slice(rest);
         Ok(events)
@@ -107,6 +138,7 @@ impl SseDecoder {
         match field {
             "event" => value.clone_into(&mut self.event),
             "data" => {
+                self.data_bytes += value.len() + 1;
                 self.data.push(value.to_owned());
                 self.has_data = true;
             }
@@ -117,6 +149,7 @@ impl SseDecoder {
 
     fn dispatch(&mut self) -> Option<SseEvent> {
         let event = std::mem::take(&mut self.event);
+        self.data_bytes = 0;
         if !self.has_data {
             return None;
         }
@@ -186,15 +219,35 @@ mod tests {
 
     #[test]
     fn a_line_longer_than_the_bound_is_refused_however_it_arrives() {
-        let long = vec![b'x'; MAX_LINE_BYTES + 1];
-        assert!(SseDecoder::new().feed(&long).is_err());
-        let mut cut = SseDecoder::new();
+        let long = vec![b'x'; 1001];
+        assert!(SseDecoder::with_limit(1000).feed(&long).is_err());
+        let mut cut = SseDecoder::with_limit(1000);
         let (a, b) = long.split_at(10);
         assert!(cut.feed(a).unwrap().is_empty());
         assert!(cut.feed(b).is_err());
         let mut whole_line = long;
         whole_line.push(b'\n');
-        assert!(SseDecoder::new().feed(&whole_line).is_err());
+        assert!(SseDecoder::with_limit(1000).feed(&whole_line).is_err());
+    }
+
+    #[test]
+    fn an_event_of_many_small_data_lines_is_bounded_too() {
+        let mut decoder = SseDecoder::with_limit(1000);
+        let line = format!("data: {}\n", "y".repeat(90));
+        let mut fed = Ok(Vec::new());
+        for _ in 0..20 {
+            fed = decoder.feed(line.as_bytes());
+            if fed.is_err() {
+                break;
+            }
+        }
+        assert!(fed.is_err(), "20 lines of 90 bytes pass a 1000-byte bound");
+        // Events under the bound, one after another, are fine.
+        let mut decoder = SseDecoder::with_limit(1000);
+        for _ in 0..100 {
+            let events = decoder.feed(format!("{line}\n").as_bytes()).unwrap();
+            assert_eq!(events.len(), 1);
+        }
     }
 
     #[test]

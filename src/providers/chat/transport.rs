@@ -1,16 +1,21 @@
-//! Azure OpenAI transport: async-openai's `AzureConfig` (deployment URL, `api-version` query,
-//! `api-key` header) fed our `ChatRequest` through `*_byot`, sent by our `CapturingService`
-//! (one attempt, our timeouts, failures mapped by [`super::parse_error`]).
+//! Azure OpenAI transport: the deployment-scoped Chat Completions URL
+//! (`{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`) and the
+//! `api-key` header, sent by the shared thin transport (`http::post_json`: body caps, our SSE
+//! decoder with pull backpressure, no retries), failures mapped by [`super::parse_error`].
+//! Docs: https://learn.microsoft.com/azure/ai-services/openai/reference#chat-completions
+//!
+//! Not through async-openai any more: its stream is read by a spawned task into an unbounded
+//! channel (a client that stopped reading let the gateway buffer without bound) and its JSON
+//! path reads a whole body without a cap; the OpenAI provider left it earlier for the same
+//! per-stream task.
 
-use async_openai::{Client, config::AzureConfig, traits::RequestOptionsBuilder};
 use reqwest::header::{HeaderMap, HeaderValue};
-use serde_json::value::RawValue;
 
 use super::{build_request, parse_error};
 use crate::{
     config::ProviderConfig,
-    error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    providers::{Call, UpstreamReply, http, sdk},
+    error::GatewayError,
+    providers::{Call, UpstreamReply, http},
 };
 
 /// Header Azure echoes in its logs, so a gateway request can be traced upstream.
@@ -19,25 +24,12 @@ const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 /// The Azure OpenAI upstream client (classic deployment-scoped Chat Completions).
 pub struct AzureClient {
     http: reqwest::Client,
-    service: sdk::CapturingService,
-    /// Whether the key can be sent as a header (async-openai would panic on one that cannot).
-    key_is_valid: bool,
 }
 
 impl AzureClient {
     /// A client for `config`, sending through the shared `http` pool.
-    pub fn new(config: &ProviderConfig, http: reqwest::Client) -> Self {
-        let service = sdk::CapturingService::new(
-            http.clone(),
-            &config.name,
-            config.request_timeout,
-            parse_error,
-        );
-        Self {
-            http,
-            service,
-            key_is_valid: HeaderValue::from_str(config.api_key.expose()).is_ok(),
-        }
+    pub fn new(_config: &ProviderConfig, http: reqwest::Client) -> Self {
+        Self { http }
     }
 
     /// One attempt: JSON or SSE depending on `call.stream`.
@@ -57,54 +49,29 @@ impl AzureClient {
                 code: "model_not_found",
             });
         };
-        let body = build_request(call, config)?;
-        if !self.key_is_valid {
-            let kind = UpstreamErrorKind::Auth;
-            return Err(UpstreamError::new(
-                provider,
-                kind,
-                http::generic_message(provider, kind, 0),
-            )
-            .with_detail("the configured API key is not a valid HTTP header value")
-            .into());
-        }
-        let sdk = self.sdk_client(config, deployment);
-        let chat = sdk.chat().headers(request_headers(call.request_id));
-        if call.stream {
-            let stream = chat
-                .create_stream_byot::<_, Box<RawValue>>(body)
-                .await
-                .map_err(|e| sdk::map_sdk_error(provider, e))?;
-            return Ok(UpstreamReply::Stream(sdk::into_data_stream(
-                stream,
-                provider.to_owned(),
-                config.stream_idle_timeout,
-            )));
-        }
-        // The service bounds the wait for the response head; this also bounds the body.
-        let raw: Box<RawValue> =
-            tokio::time::timeout(config.request_timeout, chat.create_byot(body))
-                .await
-                .map_err(|_| {
-                    let kind = UpstreamErrorKind::Timeout;
-                    UpstreamError::new(provider, kind, http::generic_message(provider, kind, 0))
-                })?
-                .map_err(|e| sdk::map_sdk_error(provider, e))?;
-        Ok(UpstreamReply::Json(sdk::raw_bytes(raw)))
+        let stream = call.stream;
+        let body = serde_json::to_vec(&build_request(call, config)?).map_err(|e| {
+            GatewayError::Internal(format!("cannot encode the Azure OpenAI request: {e}"))
+        })?;
+        let mut headers = request_headers(call.request_id);
+        headers.insert(
+            "api-key",
+            http::key_header(config, config.api_key.expose())?,
+        );
+        let url = endpoint(config, deployment);
+        http::post_json(&self.http, config, &url, headers, body, stream, parse_error).await
     }
+}
 
-    /// An SDK client for `deployment` (cheap: shares the pool and service). async-openai puts
-    /// the deployment into the URL path as it is, so it is encoded here as one segment.
-    fn sdk_client(&self, config: &ProviderConfig, deployment: &str) -> Client<AzureConfig> {
-        let endpoint = config.base_url.trim_end_matches('/');
-        let api_version = config.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION);
-        let azure = AzureConfig::new()
-            .with_api_base(endpoint)
-            .with_deployment_id(http::path_segment(deployment))
-            .with_api_version(api_version)
-            .with_api_key(config.api_key.expose());
-        Client::build(self.http.clone(), azure).with_http_service(self.service.clone())
-    }
+/// The Chat Completions URL of `deployment` (encoded as one path segment).
+pub(super) fn endpoint(config: &ProviderConfig, deployment: &str) -> String {
+    let base = config.base_url.trim_end_matches('/');
+    let api_version = config.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION);
+    format!(
+        "{base}/openai/deployments/{}/chat/completions?api-version={}",
+        http::path_segment(deployment),
+        http::path_segment(api_version)
+    )
 }
 
 /// The GA `api-version` used when the config names none (config validation defaults it too).
