@@ -115,6 +115,18 @@ async fn every_bad_credential_is_401_and_never_reaches_the_upstream() {
             "neither",
         ),
         (
+            "crit names an extension the gateway does not understand",
+            bearer(rsa.sign_with(&claims(iss), |h| h.crit = Some(vec!["exp".into()]))),
+            "invalid_token",
+            "extensions",
+        ),
+        (
+            "bearer scheme in lower case with a bad token",
+            Some("bearer not-a-token".into()),
+            "invalid_token",
+            "neither",
+        ),
+        (
             "malformed JWT",
             bearer("aaa.bbb.ccc".into()),
             "invalid_token",
@@ -329,6 +341,18 @@ async fn static_api_keys_alone_and_together_with_jwts() {
     let mock = MockUpstream::start();
     let keys_only = gateway(&mock, None, true);
     assert_eq!(create(&keys_only, API_KEY, &hello()).await.status, 200);
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    for scheme in ["bearer", "BEARER", "bEaReR"] {
+        let reply = call(
+            &keys_only,
+            "POST",
+            "/v1/responses",
+            Some(&format!("{scheme} {API_KEY}")),
+            Some(&hello()),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{scheme}: {}", reply.text);
+    }
     let wrong = create(&keys_only, "sk-gw-ci-0123456789abcdeX", &hello()).await;
     assert_unauthorized(&wrong, "wrong key");
     assert_eq!(wrong.json()["error"]["code"], "invalid_api_key");
@@ -348,7 +372,8 @@ async fn static_api_keys_alone_and_together_with_jwts() {
         &create(&both, "sk-gw-not-a-key-000000", &hello()).await,
         "wrong key",
     );
-    assert_eq!(mock.requests().len(), 3);
+    // Three scheme spellings above, then the two callers here.
+    assert_eq!(mock.requests().len(), 6);
 }
 
 #[actix_web::test]

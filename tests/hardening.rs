@@ -260,7 +260,11 @@ impl RawUpstream {
                     let mut buf = [0u8; 4096];
                     while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
                         match socket.read(&mut buf) {
-                            Ok(0) | Err(_) => return,
+                            Ok(0) | Err(_) => {
+                                // Closed before its request was even sent: closed all the same.
+                                let _ = closed_tx.send(());
+                                return;
+                            }
                             Ok(n) => seen.extend_from_slice(&buf[..n]),
                         }
                     }
@@ -459,4 +463,218 @@ async fn a_client_that_stops_reading_holds_an_azure_stream_back() {
         last = now;
     }
     drop(client);
+}
+
+/// A 200 whose body is not the provider's answer (`{}`, `null`, wrong types) is a 502
+/// `upstream_protocol_error` (JSON) or `error` + `response.failed` (stream), never a stored,
+/// completed, empty response.
+#[actix_web::test]
+async fn a_malformed_200_is_a_protocol_error_on_every_provider() {
+    use common::mock_upstream::Behaviour;
+    let json = || vec![("content-type".to_owned(), "application/json".to_owned())];
+    let sse = || vec![("content-type".to_owned(), "text/event-stream".to_owned())];
+    let cases: [(&str, &str, &[&str], &[&str]); 4] = [
+        (
+            "openai",
+            "gpt-4o",
+            &[
+                "{}",
+                "null",
+                r#"{"id":5,"output":"x"}"#,
+                r#"{"output":[{"type":"message","content":7}]}"#,
+            ],
+            &["data: {}\n\n", "data: null\n\n"],
+        ),
+        (
+            "azureopenai",
+            "gpt-4o",
+            &["{}", "null", r#"{"choices":"x"}"#, r#"{"choices":[]}"#],
+            &["data: {}\n\n", "data: null\n\n"],
+        ),
+        (
+            "anthropic",
+            "claude-sonnet-4-5",
+            &[
+                "{}",
+                "null",
+                r#"{"content":"x"}"#,
+                r#"{"type":"message","content":5}"#,
+            ],
+            &["event: message_start\ndata: {}\n\n", "data: null\n\n"],
+        ),
+        (
+            "google",
+            "gemini-2.5-flash",
+            &[
+                "{}",
+                "null",
+                r#"{"candidates":"x"}"#,
+                r#"{"candidates":[]}"#,
+            ],
+            &["data: {}\n\n", "data: null\n\n"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (provider, model, bodies, streams) in cases {
+        let mock = MockUpstream::start();
+        let gw = start_gateway(&format!(
+            "{}routing:\n  retries: 0\n",
+            providers_yaml(&mock, &[provider], "")
+        ));
+        for body in bodies {
+            mock.push_behaviour(Behaviour::Status(200, (*body).to_owned(), json()));
+            let reply = post_responses(&gw, &json!({"model": model, "input": "hi"})).await;
+            if reply.status != 502 {
+                failures.push(format!(
+                    "{provider} json {body}: {} {}",
+                    reply.status, reply.text
+                ));
+                continue;
+            }
+            assert_valid_error_body(&reply.json());
+            assert_eq!(
+                reply.json()["error"]["code"],
+                "upstream_protocol_error",
+                "{provider} {body}"
+            );
+        }
+        for body in streams {
+            mock.push_behaviour(Behaviour::Status(200, (*body).to_owned(), sse()));
+            let reply =
+                post_responses(&gw, &json!({"model": model, "input": "hi", "stream": true})).await;
+            // Malformed (`upstream_protocol_error`), or, where the event is tolerated as one
+            // the gateway skips, a stream cut short; either way a failure, never a completion.
+            let failed = |error: &serde_json::Value| {
+                error["code"] == "upstream_protocol_error"
+                    || error["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("closed the stream before it finished"))
+            };
+            let ok = if reply.status == 200 {
+                let events = common::spec::assert_valid_sse_stream(&reply.text);
+                let last = events.last().unwrap();
+                last["type"] == "response.failed" && failed(&last["response"]["error"])
+            } else {
+                reply.status == 502 && failed(&reply.json()["error"])
+            };
+            if !ok {
+                failures.push(format!(
+                    "{provider} sse {body:?}: {} {}",
+                    reply.status, reply.text
+                ));
+            }
+        }
+        // Nothing malformed was stored as a response.
+        assert!(
+            mock.requests().len() == bodies.len() + streams.len(),
+            "no retries with retries: 0"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An upstream that answers 200 and then stays silent is cut at `request_timeout` (the time to
+/// the first event), not at the shorter `stream_idle_timeout`, which applies between events.
+#[actix_web::test]
+async fn silence_before_the_first_event_is_bounded_by_request_timeout() {
+    let upstream = RawUpstream::start(SSE_HEAD, Then::Hang(b""));
+    let gw = start_gateway(&format!(
+        "providers:\n  openai:\n    api_key: k\n    base_url: {}/v1\n    request_timeout: 1500ms\n    stream_idle_timeout: 100ms\nrouting:\n  retries: 0\n",
+        upstream.url
+    ));
+    let started = std::time::Instant::now();
+    let reply = post_responses(
+        &gw,
+        &json!({"model": "gpt-4o", "input": "hi", "stream": true}),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert_eq!(reply.status, 504, "{}", reply.text);
+    assert_eq!(reply.json()["error"]["code"], "upstream_timeout");
+    assert!(
+        elapsed >= std::time::Duration::from_millis(1400),
+        "cut after {elapsed:?}, before request_timeout"
+    );
+}
+
+/// Out-of-enum values are refused with the parameter named, before any upstream call.
+#[actix_web::test]
+async fn values_outside_the_spec_enums_are_refused() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["openai"], ""));
+    for (body, param) in [
+        (
+            json!({"reasoning": {"effort": "ultra"}}),
+            "reasoning.effort",
+        ),
+        (
+            json!({"reasoning": {"summary": "verbose"}}),
+            "reasoning.summary",
+        ),
+        (json!({"text": {"verbosity": "loud"}}), "text.verbosity"),
+    ] {
+        let mut request = json!({"model": "gpt-4o", "input": "hi"});
+        request
+            .as_object_mut()
+            .unwrap()
+            .extend(body.as_object().unwrap().clone());
+        let reply = post_responses(&gw, &request).await;
+        assert_eq!(reply.status, 400, "{param}: {}", reply.text);
+        assert_valid_error_body(&reply.json());
+        assert_eq!(reply.json()["error"]["param"], param);
+    }
+    assert!(mock.requests().is_empty());
+    let ok = post_responses(
+        &gw,
+        &json!({"model": "gpt-4o", "input": "hi", "reasoning": {"effort": "high", "summary": "auto"}, "text": {"verbosity": "low"}}),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    common::spec::assert_valid_response(&ok.json());
+}
+
+/// A `function_call_output` whose `call_id` matches no earlier `function_call` is refused on
+/// every provider (Anthropic's translation used to drop it and answer as if it were not sent).
+#[actix_web::test]
+async fn an_orphan_function_call_output_is_refused_on_every_provider() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(
+        &mock,
+        &["openai", "azureopenai", "anthropic", "google"],
+        "",
+    ));
+    for model in [
+        "openai/gpt-4o",
+        "azureopenai/gpt-4o",
+        "claude-sonnet-4-5",
+        "gemini-2.5-flash",
+    ] {
+        let reply = post_responses(
+            &gw,
+            &json!({"model": model, "input": [
+                {"type": "message", "role": "user", "content": "hi"},
+                {"type": "function_call_output", "call_id": "call_nowhere", "output": "42"}
+            ]}),
+        )
+        .await;
+        assert_eq!(reply.status, 400, "{model}: {}", reply.text);
+        assert_valid_error_body(&reply.json());
+        assert_eq!(
+            reply.json()["error"]["param"],
+            "input[1].call_id",
+            "{model}"
+        );
+    }
+    assert!(mock.requests().is_empty());
+    // Answering a call made in the same input is fine.
+    let reply = post_responses(
+        &gw,
+        &json!({"model": "claude-sonnet-4-5", "input": [
+            {"type": "message", "role": "user", "content": "hi"},
+            {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "call_1", "output": "42"}
+        ], "tools": [{"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}]}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
 }

@@ -47,7 +47,11 @@ pub async fn check(
         let err = GatewayError::Internal("no Authenticator in app data".to_owned());
         return Err((err.into(), req));
     };
-    let authenticate = auth.authenticate(bearer.as_ref().map(BearerAuth::token));
+    let token = match &bearer {
+        Some(bearer) => Some(bearer.token().to_owned()),
+        None => bearer_any_case(&req),
+    };
+    let authenticate = auth.authenticate(token.as_deref());
     match crate::telemetry::traced(crate::telemetry::spans::auth(), authenticate).await {
         Ok(caller) => {
             req.extensions_mut().insert::<Caller>(caller);
@@ -67,6 +71,20 @@ pub async fn check(
             Err((err.into(), req))
         }
     }
+}
+
+/// The token of an `Authorization: <scheme> <token>` header whose scheme is `Bearer` in any
+/// case (RFC 9110 §11.1: auth schemes are case-insensitive; actix-web-httpauth's extractor only
+/// takes `Bearer` as written, so `bearer <token>` arrives here as no credentials).
+fn bearer_any_case(req: &ServiceRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
 /// `/metrics` is open unless `metrics.require_auth` (fails closed without the gateway's data).

@@ -39,6 +39,9 @@ pub enum Rejection {
     Issuer,
     /// `exp`, `iss`, `aud` or `sub` is missing or has the wrong type.
     Claims,
+    /// The header's `crit` names extensions that must be understood (RFC 7515 §4.1.11);
+    /// the gateway understands none.
+    Critical,
 }
 
 impl Rejection {
@@ -54,6 +57,9 @@ impl Rejection {
             Self::Audience => "The token was not issued for this audience.",
             Self::Issuer => "The token was not issued by the configured issuer.",
             Self::Claims => "The token lacks a required claim (exp, iss, aud or sub).",
+            Self::Critical => {
+                "The token requires header extensions (`crit`) that are not supported."
+            }
         }
     }
 
@@ -68,7 +74,8 @@ impl Rejection {
             | Self::NotYetValid
             | Self::Audience
             | Self::Issuer
-            | Self::Claims => "invalid_token",
+            | Self::Claims
+            | Self::Critical => "invalid_token",
         }
     }
 
@@ -135,6 +142,11 @@ impl JwtPolicy {
     /// Reads the unverified header: the `alg` (only if allowed) and the `kid`.
     pub fn header(&self, token: &str) -> Result<(Algorithm, Option<String>), Rejection> {
         let header = decode_header(token).map_err(|e| Rejection::from_kind(e.kind()))?;
+        // RFC 7515 §4.1.11: a recipient that does not understand every extension `crit` lists
+        // must reject the JWS. The gateway implements none (and an empty `crit` is invalid).
+        if header.crit.is_some() {
+            return Err(Rejection::Critical);
+        }
         if !self.algorithms.contains(&header.alg) {
             return Err(Rejection::Algorithm);
         }

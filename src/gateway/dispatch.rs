@@ -82,6 +82,9 @@ impl Gateway {
             .conversations
             .resolve_input(previous, new_input, &caller.owner);
         let input = telemetry::traced(load, resolve).await?;
+        if let Some(crate::api::Input::Items(own)) = &request.input {
+            super::validate::validate_tool_outputs(&input, own)?;
+        }
         // Minted before routing: a first turn's own id is its conversation's sticky key.
         let ctx = ResponseContext::fresh();
         let demand = routing::demand(&request, &input);

@@ -2,7 +2,7 @@
 //! ranges and constraints from the spec, each failing with the offending `param`.
 
 use crate::{
-    api::{CreateResponse, Input, Tool, ToolChoice, ToolChoiceObject},
+    api::{CreateResponse, Input, Item, Tool, ToolChoice, ToolChoiceObject},
     error::GatewayError,
 };
 
@@ -37,6 +37,107 @@ fn validate_model_name(model: &str) -> Result<(), GatewayError> {
         )),
         None => Ok(()),
     }
+}
+
+/// Checks, after history expansion, that every `function_call_output` the caller sent answers a
+/// `function_call` of the conversation (`history`: the whole input sent upstream; `own`: the
+/// request's own `input`, whose indexes the error names). Providers differ on an orphan result:
+/// Anthropic's translation would drop it and answer as if it were never sent.
+pub fn validate_tool_outputs(history: &[Item], own: &[Item]) -> Result<(), GatewayError> {
+    let calls: std::collections::HashSet<&str> = history
+        .iter()
+        .filter_map(|item| match item {
+            Item::FunctionCall(call) => Some(call.call_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    for (i, item) in own.iter().enumerate() {
+        if let Item::FunctionCallOutput(output) = item
+            && !calls.contains(output.call_id.as_str())
+        {
+            return Err(GatewayError::InvalidRequest {
+                message: format!(
+                    "No tool call found for function call output with call_id `{}`.",
+                    output.call_id
+                ),
+                param: Some(format!("input[{i}].call_id")),
+                code: "invalid_request",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One of `allowed`, or a 400 naming `param` and the values it may take.
+fn one_of(value: Option<&str>, allowed: &[&str], param: &str) -> Result<(), GatewayError> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(GatewayError::invalid(
+            format!(
+                "Invalid value for `{param}`: `{v}`; expected one of {}.",
+                allowed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(param),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The string enums of the spec (`spec/openapi.json`: `ReasoningEffortEnum`,
+/// `ReasoningSummaryEnum`, `VerbosityEnum`, `TruncationEnum`, `ServiceTierEnum`, `IncludeEnum`).
+/// A value outside them would be forwarded upstream and echoed in a response that no longer
+/// validates. `include` and `service_tier` also take the values OpenAI documents for them, which
+/// agents built on OpenAI send.
+fn validate_enums(request: &CreateResponse) -> Result<(), GatewayError> {
+    if let Some(reasoning) = &request.reasoning {
+        one_of(
+            reasoning.effort.as_deref(),
+            &["none", "low", "medium", "high", "xhigh"],
+            "reasoning.effort",
+        )?;
+        one_of(
+            reasoning.summary.as_deref(),
+            &["concise", "detailed", "auto"],
+            "reasoning.summary",
+        )?;
+    }
+    if let Some(text) = &request.text {
+        one_of(
+            text.verbosity.as_deref(),
+            &["low", "medium", "high"],
+            "text.verbosity",
+        )?;
+    }
+    one_of(
+        request.truncation.as_deref(),
+        &["auto", "disabled"],
+        "truncation",
+    )?;
+    one_of(
+        request.service_tier.as_deref(),
+        &["auto", "default", "flex", "priority", "scale"],
+        "service_tier",
+    )?;
+    for (i, include) in request.include.iter().flatten().enumerate() {
+        one_of(
+            Some(include),
+            &[
+                "reasoning.encrypted_content",
+                "message.output_text.logprobs",
+                "message.input_image.image_url",
+                "computer_call_output.output.image_url",
+                "file_search_call.results",
+                "web_search_call.results",
+                "web_search_call.action.sources",
+                "code_interpreter_call.outputs",
+            ],
+            &format!("include[{i}]"),
+        )?;
+    }
+    Ok(())
 }
 
 fn range(value: Option<f64>, min: f64, max: f64, param: &str) -> Result<(), GatewayError> {
@@ -103,16 +204,7 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
             Some("max_tool_calls"),
         ));
     }
-    if let Some(t) = request
-        .truncation
-        .as_deref()
-        .filter(|t| *t != "auto" && *t != "disabled")
-    {
-        return Err(GatewayError::invalid(
-            format!("`truncation` must be `auto` or `disabled`, got `{t}`."),
-            Some("truncation"),
-        ));
-    }
+    validate_enums(request)?;
     if let Some(metadata) = &request.metadata {
         if metadata.len() > 16 {
             return Err(GatewayError::invalid(
@@ -200,6 +292,30 @@ mod tests {
             (
                 json!({"model":"m","input":"hi","background":true}),
                 "background",
+            ),
+            (
+                json!({"model":"m","input":"hi","reasoning":{"effort":"ultra"}}),
+                "reasoning.effort",
+            ),
+            (
+                json!({"model":"m","input":"hi","reasoning":{"summary":"long"}}),
+                "reasoning.summary",
+            ),
+            (
+                json!({"model":"m","input":"hi","text":{"verbosity":"loud"}}),
+                "text.verbosity",
+            ),
+            (
+                json!({"model":"m","input":"hi","service_tier":"gold"}),
+                "service_tier",
+            ),
+            (
+                json!({"model":"m","input":"hi","include":["reasoning.encrypted_content","x"]}),
+                "include[1]",
+            ),
+            (
+                json!({"model":"m","input":"hi","truncation":"sometimes"}),
+                "truncation",
             ),
         ];
         for (body, param) in cases {

@@ -99,14 +99,30 @@ pub fn generic_message(provider: &str, kind: UpstreamErrorKind, status: u16) -> 
         UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter => {
             format!("Provider `{provider}` rejected the request.")
         }
+        UpstreamErrorKind::Server if status == 0 => format!("Provider `{provider}` failed."),
         UpstreamErrorKind::Server => {
             format!("Provider `{provider}` failed (upstream status {status}).")
         }
     }
 }
 
+/// A stream (or body) that ended before its terminal event: the provider or the network cut it.
+/// Retryable before the first byte, like any server failure; after it, the stream fails.
+pub fn stream_cut(provider: &str, detail: impl Into<String>) -> GatewayError {
+    UpstreamError::new(
+        provider,
+        UpstreamErrorKind::Server,
+        format!("`{provider}` closed the stream before it finished."),
+    )
+    .with_detail(detail)
+    .into()
+}
+
 /// Maps a reqwest failure (connect, timeout, body) to an upstream error.
 pub fn transport_error(provider: &str, err: &reqwest::Error) -> GatewayError {
+    if err.is_body() || err.is_decode() {
+        return stream_cut(provider, err.to_string());
+    }
     let kind = if err.is_timeout() {
         UpstreamErrorKind::Timeout
     } else if err.is_connect() {
@@ -229,7 +245,9 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Vec<u8> {
     body
 }
 
-/// Decodes an upstream SSE body into its `data:` payloads, enforcing an idle timeout.
+/// Decodes an upstream SSE body into its `data:` payloads, enforcing an idle timeout once the
+/// first payload has arrived (until then the caller's time-to-first-byte limit,
+/// `request_timeout`, governs: a reasoning model may think for minutes before its first event).
 /// `[DONE]` markers are dropped. Dropping the stream drops the response (cancelling upstream).
 pub fn sse_data_stream(
     response: reqwest::Response,
@@ -237,81 +255,80 @@ pub fn sse_data_stream(
     idle: Duration,
     max_event_bytes: usize,
 ) -> DataStream {
-    let bytes = response.bytes_stream();
+    struct State<S> {
+        bytes: S,
+        decoder: SseDecoder,
+        pending: std::collections::VecDeque<String>,
+        ended: bool,
+        /// Whether a payload was handed out (the idle timeout applies from then on).
+        started: bool,
+    }
+    let state = State {
+        bytes: response.bytes_stream(),
+        decoder: SseDecoder::with_limit(max_event_bytes),
+        pending: std::collections::VecDeque::new(),
+        ended: false,
+        started: false,
+    };
     // Shared, not copied: the closure below hands it to every poll.
     let provider: std::sync::Arc<str> = provider.into();
-    let state = (
-        bytes,
-        SseDecoder::with_limit(max_event_bytes),
-        std::collections::VecDeque::<String>::new(),
-        false,
-    );
-    Box::pin(futures::stream::unfold(
-        state,
-        move |(mut bytes, mut decoder, mut pending, mut ended)| {
-            let provider = provider.clone();
-            async move {
-                loop {
-                    if let Some(data) = pending.pop_front() {
-                        return Some((Ok(data), (bytes, decoder, pending, ended)));
-                    }
-                    if ended {
-                        return None;
-                    }
-                    let next: Option<Result<Bytes, reqwest::Error>> =
-                        match tokio::time::timeout(idle, bytes.next()).await {
-                            Ok(next) => next,
-                            Err(_) => {
-                                let kind = UpstreamErrorKind::Timeout;
-                                let err = UpstreamError::new(
-                                    &provider,
-                                    kind,
-                                    "The upstream stream stalled.",
-                                );
-                                ended = true;
-                                return Some((Err(err.into()), (bytes, decoder, pending, ended)));
-                            }
-                        };
-                    match next {
-                        Some(Ok(chunk)) => match decoder.feed(&chunk) {
-                            Ok(events) => pending.extend(
-                                events
-                                    .into_iter()
-                                    .map(|e| e.data)
-                                    .filter(|d| d.trim() != "[DONE]"),
-                            ),
-                            Err(e) => {
-                                ended = true;
-                                let err = UpstreamError::new(
-                                    &provider,
-                                    UpstreamErrorKind::Protocol,
-                                    generic_message(&provider, UpstreamErrorKind::Protocol, 0),
-                                )
-                                .with_detail(e.to_string());
-                                return Some((Err(err.into()), (bytes, decoder, pending, ended)));
-                            }
-                        },
-                        Some(Err(e)) => {
-                            ended = true;
-                            return Some((
-                                Err(transport_error(&provider, &e)),
-                                (bytes, decoder, pending, ended),
-                            ));
+    Box::pin(futures::stream::unfold(state, move |mut st| {
+        let provider = provider.clone();
+        async move {
+            loop {
+                if let Some(data) = st.pending.pop_front() {
+                    st.started = true;
+                    return Some((Ok(data), st));
+                }
+                if st.ended {
+                    return None;
+                }
+                let next: Option<Result<Bytes, reqwest::Error>> = if st.started {
+                    match tokio::time::timeout(idle, st.bytes.next()).await {
+                        Ok(next) => next,
+                        Err(_) => {
+                            let kind = UpstreamErrorKind::Timeout;
+                            let err =
+                                UpstreamError::new(&provider, kind, "The upstream stream stalled.");
+                            st.ended = true;
+                            return Some((Err(err.into()), st));
                         }
-                        None => {
-                            ended = true;
-                            pending.extend(
-                                decoder
-                                    .finish()
-                                    .map(|e| e.data)
-                                    .filter(|d| d.trim() != "[DONE]"),
-                            );
+                    }
+                } else {
+                    st.bytes.next().await
+                };
+                match next {
+                    Some(Ok(chunk)) => match st.decoder.feed(&chunk) {
+                        Ok(events) => st.pending.extend(
+                            events
+                                .into_iter()
+                                .map(|e| e.data)
+                                .filter(|d| d.trim() != "[DONE]"),
+                        ),
+                        Err(e) => {
+                            st.ended = true;
+                            let err = UpstreamError::new(
+                                &provider,
+                                UpstreamErrorKind::Protocol,
+                                generic_message(&provider, UpstreamErrorKind::Protocol, 0),
+                            )
+                            .with_detail(e.to_string());
+                            return Some((Err(err.into()), st));
                         }
+                    },
+                    Some(Err(e)) => {
+                        st.ended = true;
+                        return Some((Err(transport_error(&provider, &e)), st));
+                    }
+                    None => {
+                        st.ended = true;
+                        let tail = st.decoder.finish().map(|e| e.data);
+                        st.pending.extend(tail.filter(|d| d.trim() != "[DONE]"));
                     }
                 }
             }
-        },
-    ))
+        }
+    }))
 }
 
 /// Extracts `error.message` (or `message`) from a JSON error body, if any.

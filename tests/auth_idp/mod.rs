@@ -92,6 +92,14 @@ impl TestKey {
         self.sign_as(claims, &self.kid)
     }
 
+    /// A token for `claims` signed with this key under its kid, with `edit` applied to the header.
+    pub fn sign_with(&self, claims: &Value, edit: impl FnOnce(&mut Header)) -> String {
+        let mut header = Header::new(self.alg);
+        header.kid = Some(self.kid.clone());
+        edit(&mut header);
+        encode(&header, claims, &self.encoding).unwrap()
+    }
+
     /// A token for `claims` signed with this key, claiming key id `kid`.
     pub fn sign_as(&self, claims: &Value, kid: &str) -> String {
         let mut header = Header::new(self.alg);

@@ -31,6 +31,15 @@ pub fn parse_response(
     if message.kind == "error" {
         return Err(event_error(provider, &message.error.unwrap_or_default()).into());
     }
+    // Every Messages answer is `{"type": "message", …}` (https://docs.anthropic.com/en/api/messages):
+    // anything else (`{}` included) is not an answer, however leniently it parsed.
+    if message.kind != "message" {
+        return Err(protocol_error(
+            provider,
+            &"the body is not a message (no `type: message`)",
+            body,
+        ));
+    }
     tracing::debug!(upstream_id = %message.id, "Anthropic message received.");
     out.start();
     out.set_model(&message.model);
@@ -122,7 +131,11 @@ pub(super) fn finish(
 }
 
 /// An upstream body we could not read.
-pub(super) fn protocol_error(provider: &str, err: &serde_json::Error, body: &[u8]) -> GatewayError {
+pub(super) fn protocol_error(
+    provider: &str,
+    err: &dyn std::fmt::Display,
+    body: &[u8],
+) -> GatewayError {
     let kind = UpstreamErrorKind::Protocol;
     UpstreamError::new(provider, kind, http::generic_message(provider, kind, 0))
         .with_detail(format!("{err}; body: {}", excerpt(body)))

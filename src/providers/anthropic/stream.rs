@@ -11,7 +11,7 @@ use super::{
     },
 };
 use crate::{
-    error::{GatewayError, UpstreamError, UpstreamErrorKind},
+    error::{GatewayError, UpstreamError},
     providers::{Call, StreamTranslator},
     stream::ResponseEmitter,
 };
@@ -159,14 +159,7 @@ impl AnthropicStream {
     }
 
     fn cut(&self, what: &str) -> GatewayError {
-        let kind = UpstreamErrorKind::Server;
-        UpstreamError::new(
-            &self.provider,
-            kind,
-            format!("Provider `{}` ended the stream early.", self.provider),
-        )
-        .with_detail(what.to_owned())
-        .into()
+        crate::providers::http::stream_cut(&self.provider, what)
     }
 }
 

@@ -12,7 +12,7 @@ use super::{
     wire::{ChatCompletion, Delta, ErrorDetail, content_text},
 };
 use crate::{
-    error::{GatewayError, UpstreamError, UpstreamErrorKind},
+    error::GatewayError,
     providers::{Call, StreamTranslator},
     stream::{Finish, ResponseEmitter},
 };
@@ -214,14 +214,10 @@ impl ChatStream {
     }
 
     fn cut(&self) -> GatewayError {
-        let kind = UpstreamErrorKind::Server;
-        UpstreamError::new(
+        crate::providers::http::stream_cut(
             &self.provider,
-            kind,
-            "The upstream stream ended before the response was complete.",
+            "chat completions stream ended without a finish_reason",
         )
-        .with_detail("chat completions stream ended without a finish_reason")
-        .into()
     }
 }
 

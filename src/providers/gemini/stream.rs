@@ -8,7 +8,7 @@ use super::{
     wire::GeminiResponse,
 };
 use crate::{
-    error::{GatewayError, UpstreamError, UpstreamErrorKind},
+    error::GatewayError,
     providers::{Call, StreamTranslator},
     stream::ResponseEmitter,
 };
@@ -68,16 +68,10 @@ impl StreamTranslator for GeminiStream {
                 out.finish(finish);
                 Ok(())
             }
-            None => Err(UpstreamError::new(
+            None => Err(crate::providers::http::stream_cut(
                 &self.provider,
-                UpstreamErrorKind::Server,
-                format!(
-                    "Provider `{}` ended the stream before the response was complete.",
-                    self.provider
-                ),
-            )
-            .with_detail("Gemini stream ended without a finishReason")
-            .into()),
+                "Gemini stream ended without a finishReason",
+            )),
         }
     }
 }

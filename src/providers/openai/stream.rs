@@ -151,7 +151,7 @@ impl StreamTranslator for OpenAiStream {
         if self.finished {
             return Ok(());
         }
-        Err(protocol(
+        Err(crate::providers::http::stream_cut(
             &self.provider,
             "stream ended before response.completed",
         ))

@@ -112,6 +112,7 @@ pub fn parse_response(
 ) -> Result<(), GatewayError> {
     let response: Value =
         serde_json::from_slice(body).map_err(|e| protocol(provider, &e.to_string()))?;
+    check_response_shape(&response).map_err(|detail| protocol(provider, &detail))?;
     out.start();
     if let Some(model) = response.get("model").and_then(Value::as_str) {
         out.set_model(model);
@@ -128,6 +129,51 @@ pub fn parse_response(
         out.set_usage(parse_usage(usage));
     }
     out.finish(finish_of(&response));
+    Ok(())
+}
+
+/// The fields every OpenAI response object has, with their types
+/// (https://platform.openai.com/docs/api-reference/responses/object): a body without them is not
+/// an answer, however it parsed, and must never become a stored, completed, empty response.
+fn check_response_shape(response: &Value) -> Result<(), String> {
+    let object = response
+        .as_object()
+        .ok_or("the body is not a JSON object")?;
+    let string = |key: &str| object.get(key).and_then(Value::as_str);
+    if string("id").is_none() || string("status").is_none() {
+        return Err("the response has no string `id` and `status`".to_owned());
+    }
+    let output = object
+        .get("output")
+        .and_then(Value::as_array)
+        .ok_or("the response has no `output` array")?;
+    for (i, item) in output.iter().enumerate() {
+        let kind = item.get("type").and_then(Value::as_str);
+        let fits = match kind {
+            Some("message") => item
+                .get("content")
+                .and_then(Value::as_array)
+                .is_some_and(|parts| {
+                    parts
+                        .iter()
+                        .all(|p| p.get("type").is_some_and(Value::is_string))
+                }),
+            Some("function_call") => ["call_id", "name", "arguments"]
+                .iter()
+                .all(|k| item.get(*k).is_some_and(Value::is_string)),
+            Some(_) => true,
+            None => false,
+        };
+        if !fits {
+            return Err(format!("output[{i}] is not a well-formed output item"));
+        }
+    }
+    if object
+        .get("usage")
+        .is_some_and(|u| !u.is_object() && !u.is_null())
+    {
+        return Err("`usage` is not an object".to_owned());
+    }
     Ok(())
 }
 
