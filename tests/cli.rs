@@ -145,10 +145,11 @@ fn check_refuses_an_invalid_config_with_exit_2_naming_the_path() {
 fn help_names_every_environment_variable_and_the_check_subcommand() {
     let (output, stdout, _) = run("help", &["--help"], &[]);
     assert!(output.status.success());
-    for var in READ_VARS
-        .iter()
-        .chain(&["OTEL_SDK_DISABLED", "OTEL_EXPORTER_OTLP_HEADERS"])
-    {
+    for var in READ_VARS.iter().chain(&[
+        "OTEL_SDK_DISABLED",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_RESOURCE_ATTRIBUTES",
+    ]) {
         assert!(stdout.contains(var), "{var} missing from --help:\n{stdout}");
     }
     assert!(stdout.contains("check"), "{stdout}");

@@ -37,6 +37,7 @@ Environment:
   OTEL_EXPORTER_OTLP_HEADERS          Headers sent to the collector (`key=value,...`; also
                                       OTEL_EXPORTER_OTLP_TRACES_HEADERS).
   OTEL_SERVICE_NAME                   service.name of spans when tracing.service_name is unset.
+  OTEL_RESOURCE_ATTRIBUTES            Extra resource attributes of spans (`deployment.environment=prod`).
   OTEL_SDK_DISABLED                   `true` turns trace export off.
 A key or endpoint given in the config file wins over these variables; they fill what it leaves
 empty. The config file may also name any variable as ${VAR} or ${VAR:-default}.";
