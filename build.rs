@@ -29,7 +29,13 @@ fn watch_head() {
         Path::new(&common).join("packed-refs"),
     ];
     if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-        watched.push(Path::new(&common).join(branch));
+        let loose = Path::new(&common).join(branch);
+        // A ref packed away (`git gc`) comes back as a loose file at the next commit: watch
+        // the directory it will appear in.
+        match (loose.exists(), loose.parent()) {
+            (false, Some(dir)) => watched.push(dir.to_path_buf()),
+            _ => watched.push(loose),
+        }
     }
     for path in watched.iter().filter(|p| p.exists()) {
         println!("cargo:rerun-if-changed={}", path.display());
