@@ -13,6 +13,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod frontdoor;
@@ -25,3 +26,8 @@ pub mod stream;
 pub mod telemetry;
 
 pub use error::GatewayError;
+
+/// The crate version (`gateway --version`, `gateway_build_info{version}`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The git commit built, short (`unknown` outside a git checkout); set by `build.rs`.
+pub const COMMIT: &str = env!("GATEWAY_GIT_COMMIT");

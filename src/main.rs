@@ -1,9 +1,12 @@
 //! The `gateway` binary: parse flags, load config, set up logging (and OpenTelemetry tracing
 //! when configured), run the server.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use llm_gateway::{
     config::Config,
     observability::sink::{LogFlush, LogSink},
@@ -19,22 +22,55 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EMBEDDED_CONFIG: &str = include_str!("../config/config.example.yaml");
 
 /// llm-gateway: one Open Responses endpoint in front of OpenAI, Azure OpenAI, Anthropic and Gemini.
+///
+/// With no subcommand, serves: loads the config, then answers on `server.address` until SIGTERM
+/// or SIGINT (then drains). An invalid config stops the start with exit code 2.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version = llm_gateway::cli::VERSION, about, after_help = llm_gateway::cli::ENVIRONMENT)]
 struct Args {
     /// Config file (YAML). Default: ./config.yaml when present, else the embedded example config.
-    #[arg(long, short, env = "GATEWAY_CONFIG")]
+    #[arg(long, short, env = "GATEWAY_CONFIG", global = true)]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn load(args: &Args) -> Result<Config, llm_gateway::config::ConfigError> {
-    let env = |name: &str| std::env::var(name).ok();
+#[derive(Subcommand)]
+enum Command {
+    /// Validate the config and print what it resolved (exit 0 when valid, 2 when not).
+    ///
+    /// Reads the config exactly as a start would (same file, same environment, same RUST_LOG
+    /// check) and prints the providers (key source, never the key), the routing table (each
+    /// public model's candidates in order), auth, stores and limits. An invalid config prints
+    /// its error, which names the offending key, to stderr.
+    #[command(after_help = llm_gateway::cli::ENVIRONMENT)]
+    Check,
+}
+
+/// The config file to read: `--config` (or `GATEWAY_CONFIG`), else ./config.yaml when present;
+/// `None` means the embedded example config.
+fn config_path(args: &Args) -> Option<PathBuf> {
     let default_path = PathBuf::from("config.yaml");
-    match &args.config {
+    args.config
+        .clone()
+        .or_else(|| default_path.exists().then_some(default_path))
+}
+
+fn load(path: Option<&Path>) -> Result<Config, llm_gateway::config::ConfigError> {
+    let env = |name: &str| std::env::var(name).ok();
+    match path {
         Some(path) => Config::load(Some(path), &env),
-        None if default_path.exists() => Config::load(Some(&default_path), &env),
         None => Config::from_yaml(EMBEDDED_CONFIG, &env),
     }
+}
+
+/// `gateway check`: the same load and log filter as a start, so it passes when a start would.
+fn check(path: Option<&Path>) -> ExitCode {
+    let checked = load(path).map_err(|e| e.to_string()).and_then(|config| {
+        log_filter(std::env::var("RUST_LOG").ok(), &config.log.level).map_err(|e| e.to_string())?;
+        Ok(config)
+    });
+    llm_gateway::cli::check(path, checked)
 }
 
 /// What logging keeps alive until the process ends: the OpenTelemetry pipeline (exports what is
@@ -85,7 +121,11 @@ fn init_logging(config: &Config) -> Result<Logging, llm_gateway::GatewayError> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let config = match load(&args) {
+    let path = config_path(&args);
+    if let Some(Command::Check) = args.command {
+        return check(path.as_deref());
+    }
+    let config = match load(path.as_deref()) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("gateway: {err}");

@@ -16,7 +16,9 @@ use common::{
     mock_upstream::{Behaviour, MockUpstream},
 };
 use observability_support::{
-    GPT_4O_FIXTURE_COST, get_with, openai_instance, post, prometheus_text::sample_sum, scrape,
+    GPT_4O_FIXTURE_COST, get_with, openai_instance, post,
+    prometheus_text::{self, sample_sum},
+    scrape,
 };
 use serde_json::{Value, json};
 
@@ -158,6 +160,103 @@ async fn metrics_follow_require_auth_and_can_be_disabled() {
         "metrics:\n  enabled: false\n",
     ));
     assert_eq!(get_with(&off, "/metrics", None).await.0, 404);
+}
+
+/// The values of the samples called `name` carrying every label in `labels`.
+fn values(text: &str, name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
+    prometheus_text::parse(text)
+        .into_iter()
+        .filter(|s| s.name == name)
+        .filter(|s| {
+            labels
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|s| s.value)
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_fresh_gateway_shows_zeros_build_info_and_process_metrics() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&openai_instance(
+        &mock,
+        "obs-zero",
+        "models:\n  obs-zero-group:\n    targets: [{ provider: obs-zero, model: gpt-4o }]\n",
+    ));
+    // Scraped before any request: nothing has moved these series yet.
+    let text = scrape(&gw).await;
+    let p = ("provider", "obs-zero");
+    for class in [
+        "server",
+        "timeout",
+        "connect",
+        "rate_limited",
+        "queue_full",
+        "circuit_open",
+    ] {
+        assert_eq!(
+            values(
+                &text,
+                "gateway_upstream_errors_total",
+                &[p, ("class", class)]
+            ),
+            [0.0],
+            "{class}"
+        );
+    }
+    for name in ["gateway_failovers_total", "gateway_retries_total"] {
+        assert_eq!(values(&text, name, &[p]), [0.0], "{name}");
+    }
+    for model in ["gpt-4o", "gpt-4o-mini", "obs-zero-group"] {
+        let m = ("model", model);
+        assert_eq!(
+            values(&text, "gateway_requests_total", &[p, m, ("status", "200")]),
+            [0.0],
+            "{model}"
+        );
+        for kind in ["input", "output", "cached", "reasoning"] {
+            assert_eq!(
+                values(&text, "gateway_tokens_total", &[p, m, ("kind", kind)]),
+                [0.0]
+            );
+        }
+        assert_eq!(values(&text, "gateway_cost_usd_total", &[p, m]), [0.0]);
+        assert_eq!(
+            values(&text, "gateway_client_disconnects_total", &[p, m]),
+            [0.0]
+        );
+        assert_eq!(
+            values(&text, "gateway_request_duration_seconds_count", &[p, m]),
+            [0.0]
+        );
+        assert_eq!(
+            values(&text, "gateway_time_to_first_byte_seconds_count", &[p, m]),
+            [0.0]
+        );
+    }
+    let build = ("version", env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        values(
+            &text,
+            "gateway_build_info",
+            &[build, ("commit", llm_gateway::COMMIT)]
+        ),
+        [1.0],
+        "{text}"
+    );
+    if cfg!(target_os = "linux") {
+        for name in [
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_cpu_seconds_total",
+            "process_start_time_seconds",
+        ] {
+            let found = values(&text, name, &[]);
+            assert!(found.len() == 1 && found[0] > 0.0, "{name}: {found:?}");
+        }
+        assert!(text.contains("# TYPE process_cpu_seconds_total counter"));
+    }
 }
 
 // === usage ===

@@ -51,6 +51,8 @@ pub const STORE_EXPIRATIONS: &str = "gateway_conversation_store_expirations_tota
 pub const STORE_FAILURES: &str = "gateway_conversation_store_failures_total";
 /// Failed writes of usage totals to Redis (retried on the next flush).
 pub const USAGE_FLUSH_FAILURES: &str = "gateway_usage_flush_failures_total";
+/// Always 1, labelled with the running build's `version` and `commit`.
+pub const BUILD_INFO: &str = "gateway_build_info";
 
 /// The label for a model or provider outside the configured set.
 pub const OTHER: &str = "other";
@@ -92,6 +94,7 @@ fn build() -> Option<PrometheusHandle> {
         }
     };
     describe();
+    metrics::gauge!(BUILD_INFO, "version" => crate::VERSION, "commit" => crate::COMMIT).set(1.0);
     let upkeep = handle.clone();
     let spawned = std::thread::Builder::new()
         .name("metrics-upkeep".to_owned())
@@ -144,15 +147,22 @@ fn describe() {
     describe_counter!(STORE_EXPIRATIONS, "Records expired after their TTL.");
     describe_counter!(STORE_FAILURES, "Responses that could not be stored.");
     describe_counter!(USAGE_FLUSH_FAILURES, "Failed usage writes to Redis.");
+    describe_gauge!(BUILD_INFO, "Always 1; the labels name the running build.");
 }
 
 /// Renders the scrape body. `gateway_cost_usd_total` is kept as a float gauge (`metrics`
-/// counters are integers) that only ever grows, so it is declared a counter here.
+/// counters are integers) that only ever grows, so it is declared a counter here. The process
+/// metrics (`/proc`) are read now and appended.
 pub fn render(handle: &PrometheusHandle) -> String {
-    handle.render().replace(
+    let mut text = handle.render().replace(
         &format!("# TYPE {COST} gauge"),
         &format!("# TYPE {COST} counter"),
-    )
+    );
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&super::process::render());
+    text
 }
 
 /// The set of model names that may appear as a `model` label; everything else is `other`, so
@@ -164,7 +174,7 @@ pub struct ModelLabels {
 
 impl ModelLabels {
     /// Configured models: every provider's `models`, routing aliases and fallback keys and
-    /// alias targets, and the priced models.
+    /// alias targets, model groups, and the priced models.
     pub fn new<'a>(config: &Config, priced: impl Iterator<Item = &'a str>) -> Self {
         let mut known: HashSet<String> = priced.map(str::to_owned).collect();
         for provider in &config.providers {
@@ -173,6 +183,7 @@ impl ModelLabels {
         }
         known.extend(config.routing.aliases.keys().cloned());
         known.extend(config.routing.fallbacks.keys().cloned());
+        known.extend(config.routing.models.keys().cloned());
         for target in config.routing.aliases.values() {
             known.insert(target.rsplit('/').next().unwrap_or(target).to_owned());
         }
@@ -190,6 +201,27 @@ impl ModelLabels {
         }
     }
 }
+
+/// Every `class` label `error_class` can give (registered at zero for each provider at start;
+/// a test keeps the two in step).
+pub const ERROR_CLASSES: [&str; 16] = [
+    "bad_request",
+    "not_found",
+    "auth",
+    "rate_limited",
+    "quota_exceeded",
+    "overloaded",
+    "server",
+    "timeout",
+    "connect",
+    "protocol",
+    "content_filter",
+    "queue_full",
+    "circuit_open",
+    "shutting_down",
+    "internal",
+    "gateway",
+];
 
 /// The `class` label of a failed attempt (a fixed set).
 pub fn error_class(err: &GatewayError) -> &'static str {
@@ -300,5 +332,43 @@ mod tests {
             .collect();
         assert_eq!(distinct.len(), 1);
         assert!(distinct.contains(OTHER));
+    }
+
+    #[test]
+    fn error_classes_lists_every_class_error_class_gives() {
+        use crate::error::{UpstreamError, UpstreamErrorKind as K};
+        let wait = Duration::from_secs(1);
+        let kinds = [
+            K::BadRequest,
+            K::NotFound,
+            K::Auth,
+            K::RateLimited,
+            K::QuotaExceeded,
+            K::Overloaded,
+            K::Server,
+            K::Timeout,
+            K::Connect,
+            K::Protocol,
+            K::ContentFilter,
+        ];
+        let mut errors: Vec<GatewayError> = kinds
+            .into_iter()
+            .map(|k| UpstreamError::new("p", k, "m").into())
+            .collect();
+        errors.extend([
+            GatewayError::QueueFull {
+                provider: "p".to_owned(),
+                retry_after: wait,
+            },
+            GatewayError::NoHealthyProvider {
+                model: "m".to_owned(),
+                retry_after: wait,
+            },
+            GatewayError::ShuttingDown,
+            GatewayError::Internal("x".to_owned()),
+            GatewayError::AuthUnavailable,
+        ]);
+        let given: HashSet<&str> = errors.iter().map(error_class).collect();
+        assert_eq!(given, ERROR_CLASSES.into_iter().collect::<HashSet<_>>());
     }
 }

@@ -3,9 +3,11 @@
 //! here awaits I/O on the request path (metrics are atomics, usage is an in-memory add that a
 //! background task copies to Redis).
 
+mod baseline;
 mod log;
 pub mod metrics;
 pub mod prices;
+mod process;
 mod request;
 pub mod sink;
 pub mod usage;
@@ -47,6 +49,9 @@ impl Observability {
         } else {
             None
         };
+        if prometheus.is_some() {
+            baseline::register(config, &labels);
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 labels,
