@@ -40,6 +40,8 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
             .wrap(actix_web::middleware::from_fn(
                 crate::http::drain_gate::gate,
             ))
+            // Any error that leaves the inner layers without a body gets the error object.
+            .wrap(crate::http::empty_errors::middleware())
             // Wrapped last, so outermost: every response (401s included) gets `x-request-id`.
             .wrap(actix_web::middleware::from_fn(crate::http::request_id::tag))
             .configure(crate::http::configure)

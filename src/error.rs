@@ -263,13 +263,7 @@ impl GatewayError {
 
     /// The Open Responses error `type`.
     pub fn error_type(&self) -> &'static str {
-        match self.status().as_u16() {
-            400 | 408 | 413 => "invalid_request_error",
-            401 => "authentication_error",
-            404 => "not_found",
-            429 => "too_many_requests",
-            _ => "server_error",
-        }
+        error_type_of(self.status().as_u16())
     }
 
     /// The machine-readable `code`.
@@ -376,6 +370,17 @@ impl GatewayError {
             message: self.public_message(),
             param: self.param(),
         }
+    }
+}
+
+/// The Open Responses error `type` for an HTTP status.
+pub fn error_type_of(status: u16) -> &'static str {
+    match status {
+        401 => "authentication_error",
+        404 => "not_found",
+        429 => "too_many_requests",
+        400..=499 => "invalid_request_error",
+        _ => "server_error",
     }
 }
 

@@ -83,35 +83,34 @@ struct Logging {
 /// The log filter: `RUST_LOG` when set to something (an empty one is ignored: it would silence
 /// every line), else the config's `log.level` (already checked when the config was read). An
 /// unparsable `RUST_LOG` stops the start rather than logging nothing.
-fn log_filter(
-    rust_log: Option<String>,
-    level: &str,
-) -> Result<EnvFilter, llm_gateway::GatewayError> {
+fn log_filter(rust_log: Option<String>, level: &str) -> Result<EnvFilter, String> {
     let directives = rust_log
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| level.to_owned());
-    EnvFilter::builder().parse(&directives).map_err(|e| {
-        llm_gateway::GatewayError::Internal(format!(
-            "config error at `RUST_LOG`/`log.level`: `{directives}` is not a log filter: {e}"
-        ))
-    })
+    llm_gateway::config::check_log_filter(&directives)
+        .map_err(|why| format!("config error at `RUST_LOG`: {why}"))?;
+    EnvFilter::builder()
+        .parse(&directives)
+        .map_err(|e| format!("config error at `RUST_LOG`: {e}"))
 }
 
 /// Installs the log layer (lines written to stdout by the log-writer thread) and, when
 /// `tracing` is configured, the OpenTelemetry layer (none at all otherwise).
-fn init_logging(config: &Config) -> Result<Logging, llm_gateway::GatewayError> {
+fn init_logging(config: &Config) -> Result<Logging, String> {
     let filter = log_filter(std::env::var("RUST_LOG").ok(), &config.log.level)?;
-    let (sink, flush) = LogSink::start(std::io::stdout())
-        .map_err(|e| llm_gateway::GatewayError::Internal(format!("cannot start logging: {e}")))?;
+    let (sink, flush) =
+        LogSink::start(std::io::stdout()).map_err(|e| format!("cannot start logging: {e}"))?;
     let fmt = tracing_subscriber::fmt::layer()
         .with_target(false)
+        // Colours only for a terminal: piped into a file or a collector, escape codes are noise.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_writer(sink);
     let fmt = if config.log.json {
         fmt.json().boxed()
     } else {
         fmt.boxed()
     };
-    let telemetry = Telemetry::start(&config.tracing)?;
+    let telemetry = Telemetry::start(&config.tracing).map_err(|e| e.to_string())?;
     tracing_subscriber::registry()
         .with(fmt.with_filter(llm_gateway::telemetry::hide_from_logs(filter)))
         .with(telemetry.as_ref().map(Telemetry::layer))

@@ -106,13 +106,9 @@ impl InstanceHealth {
         match outcome {
             ReportOutcome::Success { ttfb } => {
                 self.breaker.record(true, now);
-                self.ttfb = Some(match self.ttfb {
-                    None => *ttfb,
-                    Some(avg) => {
-                        avg.mul_f64(1.0 - TTFB_EWMA_WEIGHT) + ttfb.mul_f64(TTFB_EWMA_WEIGHT)
-                    }
-                });
+                self.record_ttfb(*ttfb);
             }
+            ReportOutcome::Completed => self.breaker.record(true, now),
             ReportOutcome::Failure => self.breaker.record(false, now),
             ReportOutcome::RateLimited { model, retry_after } => {
                 // A 429 says nothing about health; with a hint, that model cools for it.
@@ -125,6 +121,14 @@ impl InstanceHealth {
             }
             ReportOutcome::Abandoned => self.breaker.release_probe(),
         }
+    }
+
+    /// Folds one time to first byte into the average.
+    pub fn record_ttfb(&mut self, ttfb: Duration) {
+        self.ttfb = Some(match self.ttfb {
+            None => ttfb,
+            Some(avg) => avg.mul_f64(1.0 - TTFB_EWMA_WEIGHT) + ttfb.mul_f64(TTFB_EWMA_WEIGHT),
+        });
     }
 
     /// Recent time to first byte.

@@ -48,6 +48,8 @@ pub enum ReportOutcome {
         /// Time to first byte (feeds the latency average).
         ttfb: Duration,
     },
+    /// A stream ran to its end (its time to first byte was given with [`Permit::first_byte`]).
+    Completed,
     /// The upstream failed in a way that counts against its health.
     Failure,
     /// The upstream answered 429; with a hint, `model` cools for that long.
@@ -162,6 +164,12 @@ impl Permit {
             tokens,
             settled: false,
         }
+    }
+
+    /// Records the time to the first event of a stream (the latency average) without a
+    /// verdict: the stream counts as a success only when it completes.
+    pub fn first_byte(&self, ttfb: Duration) {
+        self.gate.lock().health.record_ttfb(ttfb);
     }
 
     /// Reports the call's outcome (only the first report counts).

@@ -127,27 +127,37 @@ pub fn order(
     demand: Demand,
     rng: &mut SplitMix64,
 ) -> Vec<usize> {
-    let mut indices: Vec<usize> = (0..targets.len()).collect();
+    // Each key is read once, before sorting: live stats change while other requests run, and
+    // a comparison that reads them again could see an inconsistent order (which `sort` may
+    // answer with a panic).
+    let keyed = |key: &dyn Fn(&Target) -> u128| -> Vec<usize> {
+        let mut keys: Vec<(u128, usize)> = targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (key(t), i))
+            .collect();
+        // Stable, and the index breaks ties: the declared order.
+        keys.sort_unstable();
+        keys.into_iter().map(|(_, i)| i).collect()
+    };
     match strategy {
-        Strategy::Priority => {}
-        Strategy::Weighted => return weighted(targets, rng),
-        Strategy::LeastBusy => {
-            indices.sort_by_key(|&i| stats(&targets[i].candidate.provider).in_flight);
-        }
-        Strategy::Latency => {
-            // Unmeasured instances count as fastest, so every target gets measured.
-            indices.sort_by_key(|&i| {
-                stats(&targets[i].candidate.provider)
-                    .ttfb
-                    .unwrap_or(Duration::ZERO)
-            });
-        }
+        Strategy::Priority => (0..targets.len()).collect(),
+        Strategy::Weighted => weighted(targets, rng),
+        Strategy::LeastBusy => keyed(&|t| stats(&t.candidate.provider).in_flight as u128),
+        // Unmeasured instances count as fastest, so every target gets measured.
+        Strategy::Latency => keyed(&|t| {
+            stats(&t.candidate.provider)
+                .ttfb
+                .unwrap_or(Duration::ZERO)
+                .as_nanos()
+        }),
         Strategy::Cost => {
+            let costs: Vec<f64> = targets.iter().map(|t| cost(t, demand)).collect();
+            let mut indices: Vec<usize> = (0..targets.len()).collect();
+            indices.sort_by(|&a, &b| costs[a].total_cmp(&costs[b]).then(a.cmp(&b)));
             indices
-                .sort_by(|&a, &b| cost(&targets[a], demand).total_cmp(&cost(&targets[b], demand)));
         }
     }
-    indices
 }
 
 /// Estimated cost of `demand` on `target` (infinite when its price is unknown).
@@ -344,6 +354,32 @@ mod tests {
             order(Strategy::Cost, &t, &no_stats, output_heavy, &mut rng),
             [2, 0, 1]
         );
+    }
+
+    #[test]
+    fn keys_read_once_per_target_so_changing_stats_cannot_upset_the_sort() {
+        use std::cell::Cell;
+        // Stats that change on every read (as live in-flight counts do under load).
+        let reads = Cell::new(0usize);
+        let flapping = |_: &str| {
+            reads.set(reads.get() + 1);
+            InstanceStats {
+                in_flight: (reads.get() * 7919) % 13,
+                ttfb: Some(Duration::from_millis(((reads.get() * 104_729) % 17) as u64)),
+            }
+        };
+        let targets: Vec<Target> = (0..200)
+            .map(|i| target(&format!("p{i}"), 1, None))
+            .collect();
+        let mut rng = SplitMix64::new(1);
+        for strategy in [Strategy::LeastBusy, Strategy::Latency] {
+            reads.set(0);
+            let got = order(strategy, &targets, &flapping, Demand::default(), &mut rng);
+            assert_eq!(reads.get(), targets.len(), "one read per target");
+            let mut sorted = got.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..200).collect::<Vec<_>>(), "a permutation");
+        }
     }
 
     #[test]

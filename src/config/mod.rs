@@ -16,6 +16,7 @@ pub use observability::{MetricsConfig, ModelPrice, UsageConfig};
 pub use raw::RawConfig;
 pub use routing::{ModelGroup, ModelTarget, RawModelGroup, RawPrice, RawTarget};
 pub use telemetry::TracingConfig;
+pub use validate::check_log_filter;
 
 use crate::api::ProviderKind;
 

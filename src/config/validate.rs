@@ -246,6 +246,36 @@ fn provider(
     }))
 }
 
+/// A log filter the gateway will actually log with: comma-separated levels (`info`) or
+/// `target=level` directives. A bare word that is not a level parses as a target name, which
+/// silently turns every other line off, so it is refused here.
+pub fn check_log_filter(filter: &str) -> Result<(), String> {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    let is_level = |word: &str| LEVELS.iter().any(|l| l.eq_ignore_ascii_case(word.trim()));
+    let directives: Vec<&str> = filter
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    if directives.is_empty() {
+        return Err("is empty; use trace, debug, info, warn or error".to_owned());
+    }
+    for directive in directives {
+        let level = directive
+            .rsplit_once('=')
+            .map_or(directive, |(_, level)| level);
+        if !is_level(level) {
+            return Err(format!(
+                "`{directive}` is not a level (trace, debug, info, warn, error, off) or a `target=level` directive"
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .map(|_| ())
+        .map_err(|e| format!("`{filter}` is not a log filter: {e}"))
+}
+
 /// Validates `raw` into a `Config`.
 pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
     let keys_from_env = apply_env_overrides(&mut raw, env);
@@ -313,14 +343,7 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
     }
     super::routing::check_route_names(&raw.routing, &declared)?;
     let level = raw.log.level.unwrap_or_else(|| "info".to_owned());
-    if let Err(err) = tracing_subscriber::EnvFilter::builder().parse(&level) {
-        return Err(invalid(
-            "log.level",
-            format!(
-                "`{level}` is not a log filter (trace, debug, info, warn, error, or target=level directives): {err}"
-            ),
-        ));
-    }
+    check_log_filter(&level).map_err(|why| invalid("log.level", why))?;
     let log = LogConfig {
         level,
         json: match raw.log.format.as_deref() {

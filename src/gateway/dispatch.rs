@@ -12,7 +12,7 @@ use gateway_actors::{Permit, ReportOutcome, Route, sticky_hash};
 use super::{
     Gateway, StoredResponse,
     attempt::{Attempt, LiveStream},
-    failover::{Job, Won, counts_against_health, route_error},
+    failover::{Job, Won, route_error},
     validate_request,
 };
 use crate::{
@@ -119,6 +119,7 @@ impl Gateway {
             attempt,
             mut permit,
             provider,
+            upstream_model,
         } = self.try_candidates(&job, &routed, observer).await?;
         match attempt {
             Attempt::Json(emitter) => {
@@ -139,6 +140,7 @@ impl Gateway {
                     owner: caller.owner.clone(),
                     request_id,
                     provider,
+                    upstream_model,
                     observer: observer.detach(),
                     done: false,
                 })))
@@ -186,6 +188,8 @@ struct LiveResponse {
     owner: String,
     request_id: String,
     provider: String,
+    /// The upstream model (a 429 mid-stream cools it).
+    upstream_model: String,
     /// Records the request at its end; dropped unfinished, a client disconnect.
     observer: RequestObserver,
     done: bool,
@@ -237,9 +241,11 @@ impl LiveResponse {
                     tracing::debug!(request_id = %self.request_id, provider = %e.provider, detail = %e.detail, "Upstream stream failure detail.");
                 }
                 tracing::warn!(request_id = %self.request_id, provider = %self.provider, error = %err, "Stream failed after the first byte.");
-                if counts_against_health(&err) {
-                    self.gateway.report_failure(&self.provider);
-                }
+                self.permit
+                    .report(super::failover::outcome_after_first_byte(
+                        &err,
+                        &self.upstream_model,
+                    ));
                 self.observer.stream_failed(&err);
                 emitter.fail(err.to_object());
             }
@@ -255,18 +261,11 @@ impl LiveResponse {
             .instrument(self.observer.span().clone())
             .await;
         self.observer.finish(&response);
-        // Corrects the `tpm` estimate with the real usage (the outcome was reported at the
-        // first byte).
+        // The stream ran to its end: only now a success (a failure reported it already).
+        self.permit.report(ReportOutcome::Completed);
+        // Corrects the `tpm` estimate with the real usage.
         self.permit
             .settle_tokens(response.usage.map_or(0, |u| u.total_tokens));
-    }
-}
-
-impl Gateway {
-    fn report_failure(&self, provider: &str) {
-        if let Some(slot) = self.providers.get(provider) {
-            slot.gate.record(&ReportOutcome::Failure);
-        }
     }
 }
 

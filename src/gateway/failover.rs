@@ -55,6 +55,8 @@ pub(super) struct Won {
     pub permit: Permit,
     /// The provider instance that answered.
     pub provider: String,
+    /// The upstream model it answered with (cooled by a later 429).
+    pub upstream_model: String,
 }
 
 /// How one attempt ended, when it did not win.
@@ -120,6 +122,22 @@ pub(super) fn counts_against_health(err: &GatewayError) -> bool {
             UpstreamErrorKind::Server | UpstreamErrorKind::Timeout | UpstreamErrorKind::Connect | UpstreamErrorKind::Overloaded
         )
     )
+}
+
+/// The report for a stream that failed after its first byte: every upstream failure counts
+/// against the instance's health, whatever the provider or how the stream broke (a rate limit
+/// still only cools the model); the drain or the gateway's own errors give no verdict.
+pub(super) fn outcome_after_first_byte(err: &GatewayError, model: &str) -> ReportOutcome {
+    match err {
+        GatewayError::Upstream(e) if e.kind == UpstreamErrorKind::RateLimited => {
+            ReportOutcome::RateLimited {
+                model: model.to_owned(),
+                retry_after: e.retry_after,
+            }
+        }
+        GatewayError::Upstream(_) => ReportOutcome::Failure,
+        _ => ReportOutcome::Abandoned,
+    }
 }
 
 /// The report for a failed attempt on `model`.
@@ -324,14 +342,19 @@ impl Gateway {
         };
         match result {
             Ok(attempt) => {
-                spans::record_ttfb(started.elapsed());
-                permit.report(ReportOutcome::Success {
-                    ttfb: started.elapsed(),
-                });
+                let ttfb = started.elapsed();
+                spans::record_ttfb(ttfb);
+                match &attempt {
+                    // A whole answer: the call succeeded.
+                    Attempt::Json(_) => permit.report(ReportOutcome::Success { ttfb }),
+                    // A stream succeeds only when it completes (reported by the live stream).
+                    Attempt::Stream(_) => permit.first_byte(ttfb),
+                }
                 Ok(Won {
                     attempt,
                     permit,
                     provider: candidate.provider.clone(),
+                    upstream_model: candidate.model.clone(),
                 })
             }
             Err(err) => {

@@ -5,6 +5,7 @@ pub mod body;
 mod chat;
 mod compact;
 pub mod drain_gate;
+pub mod empty_errors;
 pub mod metrics;
 mod models;
 mod render;
@@ -49,12 +50,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(chat::create))
             .default_service(web::to(method_not_allowed)),
     )
-    .service(web::resource("/v1/models").route(web::get().to(models::list)))
-    .service(web::resource("/v1/usage").route(web::get().to(usage::list)))
-    .service(web::resource(metrics::PATH).route(web::get().to(metrics::scrape)))
-    .service(web::resource("/healthz").route(web::get().to(health)))
-    .service(web::resource("/readyz").route(web::get().to(ready)))
+    .service(get_only("/v1/models").route(web::get().to(models::list)))
+    .service(get_only("/v1/usage").route(web::get().to(usage::list)))
+    .service(get_only(metrics::PATH).route(web::get().to(metrics::scrape)))
+    .service(get_only("/healthz").route(web::get().to(health)))
+    .service(get_only("/readyz").route(web::get().to(ready)))
     .default_service(web::to(not_found));
+}
+
+/// A GET resource whose other methods get the 405 error object.
+fn get_only(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|req: HttpRequest| async move {
+        not_allowed(&req, "GET")
+    }))
 }
 
 async fn health() -> HttpResponse {

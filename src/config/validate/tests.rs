@@ -130,3 +130,90 @@ fn the_example_config_is_valid_and_uses_the_memory_store() {
     assert_eq!(config.conversations.backend, ConversationBackend::Memory);
     assert_eq!(config.conversations.ttl, Duration::from_secs(3600));
 }
+
+fn error_path(yaml: &str, env: EnvLookup<'_>) -> String {
+    match Config::from_yaml(yaml, env).unwrap_err() {
+        ConfigError::Invalid { path, .. } => path,
+        other => panic!("not an invalid-value error: {other}"),
+    }
+}
+
+#[test]
+fn a_key_written_in_the_file_wins_over_the_environment() {
+    let env = |name: &str| (name == "OPENAI_API_KEY").then(|| "sk-from-shell".to_owned());
+    let yaml =
+        "providers:\n  openai:\n    api_key: sk-in-file\n    base_url: https://proxy.internal/v1\n";
+    let config = Config::from_yaml(yaml, &env).unwrap();
+    assert_eq!(config.providers[0].api_key.expose(), "sk-in-file");
+    assert_eq!(config.providers[0].key_source, "config");
+    // The environment fills a provider the file leaves without a key, and says so.
+    let config = Config::from_yaml("providers:\n  openai: {}\n", &env).unwrap();
+    assert_eq!(config.providers[0].api_key.expose(), "sk-from-shell");
+    assert_eq!(config.providers[0].key_source, "OPENAI_API_KEY");
+    let config = Config::from_yaml("{}", &env).unwrap();
+    assert_eq!(config.providers[0].key_source, "OPENAI_API_KEY");
+}
+
+#[test]
+fn mistakes_that_used_to_pass_silently_are_refused_with_their_path() {
+    assert_eq!(error_path("log:\n  level: loud\n", &no_env), "log.level");
+    assert_eq!(
+        error_path(
+            "routing:\n  aliases: { fast: nowhere/claude-3-5-haiku }\n",
+            &no_env
+        ),
+        "routing.aliases.fast"
+    );
+    assert_eq!(
+        error_path(
+            "routing:\n  fallbacks: { gpt-4o: [\"antropic/claude\"] }\n",
+            &no_env
+        ),
+        "routing.fallbacks.gpt-4o[0]"
+    );
+    assert_eq!(
+        error_path("server:\n  body_timeout: 0s\n", &no_env),
+        "server.body_timeout"
+    );
+    assert_eq!(
+        error_path(
+            "server:\n  max_body_bytes: 1000\n  max_pending_body_bytes: 10\n",
+            &no_env
+        ),
+        "server.max_pending_body_bytes"
+    );
+    assert_eq!(
+        error_path(
+            "providers:\n  openai:\n    api_key: k\n    max_response_bytes: 0\n",
+            &no_env
+        ),
+        "providers.openai.max_response_bytes"
+    );
+    // Known provider types (configured or not), declared blocks and bare model names pass.
+    let ok = "providers:\n  eu: { type: anthropic, api_key: k }\nrouting:\n  aliases: { a: anthropic/claude-x, b: eu/claude-y, c: gpt-4o }\n  fallbacks: { gpt-4o: [google, \"eu/claude-y\", gemini-2.5-flash] }\nlog:\n  level: \"info,llm_gateway=debug\"\n";
+    assert!(Config::from_yaml(ok, &no_env).is_ok());
+}
+
+#[test]
+fn the_example_config_enables_no_issuer_when_only_api_keys_are_uncommented() {
+    let example = include_str!("../../../config/config.example.yaml");
+    let uncommented = example
+        .replace("  # api_keys:", "  api_keys:")
+        .replace("  #   - name: ci", "    - name: ci")
+        .replace(
+            "  #     key: \"${GATEWAY_KEY_CI}\"",
+            "      key: \"0123456789abcdef0123\"",
+        )
+        .replace("  enabled: false", "  enabled: true");
+    let config = Config::from_yaml(&uncommented, &no_env).unwrap();
+    assert!(config.auth.enabled);
+    assert_eq!(
+        config.auth.api_keys.len(),
+        1,
+        "the edit above found the lines"
+    );
+    assert!(
+        config.auth.issuer.is_empty(),
+        "a live issuer with a placeholder audience"
+    );
+}
