@@ -202,16 +202,16 @@ fn translate_stream(provider: &Provider, chunks: &[&[u8]]) -> Option<Vec<Value>>
             events.extend(emitter.drain());
         }
     }
-    if let Some(event) = decoder.finish() {
-        if translator.on_data(&event.data, &mut emitter).is_err() {
-            ok = false;
-        }
+    if let Some(event) = decoder.finish()
+        && translator.on_data(&event.data, &mut emitter).is_err()
+    {
+        ok = false;
     }
-    if !emitter.is_finished() {
-        if let Err(err) = translator.on_end(&mut emitter) {
-            emitter.fail(err.to_object());
-            ok = false;
-        }
+    if !emitter.is_finished()
+        && let Err(err) = translator.on_end(&mut emitter)
+    {
+        emitter.fail(err.to_object());
+        ok = false;
     }
     events.extend(emitter.drain());
     // Whatever happened, every event the client would see is valid.
