@@ -189,6 +189,14 @@ impl ConversationStore {
                 code: "previous_response_not_found",
             });
         };
+        if !previous.response.status.is_terminal() {
+            return Err(GatewayError::invalid(
+                format!(
+                    "Previous response '{id}' is still running (background); wait until it has ended."
+                ),
+                Some("previous_response_id"),
+            ));
+        }
         let mut input = Vec::with_capacity(
             previous.input.len() + previous.response.output.len() + new_input.len(),
         );
