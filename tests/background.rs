@@ -572,3 +572,50 @@ async fn running_background_responses_are_bounded_per_caller_and_in_total() {
     }
     create(&gw, hang).await;
 }
+
+#[actix_web::test]
+async fn the_drain_ends_running_background_responses_failed_after_the_grace_period() {
+    let mock = MockUpstream::start();
+    let yaml = format!(
+        "server:\n  address: \"127.0.0.1:0\"\n  workers: 1\n  shutdown_timeout: 400ms\n{}",
+        yaml(&mock, "")
+    );
+    let config = llm_gateway::config::Config::from_yaml(&yaml, &|_| None).unwrap();
+    let running = llm_gateway::app::start(config).unwrap();
+    let (handle, drain) = (running.server.handle(), running.drain.clone());
+    let gw_url = format!("http://{}", running.addr);
+    actix_web::rt::spawn(running.server);
+    let gw = TestGateway::adopt(gw_url, handle.clone());
+    let body = json!({"model": "gpt-4o-hang", "input": "Hi", "background": true, "stream": true});
+    let mut events = Events::open(&gw, KEY_A, "POST", "/v1/responses", Some(body)).await;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        seen.push(events.next().await.unwrap());
+    }
+    let id = seen[0]["response"]["id"].as_str().unwrap().to_owned();
+    wait_for(&gw, &id, &["in_progress"]).await;
+
+    let started = Instant::now();
+    let grace = Duration::from_millis(400);
+    let shutdown =
+        actix_web::rt::spawn(async move { drain.shutdown(handle, Duration::ZERO, grace).await });
+    seen.extend(events.rest().await);
+    assert!(
+        started.elapsed() >= grace,
+        "the run had the whole grace period"
+    );
+    let events = assert_valid_sse_stream(&events.raw);
+    assert_eq!(events, seen);
+    let n = events.len();
+    assert_eq!(events[n - 2]["error"]["code"], "server_shutting_down");
+    assert_eq!(events[n - 1]["type"], "response.failed");
+    assert_eq!(events[n - 1]["response"]["status"], "failed");
+    assert_eq!(
+        events[n - 1]["response"]["error"]["code"],
+        "server_shutting_down"
+    );
+    tokio::time::timeout(PATIENCE, shutdown)
+        .await
+        .unwrap()
+        .unwrap();
+}
