@@ -619,3 +619,105 @@ async fn the_drain_ends_running_background_responses_failed_after_the_grace_peri
         .unwrap()
         .unwrap();
 }
+
+/// Two gateways sharing Redis (a fresh key prefix per test).
+fn redis_pair(mock: &MockUpstream) -> (TestGateway, TestGateway) {
+    let prefix = format!("bg-test-{}:", uuid_like());
+    let store = format!(
+        "conversations:\n  store: redis\n  ttl: \"5m\"\n  redis_url: \"redis://127.0.0.1:6379\"\n  key_prefix: \"{prefix}\"\n"
+    );
+    (
+        start_gateway(&yaml(mock, &store)),
+        start_gateway(&yaml(mock, &store)),
+    )
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{nanos:x}-{}", std::process::id())
+}
+
+#[actix_web::test]
+async fn with_redis_another_replica_polls_and_cancels_a_running_response() {
+    let mock = slow_mock();
+    let (a, b) = redis_pair(&mock);
+    let queued = create(
+        &a,
+        json!({"model": "gpt-4o-mini", "input": "Hi", "background": true}),
+    )
+    .await;
+    let id = queued["id"].as_str().unwrap();
+    // B sees it, and sees it run on A.
+    assert_eq!(
+        wait_for(&b, id, &["queued", "in_progress"]).await["background"],
+        true
+    );
+    wait_for(&b, id, &["in_progress"]).await;
+    let mut on_a = Events::open(
+        &a,
+        KEY_A,
+        "GET",
+        &format!("/v1/responses/{id}?stream=true"),
+        None,
+    )
+    .await;
+    let mut seen = Vec::new();
+    while !types(&seen).contains(&"response.output_text.delta") {
+        seen.push(on_a.next().await.unwrap());
+    }
+
+    // Cancelled from B while A runs it: A drops the upstream call and stores the end.
+    let cancelled = call(
+        &b,
+        KEY_A,
+        "POST",
+        &format!("/v1/responses/{id}/cancel"),
+        None,
+    )
+    .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    let cancelled = cancelled.json();
+    assert_valid_response(&cancelled);
+    assert_eq!(cancelled["status"], "cancelled");
+    seen.extend(on_a.rest().await);
+    assert_eq!(seen.last().unwrap()["response"], cancelled);
+    assert_eq!(retrieve(&a, id).await, cancelled);
+    let started = Instant::now();
+    while mock.cancelled_streams() == 0 {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the upstream stream was not dropped"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    // Owner-only across replicas too.
+    let intruder = call(&b, KEY_B, "GET", &format!("/v1/responses/{id}"), None).await;
+    assert_eq!(intruder.status, 404);
+}
+
+#[actix_web::test]
+async fn with_redis_a_finished_background_response_is_visible_on_every_replica() {
+    let mock = MockUpstream::start();
+    let (a, b) = redis_pair(&mock);
+    let queued = create(
+        &a,
+        json!({"model": "gpt-4o-mini", "input": "Hi", "background": true}),
+    )
+    .await;
+    let id = queued["id"].as_str().unwrap();
+    let done = wait_for(&b, id, &["completed"]).await;
+    assert!(!output_text(&done).is_empty());
+    assert_eq!(retrieve(&a, id).await, done);
+    let reply = call(
+        &b,
+        KEY_A,
+        "POST",
+        &format!("/v1/responses/{id}/cancel"),
+        None,
+    )
+    .await;
+    assert_eq!(reply.json(), done, "finished: answered unchanged");
+}

@@ -186,6 +186,11 @@ impl Run {
         self.changed.send_replace(());
     }
 
+    /// The response id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Whether the run has ended.
     pub fn is_finished(&self) -> bool {
         self.log().finished

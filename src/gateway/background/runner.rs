@@ -18,6 +18,10 @@ use crate::{
 /// How long `cancel` waits for the runner to store the cancelled end before answering with
 /// the state it finds.
 const CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often a runner looks for a cancel asked on another replica (shared store only).
+const REMOTE_CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+/// How often a cancel served by another replica looks for the cancelled end in the store.
+const CANCEL_END_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What a background runner hands the dispatch: the id already given out, and its cancel
 /// signal.
@@ -125,6 +129,37 @@ impl Gateway {
 
     async fn run_background(
         self,
+        request: CreateResponse,
+        request_id: String,
+        caller: Caller,
+        detached: Detached,
+        holds: (RunSlot, DetachedTicket),
+    ) {
+        let run = holds.0.run().clone();
+        let watch = self.watch_remote_cancel(&run);
+        tokio::select! {
+            () = self.drive_background(request, request_id, caller, detached, holds) => {}
+            () = watch => {}
+        }
+    }
+
+    /// Cancels `run` when a cancel for it was asked on another replica; never resolves.
+    async fn watch_remote_cancel(&self, run: &super::Run) {
+        if !self.conversations.is_shared() {
+            return std::future::pending().await;
+        }
+        let mut tick = tokio::time::interval(REMOTE_CANCEL_POLL);
+        loop {
+            tick.tick().await;
+            if self.conversations.cancel_requested(run.id()).await {
+                run.cancel();
+                return std::future::pending().await;
+            }
+        }
+    }
+
+    async fn drive_background(
+        &self,
         mut request: CreateResponse,
         request_id: String,
         caller: Caller,
@@ -211,8 +246,24 @@ impl Gateway {
                 let now = self.conversations.get_owned(id, owner).await?;
                 Ok(now.map_or(stored.response, |s| s.response))
             }
+            None if self.conversations.is_shared() => {
+                // Another replica may be running it: ask it through the store, then wait
+                // (bounded) for the end it stores.
+                self.conversations.request_cancel(id).await?;
+                let deadline = tokio::time::Instant::now() + CANCEL_WAIT;
+                loop {
+                    let now = self.conversations.get_owned(id, owner).await?;
+                    match now {
+                        Some(now) if now.response.status.is_terminal() => return Ok(now.response),
+                        Some(_) if tokio::time::Instant::now() < deadline => {
+                            tokio::time::sleep(CANCEL_END_POLL).await;
+                        }
+                        now => return Ok(now.map_or(stored.response, |s| s.response)),
+                    }
+                }
+            }
             None => {
-                // No runner holds it here (its process ended): it is over; say so.
+                // No runner holds it (the memory store is this process's own): it is over.
                 let mut stored = stored;
                 stored.response.status = ResponseStatus::Cancelled;
                 self.conversations.put(stored.clone()).await?;
