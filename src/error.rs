@@ -81,6 +81,16 @@ pub enum GatewayError {
     /// The gateway is shutting down and closed the request (503).
     #[error("the gateway is shutting down; retry on another instance")]
     ShuttingDown,
+    /// Too many background responses are running, for this caller or in total (429).
+    #[error("too many background responses are running {scope}; retry when one has finished")]
+    BackgroundLimit {
+        /// `for this caller` or `on this gateway`.
+        scope: &'static str,
+    },
+    /// A background response was cancelled by its owner (the `error` event that ends its
+    /// stream; never an HTTP status of its own).
+    #[error("the response was cancelled")]
+    Cancelled,
     /// The conversation store (Redis) cannot be reached, and the request needs it (503).
     /// The detail is for logs only.
     #[error("conversation store unavailable: {0}")]
@@ -217,6 +227,8 @@ impl GatewayError {
             }
             Self::InvalidRequest { .. }
             | Self::ShuttingDown
+            | Self::BackgroundLimit { .. }
+            | Self::Cancelled
             | Self::RequestTimeout { .. }
             | Self::Overloaded { .. }
             | Self::NotFound { .. }
@@ -235,7 +247,12 @@ impl GatewayError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Self::QueueFull { .. } | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::QueueFull { .. } | Self::RateLimited { .. } | Self::BackgroundLimit { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            // OpenAI's cancel answers the cancelled response with 200; this only labels the
+            // `error` event and the request's metrics (nginx's "client closed request").
+            Self::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             Self::NoHealthyProvider { .. }
             | Self::StoreUnavailable(_)
             | Self::AuthUnavailable
@@ -280,6 +297,8 @@ impl GatewayError {
             Self::NoHealthyProvider { .. } => "no_healthy_provider",
             Self::RateLimited { .. } => "rate_limit_exceeded",
             Self::ShuttingDown => "server_shutting_down",
+            Self::BackgroundLimit { .. } => "background_limit_reached",
+            Self::Cancelled => "response_cancelled",
             Self::StoreUnavailable(_) => "conversation_store_unavailable",
             Self::Internal(_) => "internal_error",
             Self::Upstream(e) => match e.kind {
@@ -310,6 +329,8 @@ impl GatewayError {
             | Self::NoHealthyProvider { .. }
             | Self::RateLimited { .. }
             | Self::ShuttingDown
+            | Self::BackgroundLimit { .. }
+            | Self::Cancelled
             | Self::StoreUnavailable(_)
             | Self::Unauthorized { .. }
             | Self::AuthUnavailable
@@ -333,6 +354,8 @@ impl GatewayError {
             | Self::StoreUnavailable(_)
             | Self::Unauthorized { .. }
             | Self::ShuttingDown
+            | Self::BackgroundLimit { .. }
+            | Self::Cancelled
             | Self::Internal(_) => None,
         }
     }
@@ -356,6 +379,8 @@ impl GatewayError {
             | Self::NoHealthyProvider { .. }
             | Self::RateLimited { .. }
             | Self::ShuttingDown
+            | Self::BackgroundLimit { .. }
+            | Self::Cancelled
             | Self::Unauthorized { .. }
             | Self::AuthUnavailable
             | Self::Upstream(_) => self.to_string(),

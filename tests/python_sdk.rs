@@ -97,3 +97,19 @@ async fn openai_python_sdk_chat_completions_against_azure() {
     run_chat_sdk(&gw.url, &["gpt-4o-mini"]).await;
     assert!(mock.hits("/openai/deployments/") >= 8);
 }
+
+/// `responses.create(background=True)`, `responses.retrieve` (polling, and `stream=True` with
+/// `starting_after`) and `responses.cancel`.
+#[actix_web::test]
+async fn openai_python_sdk_background_responses() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["openai", "anthropic"], ""));
+    run_script(
+        "sdk_background.py",
+        &gw.url,
+        &["gpt-4o-mini", "claude-sonnet-4-5"],
+    )
+    .await;
+    assert!(mock.hits("/v1/responses") >= 3);
+    assert!(mock.hits("/v1/messages") >= 3);
+}

@@ -63,7 +63,7 @@ pub struct ResponseResource {
     pub max_tool_calls: Option<u32>,
     /// Whether the gateway stores it.
     pub store: bool,
-    /// Always false (background mode is not offered).
+    /// Whether it runs in background mode (`background: true`).
     pub background: bool,
     /// Service tier used.
     pub service_tier: String,
@@ -89,6 +89,19 @@ pub enum ResponseStatus {
     Failed,
     /// Cut short; see `incomplete_details`.
     Incomplete,
+    /// A background response stopped by `POST /v1/responses/{id}/cancel` (OpenAI's status;
+    /// the spec types `status` as any string).
+    Cancelled,
+}
+
+impl ResponseStatus {
+    /// Whether the response has ended (no further change).
+    pub fn is_terminal(self) -> bool {
+        match self {
+            Self::Queued | Self::InProgress => false,
+            Self::Completed | Self::Failed | Self::Incomplete | Self::Cancelled => true,
+        }
+    }
 }
 
 /// Why a response is incomplete.
@@ -189,7 +202,7 @@ impl ResponseResource {
             max_output_tokens: request.max_output_tokens,
             max_tool_calls: request.max_tool_calls,
             store: request.store.unwrap_or(true),
-            background: false,
+            background: request.background.unwrap_or(false),
             service_tier: request
                 .service_tier
                 .clone()

@@ -2,6 +2,7 @@
 //! the environment, parsed into `RawConfig` and validated into a typed `Config`.
 
 mod auth;
+mod background;
 mod expand;
 mod observability;
 mod raw;
@@ -12,6 +13,7 @@ mod validate;
 use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
 
 pub use auth::{ASYMMETRIC_ALGORITHMS, is_acceptable_key_url};
+pub use background::BackgroundConfig;
 pub use observability::{MetricsConfig, ModelPrice, UsageConfig};
 pub use raw::RawConfig;
 pub use routing::{ModelGroup, ModelTarget, RawModelGroup, RawPrice, RawTarget};
@@ -67,6 +69,8 @@ pub struct Config {
     pub prices: BTreeMap<String, ModelPrice>,
     /// OpenTelemetry span export (off unless an OTLP endpoint is configured).
     pub tracing: TracingConfig,
+    /// Bounds on background responses.
+    pub background: BackgroundConfig,
 }
 
 /// Logging settings.

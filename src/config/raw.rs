@@ -44,6 +44,9 @@ pub struct RawConfig {
     /// `tracing:` block (OpenTelemetry export).
     #[serde(default)]
     pub tracing: super::telemetry::RawTracing,
+    /// `background:` block (bounds on background responses).
+    #[serde(default)]
+    pub background: super::background::RawBackground,
 }
 
 /// `server:`.

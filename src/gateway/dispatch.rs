@@ -12,6 +12,7 @@ use gateway_actors::{Permit, ReportOutcome, Route, sticky_hash};
 use super::{
     Gateway, StoredResponse,
     attempt::{Attempt, LiveStream},
+    background::Detached,
     failover::{Job, Won, route_error},
     validate_request,
 };
@@ -39,12 +40,26 @@ pub enum Execution {
 
 impl Gateway {
     /// Serves `POST /v1/responses` for `caller`, who owns the stored result and may only
-    /// continue from their own responses.
+    /// continue from their own responses. `background: true` answers at once and runs on.
     pub async fn create_response(
         &self,
         request: CreateResponse,
         request_id: String,
         caller: &Caller,
+    ) -> Result<Execution, GatewayError> {
+        if request.background == Some(true) {
+            return self.create_background(request, request_id, caller).await;
+        }
+        self.run_request(request, request_id, caller, None).await
+    }
+
+    /// One request to its first byte; `detached` when a background runner drives it.
+    pub(super) async fn run_request(
+        &self,
+        request: CreateResponse,
+        request_id: String,
+        caller: &Caller,
+        detached: Option<Detached>,
     ) -> Result<Execution, GatewayError> {
         // Records the request once: its log line, metrics and usage (also when the client
         // leaves and this future is dropped).
@@ -57,7 +72,7 @@ impl Gateway {
         // Routing, attempts and conversation spans are children of the request's span.
         let span = observer.span().clone();
         let result = self
-            .dispatch(request, request_id, caller, &mut observer)
+            .dispatch(request, request_id, caller, detached, &mut observer)
             .instrument(span)
             .await;
         if let Err(err) = &result {
@@ -71,6 +86,7 @@ impl Gateway {
         request: CreateResponse,
         request_id: String,
         caller: &Caller,
+        detached: Option<Detached>,
         observer: &mut RequestObserver,
     ) -> Result<Execution, GatewayError> {
         validate_request(&request)?;
@@ -86,7 +102,11 @@ impl Gateway {
             super::validate::validate_tool_outputs(&input, own)?;
         }
         // Minted before routing: a first turn's own id is its conversation's sticky key.
-        let ctx = ResponseContext::fresh();
+        // A background response already has its id (given out while queued).
+        let (ctx, cancel) = match detached {
+            Some(detached) => (detached.ctx, Some(detached.cancel)),
+            None => (ResponseContext::fresh(), None),
+        };
         let demand = routing::demand(&request, &input);
         let route = Route {
             model: model.clone(),
@@ -142,20 +162,23 @@ impl Gateway {
                     provider,
                     upstream_model,
                     observer: observer.detach(),
+                    cancel,
                     done: false,
                 })))
             }
         }
     }
 
-    async fn store(
+    pub(super) async fn store(
         &self,
         owner: &str,
         request: &CreateResponse,
         input: &[Item],
         response: &ResponseResource,
     ) {
-        if request.store == Some(false) || response.status == ResponseStatus::Failed {
+        // A failed background response is stored too: its owner polls for the outcome.
+        let failed = response.status == ResponseStatus::Failed && !response.background;
+        if request.store == Some(false) || failed {
             return;
         }
         let stored = StoredResponse {
@@ -192,6 +215,8 @@ struct LiveResponse {
     upstream_model: String,
     /// Records the request at its end; dropped unfinished, a client disconnect.
     observer: RequestObserver,
+    /// A background response's cancel signal.
+    cancel: Option<tokio::sync::watch::Receiver<bool>>,
     done: bool,
 }
 
@@ -221,6 +246,7 @@ impl LiveResponse {
             let next = tokio::select! {
                 // The drain's grace period is over: close the stream cleanly.
                 () = self.gateway.drain.closed() => Some(Err(GatewayError::ShuttingDown)),
+                () = super::background::cancelled(self.cancel.as_mut()) => Some(Err(GatewayError::Cancelled)),
                 next = data.next() => next,
             };
             let step = match next {
@@ -237,6 +263,10 @@ impl LiveResponse {
                 }),
             };
             if let Err(err) = step {
+                if let GatewayError::Cancelled = err {
+                    emitter.cancel(err.to_object());
+                    continue;
+                }
                 if let GatewayError::Upstream(e) = &err {
                     tracing::debug!(request_id = %self.request_id, provider = %e.provider, detail = %e.detail, "Upstream stream failure detail.");
                 }
@@ -278,6 +308,17 @@ pub struct EventStream {
 }
 
 impl EventStream {
+    /// A stream of ready-made batches (a background response's log).
+    pub(super) fn from_batches(
+        batches: impl Stream<Item = Vec<StreamEvent>> + 'static,
+        keepalive: Option<Duration>,
+    ) -> Self {
+        Self {
+            inner: Box::pin(batches),
+            keepalive,
+        }
+    }
+
     fn new(live: LiveResponse) -> Self {
         let keepalive = live.gateway.config.server.keepalive;
         let stream = futures::stream::unfold(live, |mut live| async move {

@@ -43,6 +43,8 @@ struct Active {
 pub struct Drain {
     phase: Arc<watch::Sender<Phase>>,
     active: Arc<Active>,
+    /// Background responses still running (also counted in `active`).
+    detached: Arc<Active>,
 }
 
 /// One model request in flight: held until its response body is finished or dropped.
@@ -58,6 +60,14 @@ impl Drop for DrainTicket {
     }
 }
 
+/// A background response's hold on the drain: counted with the requests, so the grace period
+/// waits for it, and on its own, so that after the close the drain waits (at most
+/// [`CLOSE_MARGIN`]) for its `failed` end to be stored before the server stops.
+pub struct DetachedTicket {
+    _request: DrainTicket,
+    _detached: DrainTicket,
+}
+
 impl Default for Drain {
     fn default() -> Self {
         Self::new()
@@ -70,6 +80,7 @@ impl Drain {
         Self {
             phase: Arc::new(watch::Sender::new(Phase::Serving)),
             active: Arc::new(Active::default()),
+            detached: Arc::new(Active::default()),
         }
     }
 
@@ -115,6 +126,18 @@ impl Drain {
         })
     }
 
+    /// A ticket for a new background response, or `None` once new requests are refused.
+    pub fn admit_detached(&self) -> Option<DetachedTicket> {
+        let request = self.admit()?;
+        self.detached.count.fetch_add(1, Ordering::AcqRel);
+        Some(DetachedTicket {
+            _request: request,
+            _detached: DrainTicket {
+                active: self.detached.clone(),
+            },
+        })
+    }
+
     /// Model requests in flight.
     pub fn active(&self) -> usize {
         self.active.count.load(Ordering::Acquire)
@@ -122,15 +145,7 @@ impl Drain {
 
     /// Resolves once no model request is in flight.
     async fn idle(&self) {
-        loop {
-            let notified = self.active.idle.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.active() == 0 {
-                return;
-            }
-            notified.await;
-        }
+        idle(&self.active).await;
     }
 
     /// Resolves once the grace period is over (never while serving normally).
@@ -155,6 +170,14 @@ impl Drain {
             );
         }
         self.close();
+        // Background responses have no connection to keep the server up: wait here until their
+        // ends are stored.
+        if tokio::time::timeout(CLOSE_MARGIN, idle(&self.detached))
+            .await
+            .is_err()
+        {
+            tracing::warn!("Background responses did not end within the close margin.");
+        }
         server.stop(true).await;
     }
 
@@ -169,6 +192,19 @@ impl Drain {
         );
         self.shutdown(server, delay, grace).await;
         tracing::info!("Drained; bye.");
+    }
+}
+
+/// Resolves once `active` counts nothing.
+async fn idle(active: &Active) {
+    loop {
+        let notified = active.idle.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if active.count.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        notified.await;
     }
 }
 

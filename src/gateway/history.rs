@@ -156,6 +156,32 @@ impl ConversationStore {
         result
     }
 
+    /// Whether other gateway processes share this store (Redis): a background response stored
+    /// here may be running in another one.
+    pub fn is_shared(&self) -> bool {
+        match self.backend {
+            Backend::Memory { .. } => false,
+            Backend::Redis(_) => true,
+        }
+    }
+
+    /// Asks the process running background response `id` to cancel it (shared store only).
+    pub async fn request_cancel(&self, id: &str) -> Result<(), GatewayError> {
+        match &self.backend {
+            Backend::Memory { .. } => Ok(()),
+            Backend::Redis(redis) => redis.request_cancel(id).await,
+        }
+    }
+
+    /// Whether a cancel of background response `id` was asked for through the shared store
+    /// (an unreachable store reads as no).
+    pub async fn cancel_requested(&self, id: &str) -> bool {
+        match &self.backend {
+            Backend::Memory { .. } => false,
+            Backend::Redis(redis) => redis.cancel_requested(id).await.unwrap_or(false),
+        }
+    }
+
     /// Responses that could not be stored since start.
     pub fn store_failures(&self) -> u64 {
         self.store_failures.load(Ordering::Relaxed)
@@ -189,6 +215,14 @@ impl ConversationStore {
                 code: "previous_response_not_found",
             });
         };
+        if !previous.response.status.is_terminal() {
+            return Err(GatewayError::invalid(
+                format!(
+                    "Previous response '{id}' is still running (background); wait until it has ended."
+                ),
+                Some("previous_response_id"),
+            ));
+        }
         let mut input = Vec::with_capacity(
             previous.input.len() + previous.response.output.len() + new_input.len(),
         );

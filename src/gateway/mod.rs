@@ -2,6 +2,7 @@
 //! flow of one request (validate → history → route → admit → call → translate → store).
 
 mod attempt;
+mod background;
 pub mod compaction;
 mod dispatch;
 mod drain;
@@ -17,8 +18,9 @@ use std::{collections::HashMap, sync::Arc};
 use actix::{Actor, Addr};
 use gateway_actors::{ProviderActor, ProviderGate, ProviderLimits, RouteTable, RouterActor};
 
+pub use background::Background;
 pub use dispatch::{EventStream, Execution};
-pub use drain::{CLOSE_MARGIN, Drain, DrainTicket};
+pub use drain::{CLOSE_MARGIN, DetachedTicket, Drain, DrainTicket};
 pub use history::{ConversationStore, StoredResponse, assign_input_ids};
 pub use keepalive::{KEEPALIVE_FRAME, with_keepalive};
 pub use validate::validate_request;
@@ -57,6 +59,8 @@ pub struct Gateway {
     pub observability: crate::observability::Observability,
     /// The shutdown drain signal (`/readyz`, live streams and attempts watch it).
     pub drain: Drain,
+    /// Background responses running (or recently finished) in this process.
+    pub background: Background,
 }
 
 impl Gateway {
@@ -107,6 +111,7 @@ impl Gateway {
         }
         let conversations = ConversationStore::start(&config.conversations)?;
         let observability = crate::observability::Observability::start(&config)?;
+        let config_background = config.background;
         Ok(Self {
             config: Arc::new(config),
             router,
@@ -115,6 +120,7 @@ impl Gateway {
             conversations,
             observability,
             drain: Drain::new(),
+            background: Background::new(config_background),
         })
     }
 }

@@ -86,6 +86,29 @@ impl RedisStore {
             .map_err(|e| unavailable("SET", &e))
     }
 
+    /// Asks whichever replica runs background response `id` to cancel it: a flag key its
+    /// runner polls, expiring with the record.
+    pub async fn request_cancel(&self, id: &str) -> Result<(), GatewayError> {
+        redis::cmd("SET")
+            .arg(format!("{}cancel:{id}", self.key_prefix))
+            .arg(1)
+            .arg("PX")
+            .arg(self.ttl_ms)
+            .query_async::<()>(&mut self.manager.clone())
+            .await
+            .map_err(|e| unavailable("SET", &e))
+    }
+
+    /// Whether a cancel of background response `id` was asked for.
+    pub async fn cancel_requested(&self, id: &str) -> Result<bool, GatewayError> {
+        redis::cmd("EXISTS")
+            .arg(format!("{}cancel:{id}", self.key_prefix))
+            .query_async::<u64>(&mut self.manager.clone())
+            .await
+            .map(|n| n > 0)
+            .map_err(|e| unavailable("EXISTS", &e))
+    }
+
     /// Deletes a record; answers whether it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, GatewayError> {
         let removed: u64 = redis::cmd("DEL")

@@ -176,10 +176,10 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
         }
         _ => {}
     }
-    if request.background == Some(true) {
+    if request.background == Some(true) && request.store == Some(false) {
         return Err(GatewayError::invalid(
-            "Background mode is not supported by this gateway; use `stream: true` for long responses.",
-            Some("background"),
+            "Background responses must be stored: `background: true` needs `store` true or absent.",
+            Some("store"),
         ));
     }
     range(request.temperature, 0.0, 2.0, "temperature")?;
@@ -290,8 +290,8 @@ mod tests {
                 "tool_choice",
             ),
             (
-                json!({"model":"m","input":"hi","background":true}),
-                "background",
+                json!({"model":"m","input":"hi","background":true,"store":false}),
+                "store",
             ),
             (
                 json!({"model":"m","input":"hi","reasoning":{"effort":"ultra"}}),

@@ -1,6 +1,7 @@
 //! actix-web handlers: extract → validate → ask the gateway → render JSON or SSE. Every error,
 //! including unknown routes and wrong methods, is an Open Responses error object.
 
+mod background;
 pub mod body;
 mod chat;
 mod compact;
@@ -39,6 +40,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(stored::retrieve))
             .route(web::delete().to(stored::delete))
             .default_service(web::to(stored::method_not_allowed)),
+    )
+    .service(
+        web::resource("/v1/responses/{id}/cancel")
+            .route(web::post().to(background::cancel))
+            .default_service(web::to(background::cancel_method_not_allowed)),
     )
     .service(
         web::resource("/v1/responses/{id}/input_items")

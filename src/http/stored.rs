@@ -23,7 +23,8 @@ const DEFAULT_LIMIT: usize = 20;
 /// Largest `limit` accepted.
 const MAX_LIMIT: usize = 100;
 
-/// `GET /v1/responses/{id}`: the stored response object.
+/// `GET /v1/responses/{id}`: the stored response object (a background response's current
+/// state); with `stream=true`, a background response's events (`background::follow`).
 pub async fn retrieve(
     req: HttpRequest,
     path: web::Path<String>,
@@ -32,6 +33,12 @@ pub async fn retrieve(
     let id = path.into_inner();
     let result = async {
         let caller = Caller::of(&req)?;
+        if let Some(starting_after) = super::background::stream_query(req.query_string())? {
+            let events = gateway
+                .follow_response(&id, &caller.owner, starting_after)
+                .await?;
+            return Ok(super::background::event_stream(events));
+        }
         let stored = gateway
             .conversations
             .get_owned(&id, &caller.owner)
@@ -117,7 +124,10 @@ fn response_not_found(id: &str) -> GatewayError {
 }
 
 /// Renders the error object (logging it) and tags the reply with the request id.
-fn finish(req: &HttpRequest, result: Result<HttpResponse, GatewayError>) -> HttpResponse {
+pub(super) fn finish(
+    req: &HttpRequest,
+    result: Result<HttpResponse, GatewayError>,
+) -> HttpResponse {
     let request_id = request_id(req);
     let mut response = match result {
         Ok(response) => response,

@@ -59,6 +59,7 @@ fn status_name(status: Option<ResponseStatus>) -> &'static str {
         Some(ResponseStatus::Completed) => "completed",
         Some(ResponseStatus::Failed) => "failed",
         Some(ResponseStatus::Incomplete) => "incomplete",
+        Some(ResponseStatus::Cancelled) => "cancelled",
     }
 }
 

@@ -250,6 +250,8 @@ pub fn error_class(err: &GatewayError) -> &'static str {
         | GatewayError::RequestTimeout { .. }
         | GatewayError::Overloaded { .. }
         | GatewayError::StoreUnavailable(_)
+        | GatewayError::BackgroundLimit { .. }
+        | GatewayError::Cancelled
         | GatewayError::Unauthorized { .. }
         | GatewayError::AuthUnavailable => "gateway",
     }

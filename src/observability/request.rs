@@ -163,7 +163,7 @@ impl RequestObserver {
             .cost(served, &usage)
             .or_else(|| prices.cost(&response.model, &usage));
         let (status, error_code, error) = match (response.status, &self.stream_error) {
-            (ResponseStatus::Failed, Some((status, code, message))) => {
+            (ResponseStatus::Failed | ResponseStatus::Cancelled, Some((status, code, message))) => {
                 (*status, Some(*code), Some(message.as_str()))
             }
             (ResponseStatus::Failed, None) => (
@@ -175,7 +175,8 @@ impl RequestObserver {
                 ResponseStatus::Completed
                 | ResponseStatus::Incomplete
                 | ResponseStatus::InProgress
-                | ResponseStatus::Queued,
+                | ResponseStatus::Queued
+                | ResponseStatus::Cancelled,
                 _,
             ) => (200, None, None),
         };
@@ -296,6 +297,8 @@ fn loggable_message(err: &GatewayError) -> String {
         | GatewayError::RateLimited { .. }
         | GatewayError::NoHealthyProvider { .. }
         | GatewayError::ShuttingDown
+        | GatewayError::BackgroundLimit { .. }
+        | GatewayError::Cancelled
         | GatewayError::StoreUnavailable(_)
         | GatewayError::Unauthorized { .. }
         | GatewayError::AuthUnavailable

@@ -358,6 +358,26 @@ impl ResponseEmitter {
         self.push(EventBody::Error { error });
         self.finish(Finish::Failed(response_error));
     }
+
+    /// A cancelled background response: like [`Self::fail`] (the spec's grammar ends an
+    /// interrupted stream with `error` then `response.failed`), but the response says
+    /// `cancelled` and carries no error, as OpenAI's cancelled responses do.
+    pub fn cancel(&mut self, error: ErrorObject) {
+        if self.finished {
+            return;
+        }
+        self.fail(error);
+        self.response.status = ResponseStatus::Cancelled;
+        self.response.error = None;
+        if let Some(StreamEvent {
+            body: EventBody::Failed { response },
+            ..
+        }) = self.events.last_mut()
+        {
+            response.status = ResponseStatus::Cancelled;
+            response.error = None;
+        }
+    }
 }
 
 pub(super) fn message_item(id: &str, parts: Vec<ContentPart>, status: ItemStatus) -> Item {

@@ -182,7 +182,7 @@ fn finish_reasons(response: &ResponseResource) -> Option<&'static str> {
                 _ => "length",
             },
         ),
-        ResponseStatus::Failed => Some("error"),
+        ResponseStatus::Failed | ResponseStatus::Cancelled => Some("error"),
         ResponseStatus::InProgress | ResponseStatus::Queued => None,
     }
 }

@@ -21,6 +21,13 @@ impl Drop for TestGateway {
     }
 }
 
+impl TestGateway {
+    /// Wraps a gateway started by hand (`app::start`) listening at `url`.
+    pub fn adopt(url: String, handle: ServerHandle) -> Self {
+        Self { url, handle }
+    }
+}
+
 /// YAML provider blocks for `providers` (any of openai, azureopenai, anthropic, google) at `mock`.
 pub fn providers_yaml(mock: &MockUpstream, providers: &[&str], extra: &str) -> String {
     let base = mock.base_url();

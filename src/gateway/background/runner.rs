@@ -1,0 +1,326 @@
+//! A background response from start to end: admitted against the bounds and stored `queued`
+//! before the answer; then, detached from the request on the actix runtime, stored
+//! `in_progress` and run through the same dispatch as any streamed request (routing, permits,
+//! failover, limits); its events go to the run's log, renumbered after `response.queued`; the
+//! end (completed, failed, incomplete or cancelled) is stored before its last event is logged.
+
+use tokio::sync::watch;
+
+use super::RunSlot;
+use crate::{
+    api::{CreateResponse, EventBody, ResponseResource, ResponseStatus, StreamEvent},
+    auth::Caller,
+    error::GatewayError,
+    gateway::{DetachedTicket, EventStream, Execution, Gateway, StoredResponse, validate_request},
+    stream::{ResponseContext, ResponseEmitter},
+};
+
+/// How long `cancel` waits for the runner to store the cancelled end before answering with
+/// the state it finds.
+const CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often a runner looks for a cancel asked on another replica (shared store only).
+const REMOTE_CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+/// How often a cancel served by another replica looks for the cancelled end in the store.
+const CANCEL_END_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// What a background runner hands the dispatch: the id already given out, and its cancel
+/// signal.
+pub struct Detached {
+    /// The response's id and creation time.
+    pub ctx: ResponseContext,
+    /// Turns true when the owner cancels.
+    pub cancel: watch::Receiver<bool>,
+}
+
+/// The dispatch's events as the run logs them: its `response.created` is dropped (the run's
+/// own, `queued`, came first, then `response.queued`) and the rest move up by one.
+fn renumber(batch: Vec<StreamEvent>) -> Vec<StreamEvent> {
+    batch
+        .into_iter()
+        .filter(|e| !matches!(e.body, EventBody::Created { .. }))
+        .map(|mut e| {
+            e.sequence_number += 1;
+            e
+        })
+        .collect()
+}
+
+impl Gateway {
+    /// `POST /v1/responses` with `background: true`: the `queued` response (or its event
+    /// stream) at once; the work goes on without the client.
+    pub(in crate::gateway) async fn create_background(
+        &self,
+        request: CreateResponse,
+        request_id: String,
+        caller: &Caller,
+    ) -> Result<Execution, GatewayError> {
+        let result = self
+            .start_background(request, request_id.clone(), caller)
+            .await;
+        if let Err(err) = &result {
+            self.observability.reject(&request_id, err);
+        }
+        result
+    }
+
+    async fn start_background(
+        &self,
+        request: CreateResponse,
+        request_id: String,
+        caller: &Caller,
+    ) -> Result<Execution, GatewayError> {
+        validate_request(&request)?;
+        let ticket = self
+            .drain
+            .admit_detached()
+            .ok_or(GatewayError::ShuttingDown)?;
+        let ctx = ResponseContext::fresh();
+        let model = request.model.clone().unwrap_or_default();
+        let mut queued =
+            ResponseResource::in_progress(&request, &ctx.response_id, &model, ctx.created_at);
+        queued.status = ResponseStatus::Queued;
+        let slot = self.background.admit(&ctx.response_id, &caller.owner)?;
+        // Stored before the answer, so a GET right after it finds the response.
+        self.conversations
+            .put(StoredResponse {
+                owner: caller.owner.clone(),
+                input: request.input_items(),
+                response: queued.clone(),
+            })
+            .await?;
+        let run = slot.run().clone();
+        run.push(vec![
+            StreamEvent {
+                sequence_number: 0,
+                body: EventBody::Created {
+                    response: Box::new(queued.clone()),
+                },
+            },
+            StreamEvent {
+                sequence_number: 1,
+                body: EventBody::Queued {
+                    response: Box::new(queued.clone()),
+                },
+            },
+        ]);
+        let stream = request.is_stream();
+        let detached = Detached {
+            ctx,
+            cancel: run.cancel_signal(),
+        };
+        // Not tied to this request: it runs on this worker's runtime until its end, holding
+        // its running slot and drain ticket.
+        actix_web::rt::spawn(self.clone().run_background(
+            request,
+            request_id,
+            caller.clone(),
+            detached,
+            (slot, ticket),
+        ));
+        if stream {
+            let events = run.follow(None)?;
+            return Ok(Execution::Stream(EventStream::from_batches(
+                events,
+                self.config.server.keepalive,
+            )));
+        }
+        Ok(Execution::Json(Box::new(queued)))
+    }
+
+    async fn run_background(
+        self,
+        request: CreateResponse,
+        request_id: String,
+        caller: Caller,
+        detached: Detached,
+        holds: (RunSlot, DetachedTicket),
+    ) {
+        let run = holds.0.run().clone();
+        let watch = self.watch_remote_cancel(&run);
+        tokio::select! {
+            () = self.drive_background(request, request_id, caller, detached, holds) => {}
+            () = watch => {}
+        }
+    }
+
+    /// Cancels `run` when a cancel for it was asked on another replica; never resolves.
+    async fn watch_remote_cancel(&self, run: &super::Run) {
+        if !self.conversations.is_shared() {
+            return std::future::pending().await;
+        }
+        let mut tick = tokio::time::interval(REMOTE_CANCEL_POLL);
+        loop {
+            tick.tick().await;
+            if self.conversations.cancel_requested(run.id()).await {
+                run.cancel();
+                return std::future::pending().await;
+            }
+        }
+    }
+
+    async fn drive_background(
+        &self,
+        mut request: CreateResponse,
+        request_id: String,
+        caller: Caller,
+        detached: Detached,
+        holds: (RunSlot, DetachedTicket),
+    ) {
+        let run = holds.0.run().clone();
+        let ctx = detached.ctx.clone();
+        let model = request.model.clone().unwrap_or_default();
+        let in_progress =
+            ResponseResource::in_progress(&request, &ctx.response_id, &model, ctx.created_at);
+        let started = StoredResponse {
+            owner: caller.owner.clone(),
+            input: request.input_items(),
+            response: in_progress.clone(),
+        };
+        if let Err(err) = self.conversations.put(started).await {
+            tracing::warn!(response_id = %ctx.response_id, error = %err, "Could not store a background response as in progress.");
+        }
+        // Always streamed upstream: the events are what followers replay.
+        request.stream = Some(true);
+        let mut cancel = detached.cancel.clone();
+        let result = tokio::select! {
+            result = self.run_request(request.clone(), request_id, &caller, Some(detached)) => result,
+            () = super::cancelled(Some(&mut cancel)) => Err(GatewayError::Cancelled),
+        };
+        match result {
+            Ok(Execution::Stream(mut events)) => {
+                while let Some(batch) = events.next_batch().await {
+                    run.push(renumber(batch));
+                }
+            }
+            Ok(Execution::Json(response)) => {
+                // Not reached (the request is streamed); logged as the end it is.
+                let body = match response.status {
+                    ResponseStatus::Incomplete => EventBody::Incomplete { response },
+                    ResponseStatus::Failed | ResponseStatus::Cancelled => {
+                        EventBody::Failed { response }
+                    }
+                    ResponseStatus::Completed
+                    | ResponseStatus::Queued
+                    | ResponseStatus::InProgress => EventBody::Completed { response },
+                };
+                run.push(vec![StreamEvent {
+                    sequence_number: 2,
+                    body,
+                }]);
+            }
+            Err(err) => {
+                // Ended before its first byte (refused, failed upstream, cancelled or shut
+                // down): the events and the stored end are made here.
+                let mut emitter = ResponseEmitter::new(in_progress, &ctx, true);
+                emitter.start();
+                if matches!(err, GatewayError::Cancelled) {
+                    emitter.cancel(err.to_object());
+                } else {
+                    emitter.fail(err.to_object());
+                }
+                let input = request.input_items();
+                self.store(&caller.owner, &request, &input, emitter.response())
+                    .await;
+                run.push(renumber(emitter.drain()));
+            }
+        }
+        drop(holds);
+    }
+
+    /// `POST /v1/responses/{id}/cancel` for `owner`: stops a running background response and
+    /// answers it `cancelled`; an ended one is answered as it is.
+    pub async fn cancel_response(
+        &self,
+        id: &str,
+        owner: &str,
+    ) -> Result<ResponseResource, GatewayError> {
+        let stored = self.owned_background(id, owner, None).await?;
+        if stored.response.status.is_terminal() {
+            return Ok(stored.response);
+        }
+        match self.background.get(id) {
+            Some(run) => {
+                run.cancel();
+                // Bounded: the runner ends promptly, but the answer must not hang on it.
+                let _ = tokio::time::timeout(CANCEL_WAIT, run.finished()).await;
+                let now = self.conversations.get_owned(id, owner).await?;
+                Ok(now.map_or(stored.response, |s| s.response))
+            }
+            None if self.conversations.is_shared() => {
+                // Another replica may be running it: ask it through the store, then wait
+                // (bounded) for the end it stores.
+                self.conversations.request_cancel(id).await?;
+                let deadline = tokio::time::Instant::now() + CANCEL_WAIT;
+                loop {
+                    let now = self.conversations.get_owned(id, owner).await?;
+                    match now {
+                        Some(now) if now.response.status.is_terminal() => return Ok(now.response),
+                        Some(_) if tokio::time::Instant::now() < deadline => {
+                            tokio::time::sleep(CANCEL_END_POLL).await;
+                        }
+                        now => return Ok(now.map_or(stored.response, |s| s.response)),
+                    }
+                }
+            }
+            None => {
+                // No runner holds it (the memory store is this process's own): it is over.
+                let mut stored = stored;
+                stored.response.status = ResponseStatus::Cancelled;
+                self.conversations.put(stored.clone()).await?;
+                Ok(stored.response)
+            }
+        }
+    }
+
+    /// `GET /v1/responses/{id}?stream=true[&starting_after=N]`: the events after `N`, then
+    /// the live ones until the end.
+    pub async fn follow_response(
+        &self,
+        id: &str,
+        owner: &str,
+        starting_after: Option<u64>,
+    ) -> Result<EventStream, GatewayError> {
+        self.owned_background(id, owner, Some("stream")).await?;
+        let run = self.background.get(id).ok_or_else(|| {
+            GatewayError::invalid(
+                format!("The events of response '{id}' are no longer kept; retrieve it without `stream`."),
+                Some("stream"),
+            )
+        })?;
+        let events = run.follow(starting_after)?;
+        Ok(EventStream::from_batches(
+            events,
+            self.config.server.keepalive,
+        ))
+    }
+
+    /// `owner`'s stored response `id`, which must be a background one (400 naming `param`
+    /// otherwise).
+    async fn owned_background(
+        &self,
+        id: &str,
+        owner: &str,
+        param: Option<&str>,
+    ) -> Result<StoredResponse, GatewayError> {
+        let stored = self
+            .conversations
+            .get_owned(id, owner)
+            .await?
+            .ok_or_else(|| GatewayError::NotFound {
+                message: format!(
+                    "Response with id '{id}' not found (unknown, expired, deleted, or created with store=false)."
+                ),
+                param: None,
+                code: "response_not_found",
+            })?;
+        if !stored.response.background {
+            return Err(GatewayError::invalid(
+                format!(
+                    "Response '{id}' was not created with `background: true`; only background responses can be cancelled or streamed again."
+                ),
+                param,
+            ));
+        }
+        Ok(stored)
+    }
+}
