@@ -44,6 +44,9 @@ pub struct RawConfig {
     /// `tracing:` block (OpenTelemetry export).
     #[serde(default)]
     pub tracing: super::telemetry::RawTracing,
+    /// `tools:` block (tool types an upstream cannot serve).
+    #[serde(default)]
+    pub tools: super::ToolsConfig,
 }
 
 /// `server:`.

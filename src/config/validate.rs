@@ -350,6 +350,7 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         usage: super::observability::validate_usage(raw.usage)?,
         prices: super::observability::validate_prices(raw.prices)?,
         tracing: super::telemetry::validate_tracing(raw.tracing, env)?,
+        tools: raw.tools,
     })
 }
 
