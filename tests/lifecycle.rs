@@ -173,7 +173,7 @@ async fn run(gateway: &Gateway, id: usize, stream: bool) -> Result<(), String> {
         .await
     {
         Err(err) => Err(format!("request {id}: {err}")),
-        Ok(Execution::Json(response)) => match response.status {
+        Ok(Execution::Json(response, _)) => match response.status {
             llm_gateway::api::ResponseStatus::Completed => Ok(()),
             other => Err(format!("request {id} ended {other:?}")),
         },

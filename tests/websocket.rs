@@ -222,7 +222,6 @@ async fn invalid_frames_get_one_error_each() {
         frame
     };
     let cases = [
-        (with("stream", json!(true)), 400, Some("stream")),
         (
             with("stream_options", json!({"include_usage": true})),
             400,

@@ -1,4 +1,5 @@
-//! The 24 Open Responses streaming events. `sequence_number` is assigned by the emitter.
+//! The 24 Open Responses streaming events, plus OpenAI's two `custom_tool_call_input` events
+//! (sent only for requests with `custom` tools). `sequence_number` is assigned by the emitter.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -152,6 +153,20 @@ pub enum EventBody {
         summary_index: usize,
         text: String,
     },
+    /// OpenAI's dialect, not in the spec: only for requests that declare `custom` tools.
+    #[serde(rename = "response.custom_tool_call_input.delta")]
+    CustomToolCallInputDelta {
+        item_id: String,
+        output_index: usize,
+        delta: String,
+    },
+    /// OpenAI's dialect, not in the spec: only for requests that declare `custom` tools.
+    #[serde(rename = "response.custom_tool_call_input.done")]
+    CustomToolCallInputDone {
+        item_id: String,
+        output_index: usize,
+        input: String,
+    },
     #[serde(rename = "error")]
     Error { error: ErrorObject },
 }
@@ -183,6 +198,8 @@ impl EventBody {
             Self::ReasoningSummaryPartDone { .. } => "response.reasoning_summary_part.done",
             Self::ReasoningSummaryTextDelta { .. } => "response.reasoning_summary_text.delta",
             Self::ReasoningSummaryTextDone { .. } => "response.reasoning_summary_text.done",
+            Self::CustomToolCallInputDelta { .. } => "response.custom_tool_call_input.delta",
+            Self::CustomToolCallInputDone { .. } => "response.custom_tool_call_input.done",
             Self::Error { .. } => "error",
         }
     }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Deserializer, Serialize, de::Error as _};
 use serde_json::{Map, Value};
 
 /// One conversation item (spec `ItemParam` on input, `ItemField` on output).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Item {
     /// A message from the user, the assistant, or the system/developer.
@@ -19,6 +19,81 @@ pub enum Item {
     Compaction(CompactionItem),
     /// A reference to an item stored by the server.
     ItemReference(ItemReference),
+    /// A freeform tool call (OpenAI's dialect; only produced when the request has `custom` tools).
+    CustomToolCall(CustomToolCallItem),
+    /// The caller's result for a `custom_tool_call`.
+    CustomToolCallOutput(CustomToolCallOutputItem),
+    /// Any other item type of OpenAI's dialect (`web_search_call`, `tool_search_call`, …), kept
+    /// verbatim with its `type`: passed to OpenAI, and a 400 naming it where a provider cannot
+    /// represent it.
+    #[serde(untagged)]
+    Other(Map<String, Value>),
+}
+
+/// OpenAI's other input item types (https://platform.openai.com/docs/api-reference/responses/create,
+/// `input`), kept verbatim; anything else is a typo and a 400 here, never an upstream's problem.
+const OPENAI_ITEM_TYPES: &[&str] = &[
+    "web_search_call",
+    "file_search_call",
+    "computer_call",
+    "computer_call_output",
+    "code_interpreter_call",
+    "image_generation_call",
+    "local_shell_call",
+    "local_shell_call_output",
+    "shell_call",
+    "shell_call_output",
+    "apply_patch_call",
+    "apply_patch_call_output",
+    "mcp_list_tools",
+    "mcp_approval_request",
+    "mcp_approval_response",
+    "mcp_call",
+    "tool_search_call",
+    "tool_search_output",
+];
+
+/// The types named in an unknown-type error.
+const KNOWN_ITEM_TYPES: &[&str] = &[
+    "message",
+    "function_call",
+    "function_call_output",
+    "reasoning",
+    "compaction",
+    "item_reference",
+    "custom_tool_call",
+    "custom_tool_call_output",
+    "web_search_call",
+    "tool_search_call",
+    "tool_search_output",
+];
+
+/// By `type`: a known type must match its shape (a malformed `function_call` is an error, not
+/// an `Other`); only unknown types are kept verbatim.
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = Map::<String, Value>::deserialize(deserializer)?;
+        let Some(kind) = map.get("type").and_then(Value::as_str).map(str::to_owned) else {
+            return Err(D::Error::missing_field("type"));
+        };
+        fn parse<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+            map: Map<String, Value>,
+        ) -> Result<T, E> {
+            serde_json::from_value(Value::Object(map)).map_err(E::custom)
+        }
+        Ok(match kind.as_str() {
+            "message" => Self::Message(parse(map)?),
+            "function_call" => Self::FunctionCall(parse(map)?),
+            "function_call_output" => Self::FunctionCallOutput(parse(map)?),
+            "reasoning" => Self::Reasoning(parse(map)?),
+            "compaction" => Self::Compaction(parse(map)?),
+            "item_reference" => Self::ItemReference(parse(map)?),
+            "custom_tool_call" => Self::CustomToolCall(parse(map)?),
+            "custom_tool_call_output" => Self::CustomToolCallOutput(parse(map)?),
+            other if OPENAI_ITEM_TYPES.contains(&other) => Self::Other(map),
+            other => return Err(D::Error::unknown_variant(other, KNOWN_ITEM_TYPES)),
+        })
+    }
 }
 
 /// Lifecycle of an item.
@@ -204,9 +279,44 @@ pub struct FunctionCallItem {
     pub name: String,
     /// Arguments as a JSON string.
     pub arguments: String,
+    /// The `namespace` tool the function belongs to (OpenAI's dialect); absent at top level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// Item status; always set on output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ItemStatus>,
+}
+
+/// A call of a `custom` tool: its input is a free string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomToolCallItem {
+    /// Item id (`ctc_…`); always set on output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The id the caller answers with in `custom_tool_call_output`.
+    pub call_id: String,
+    /// Tool name.
+    pub name: String,
+    /// The `namespace` tool it belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The input string.
+    pub input: String,
+    /// Item status; always set on output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ItemStatus>,
+}
+
+/// The caller's answer to a custom tool call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomToolCallOutputItem {
+    /// Item id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The call this answers.
+    pub call_id: String,
+    /// The result.
+    pub output: FunctionOutput,
 }
 
 /// The caller's answer to a function call.
@@ -314,6 +424,17 @@ impl Item {
             Self::Reasoning(r) => r.id.as_deref(),
             Self::Compaction(c) => c.id.as_deref(),
             Self::ItemReference(r) => Some(&r.id),
+            Self::CustomToolCall(c) => c.id.as_deref(),
+            Self::CustomToolCallOutput(c) => c.id.as_deref(),
+            Self::Other(map) => map.get("id").and_then(Value::as_str),
+        }
+    }
+
+    /// The `type` of an item kept verbatim (`Other`), for error messages.
+    pub fn other_kind(&self) -> Option<&str> {
+        match self {
+            Self::Other(map) => Some(map.get("type").and_then(Value::as_str).unwrap_or("")),
+            _ => None,
         }
     }
 }
@@ -340,8 +461,21 @@ mod tests {
     }
 
     #[test]
-    fn unknown_item_type_is_rejected() {
-        let err = serde_json::from_value::<Wrapper>(json!({"type":"web_search_call","id":"x"}));
+    fn dialect_item_types_are_kept_verbatim() {
+        let value = json!({"type":"web_search_call","id":"ws_1","status":"completed",
+            "action":{"type":"search","query":"rust"}});
+        let Wrapper(item) = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(item.other_kind(), Some("web_search_call"));
+        assert_eq!(serde_json::to_value(&item).unwrap(), value);
+        let custom = json!({"type":"custom_tool_call","call_id":"c1","name":"apply_patch","input":"*** Begin"});
+        let Wrapper(item) = serde_json::from_value(custom.clone()).unwrap();
+        assert!(matches!(item, Item::CustomToolCall(_)));
+        assert_eq!(serde_json::to_value(&item).unwrap(), custom);
+    }
+
+    #[test]
+    fn a_malformed_known_item_is_rejected() {
+        let err = serde_json::from_value::<Wrapper>(json!({"type":"function_call","name":"f"}));
         assert!(err.is_err());
     }
 

@@ -10,12 +10,13 @@ pub mod response;
 pub use error::{ErrorBody, ErrorObject};
 pub use events::{EventBody, StreamEvent};
 pub use items::{
-    ContentPart, FunctionCallItem, FunctionCallOutputItem, FunctionOutput, Item, ItemStatus,
-    MessageContent, MessageItem, ReasoningItem, Role,
+    ContentPart, CustomToolCallItem, CustomToolCallOutputItem, FunctionCallItem,
+    FunctionCallOutputItem, FunctionOutput, Item, ItemStatus, MessageContent, MessageItem,
+    ReasoningItem, Role,
 };
 pub use request::{
-    CreateResponse, FunctionTool, Input, ProviderKind, ReasoningConfig, TextConfig, TextFormat,
-    Tool, ToolChoice, ToolChoiceMode, ToolChoiceObject,
+    CreateResponse, CustomTool, FunctionTool, Input, NamespaceTool, ProviderKind, ReasoningConfig,
+    TextConfig, TextFormat, Tool, ToolChoice, ToolChoiceMode, ToolChoiceObject,
 };
 pub use response::{
     IncompleteDetails, InputTokensDetails, OutputTokensDetails, ResponseError, ResponseResource,

@@ -6,7 +6,7 @@ use serde::{
     Deserialize, Deserializer, Serialize,
     de::{SeqAccess, Visitor},
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::items::{Item, deserialize_item_lenient};
 
@@ -218,12 +218,81 @@ impl<'de> Deserialize<'de> for Input {
     }
 }
 
-/// A tool definition. Only function tools are standard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A tool definition. Only function tools are standard; the rest is OpenAI's dialect as coding
+/// agents send it (Codex: `namespace`, `custom`, `web_search`, `tool_search`), accepted so that
+/// each provider can serve, translate or leave out what it can (`providers::dialect`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Tool {
     /// A function the caller implements.
     Function(FunctionTool),
+    /// A group of tools called by bare name plus `namespace`.
+    Namespace(NamespaceTool),
+    /// A freeform tool whose input is a string in a declared format.
+    Custom(CustomTool),
+    /// Any other type (`web_search`, `tool_search`, …), kept verbatim with its `type`.
+    #[serde(untagged)]
+    Other(Map<String, Value>),
+}
+
+/// By `type`: a known type must match its shape; only unknown types are kept verbatim.
+impl<'de> Deserialize<'de> for Tool {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let map = Map::<String, Value>::deserialize(deserializer)?;
+        let Some(kind) = map.get("type").and_then(Value::as_str).map(str::to_owned) else {
+            return Err(D::Error::missing_field("type"));
+        };
+        fn parse<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+            map: Map<String, Value>,
+        ) -> Result<T, E> {
+            serde_json::from_value(Value::Object(map)).map_err(E::custom)
+        }
+        Ok(match kind.as_str() {
+            "function" => Self::Function(parse(map)?),
+            "namespace" => Self::Namespace(parse(map)?),
+            "custom" => Self::Custom(parse(map)?),
+            _ => Self::Other(map),
+        })
+    }
+}
+
+impl Tool {
+    /// The `type` as sent.
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::Function(_) => "function",
+            Self::Namespace(_) => "namespace",
+            Self::Custom(_) => "custom",
+            Self::Other(map) => map.get("type").and_then(Value::as_str).unwrap_or(""),
+        }
+    }
+}
+
+/// A `namespace` tool: its children are called with `namespace` set to its name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceTool {
+    /// The namespace name.
+    pub name: String,
+    /// What the group is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The child tools (`function` or `custom`).
+    #[serde(default)]
+    pub tools: Vec<Tool>,
+}
+
+/// A `custom` (freeform) tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomTool {
+    /// Tool name.
+    pub name: String,
+    /// What the tool does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The input format (`{type: "grammar", syntax, definition}` or `{type: "text"}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Value>,
 }
 
 /// A function tool.
@@ -394,5 +463,43 @@ mod tests {
             let req: CreateResponse = serde_json::from_value(json!({"tool_choice": tc})).unwrap();
             assert!(req.tool_choice.is_some());
         }
+    }
+
+    #[test]
+    fn openai_dialect_tools_parse_and_round_trip() {
+        let tools = json!([
+            {"type":"function","name":"shell","parameters":{"type":"object"}},
+            {"type":"namespace","name":"agents","description":"d","tools":[
+                {"type":"function","name":"spawn_agent"},
+                {"type":"custom","name":"apply_patch","format":{"type":"grammar","syntax":"lark","definition":"start: x"}}]},
+            {"type":"web_search","external_web_access":false},
+            {"type":"tool_search","execution":"client"},
+            {"type":"image_generation"}
+        ]);
+        let req: CreateResponse = serde_json::from_value(json!({"tools": tools})).unwrap();
+        let parsed = req.tools.as_deref().unwrap();
+        let kinds: Vec<&str> = parsed.iter().map(Tool::kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "function",
+                "namespace",
+                "web_search",
+                "tool_search",
+                "image_generation"
+            ]
+        );
+        assert!(matches!(&parsed[1], Tool::Namespace(ns) if ns.tools.len() == 2));
+        let back = serde_json::to_value(&req.tools).unwrap();
+        assert_eq!(back[2], tools[2]);
+        assert_eq!(back[1]["tools"][1]["type"], "custom");
+    }
+
+    #[test]
+    fn a_malformed_function_tool_is_not_taken_for_another_type() {
+        let req = serde_json::from_value::<CreateResponse>(
+            json!({"tools":[{"type":"function","description":"no name"}]}),
+        );
+        assert!(req.is_err());
     }
 }

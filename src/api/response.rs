@@ -221,9 +221,11 @@ fn echo_tools(tools: Option<&[Tool]>) -> Vec<Value> {
     tools
         .unwrap_or_default()
         .iter()
-        .map(|Tool::Function(f)| {
-            json!({"type":"function","name":f.name,"description":f.description,
-                   "parameters":f.parameters,"strict":f.strict})
+        // The spec's `Tool` is `FunctionTool` only: the dialect's other types are not echoed.
+        .filter_map(|tool| match tool {
+            Tool::Function(f) => Some(json!({"type":"function","name":f.name,
+                "description":f.description,"parameters":f.parameters,"strict":f.strict})),
+            Tool::Namespace(_) | Tool::Custom(_) | Tool::Other(_) => None,
         })
         .collect()
 }

@@ -71,6 +71,29 @@ pub struct Config {
     pub tracing: TracingConfig,
     /// Bounds on background responses.
     pub background: BackgroundConfig,
+    /// What to do with tool types an upstream cannot serve.
+    pub tools: ToolsConfig,
+}
+
+/// `tools:`: tool types (`web_search`, `tool_search`, …) a chosen upstream cannot serve.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolsConfig {
+    /// `drop` (default): left out upstream and named in `x-gateway-dropped-tools`;
+    /// `reject`: a 400 `unsupported_tool`.
+    #[serde(default)]
+    pub unsupported: UnsupportedTools,
+}
+
+/// The `tools.unsupported` policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnsupportedTools {
+    /// Leave the tool out and say so in a response header.
+    #[default]
+    Drop,
+    /// Refuse the request.
+    Reject,
 }
 
 /// Logging settings.

@@ -47,6 +47,9 @@ pub struct RawConfig {
     /// `background:` block (bounds on background responses).
     #[serde(default)]
     pub background: super::background::RawBackground,
+    /// `tools:` block (tool types an upstream cannot serve).
+    #[serde(default)]
+    pub tools: super::ToolsConfig,
 }
 
 /// `server:`.

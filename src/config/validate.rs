@@ -374,6 +374,7 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         prices: super::observability::validate_prices(raw.prices)?,
         tracing: super::telemetry::validate_tracing(raw.tracing, env)?,
         background: super::background::validate_background(raw.background)?,
+        tools: raw.tools,
     })
 }
 

@@ -113,7 +113,7 @@ pub async fn compact(
         .create_response(summariser, request_id, caller)
         .await?
     {
-        Execution::Json(response) => response,
+        Execution::Json(response, _) => response,
         Execution::Stream(_) => {
             return Err(GatewayError::Internal(
                 "a non-streaming summarisation request streamed".to_owned(),
@@ -269,7 +269,18 @@ pub fn render_transcript(window: &[Item], instructions: Option<&str>) -> String 
                 o.call_id,
                 o.output.joined_text()
             ),
-            Item::Reasoning(_) | Item::Compaction(_) | Item::ItemReference(_) => continue,
+            Item::CustomToolCall(c) => format!(
+                "ASSISTANT called tool `{}` (call {}) with input {}",
+                c.name, c.call_id, c.input
+            ),
+            Item::CustomToolCallOutput(o) => format!(
+                "TOOL RESULT for call {}: {}",
+                o.call_id,
+                o.output.joined_text()
+            ),
+            Item::Reasoning(_) | Item::Compaction(_) | Item::ItemReference(_) | Item::Other(_) => {
+                continue;
+            }
         };
         out.push('\n');
         out.push_str(&line);

@@ -6,9 +6,13 @@ use futures::StreamExt;
 
 use super::ProviderSlot;
 use crate::{
-    api::ResponseResource,
+    api::{ProviderKind, ResponseResource},
+    config::UnsupportedTools,
     error::GatewayError,
-    providers::{Call, DataStream, StreamTranslator, UpstreamReply},
+    providers::{
+        Call, DataStream, StreamTranslator, UpstreamReply,
+        dialect::{self, ToolNames},
+    },
     stream::{ResponseContext, ResponseEmitter},
 };
 
@@ -31,16 +35,48 @@ pub(super) enum Attempt {
 }
 
 /// Calls upstream once and waits for the first translated event (or the whole JSON answer).
+/// OpenAI takes the tool dialect as it is; the other upstreams get it lowered to functions
+/// (`providers::dialect`), and the emitter maps their calls back.
 pub(super) async fn attempt_call(
     slot: &ProviderSlot,
     call: Call<'_>,
     skeleton: ResponseResource,
     ctx: &ResponseContext,
+    unsupported: UnsupportedTools,
 ) -> Result<Attempt, GatewayError> {
     let provider = &slot.provider;
+    let lowered = match provider.config.kind {
+        ProviderKind::OpenAi => None,
+        ProviderKind::AzureOpenAi | ProviderKind::Anthropic | ProviderKind::Google => {
+            if dialect::needs_lowering(call.request, call.input) {
+                let name = provider.name();
+                Some(dialect::lower(call.request, call.input, name, unsupported)?)
+            } else {
+                None
+            }
+        }
+    };
+    let (call, names, dropped) = match &lowered {
+        None => (call, ToolNames::default(), Vec::new()),
+        Some(lowered) => (
+            Call {
+                request: &lowered.request,
+                input: &lowered.input,
+                ..call
+            },
+            lowered.names.clone(),
+            lowered.dropped.clone(),
+        ),
+    };
+    let new_emitter = |record: bool| {
+        let mut emitter = ResponseEmitter::new(skeleton, ctx, record);
+        emitter.set_tool_names(names);
+        emitter.set_dropped_tools(dropped);
+        emitter
+    };
     match provider.send(call).await? {
         UpstreamReply::Json(body) => {
-            let mut emitter = ResponseEmitter::new(skeleton, ctx, false);
+            let mut emitter = new_emitter(false);
             provider.parse_response(call, &body, &mut emitter)?;
             if !emitter.is_finished() {
                 emitter.finish(crate::stream::Finish::Completed);
@@ -49,7 +85,7 @@ pub(super) async fn attempt_call(
         }
         UpstreamReply::Stream(mut data) => {
             let mut translator = provider.stream_translator(call);
-            let mut emitter = ResponseEmitter::new(skeleton, ctx, true);
+            let mut emitter = new_emitter(true);
             // Wait for the first translated event: until then a failure may still fail over.
             while !emitter.is_started() {
                 match data.next().await {

@@ -32,8 +32,8 @@ use tracing::Instrument;
 
 /// What the handler renders.
 pub enum Execution {
-    /// A complete response object.
-    Json(Box<ResponseResource>),
+    /// A complete response object, and the tool types left out upstream.
+    Json(Box<ResponseResource>, Vec<String>),
     /// A live event stream (rendered as SSE, WebSocket frames or Chat Completions chunks).
     Stream(EventStream),
 }
@@ -143,11 +143,12 @@ impl Gateway {
         } = self.try_candidates(&job, &routed, observer).await?;
         match attempt {
             Attempt::Json(emitter) => {
+                let dropped = emitter.dropped_tools().to_vec();
                 let response = emitter.into_response();
                 permit.settle_tokens(response.usage.map_or(0, |u| u.total_tokens));
                 self.store(&caller.owner, &request, &input, &response).await;
                 observer.finish(&response);
-                Ok(Execution::Json(Box::new(response)))
+                Ok(Execution::Json(Box::new(response), dropped))
             }
             Attempt::Stream(live) => {
                 observer.first_byte();
@@ -305,6 +306,8 @@ pub struct EventStream {
     inner: std::pin::Pin<Box<dyn Stream<Item = Vec<StreamEvent>>>>,
     /// SSE keep-alive period (`server.keepalive`).
     keepalive: Option<Duration>,
+    /// Tool types left out upstream.
+    dropped_tools: Vec<String>,
 }
 
 impl EventStream {
@@ -316,11 +319,14 @@ impl EventStream {
         Self {
             inner: Box::pin(batches),
             keepalive,
+            // Chosen per attempt, after the background response was answered.
+            dropped_tools: Vec::new(),
         }
     }
 
     fn new(live: LiveResponse) -> Self {
         let keepalive = live.gateway.config.server.keepalive;
+        let dropped_tools = live.live.emitter.dropped_tools().to_vec();
         let stream = futures::stream::unfold(live, |mut live| async move {
             let batch = live.next_batch().await?;
             Some((batch, live))
@@ -328,7 +334,13 @@ impl EventStream {
         Self {
             inner: Box::pin(stream),
             keepalive,
+            dropped_tools,
         }
+    }
+
+    /// The tool types left out upstream (`x-gateway-dropped-tools`).
+    pub fn dropped_tools(&self) -> &[String] {
+        &self.dropped_tools
     }
 
     /// The next batch, or `None` after the terminal event.

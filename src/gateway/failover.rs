@@ -336,7 +336,7 @@ impl Gateway {
             .min(deadline.saturating_duration_since(started));
         let result = tokio::select! {
             () = self.drain.closed() => return Err(Miss::Fatal(GatewayError::ShuttingDown)),
-            result = tokio::time::timeout(limit, attempt_call(slot, call, skeleton, job.ctx)) => {
+            result = tokio::time::timeout(limit, attempt_call(slot, call, skeleton, job.ctx, self.config.tools.unsupported)) => {
                 result.unwrap_or_else(|_| Err(timeout_error(provider)))
             }
         };

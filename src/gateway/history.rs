@@ -246,7 +246,9 @@ pub fn assign_input_ids(input: &mut [Item], response_id: &str) {
             Item::FunctionCallOutput(f) => (&mut f.id, "fco"),
             Item::Reasoning(r) => (&mut r.id, "rs"),
             Item::Compaction(c) => (&mut c.id, "cmp"),
-            Item::ItemReference(_) => continue,
+            Item::CustomToolCall(c) => (&mut c.id, "ctc"),
+            Item::CustomToolCallOutput(c) => (&mut c.id, "ctco"),
+            Item::ItemReference(_) | Item::Other(_) => continue,
         };
         if slot.is_none() {
             *slot = Some(format!("{kind}_{suffix}_in{index}"));

@@ -220,7 +220,13 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
         }
     }
     let tools = request.tools.as_deref().unwrap_or_default();
-    for (i, Tool::Function(tool)) in tools.iter().enumerate() {
+    // Only top-level functions are checked here: namespace children and custom tools get
+    // provider-valid names when flattened (`providers::dialect`), and OpenAI checks its own.
+    let functions = tools.iter().enumerate().filter_map(|(i, tool)| match tool {
+        Tool::Function(f) => Some((i, f)),
+        Tool::Namespace(_) | Tool::Custom(_) | Tool::Other(_) => None,
+    });
+    for (i, tool) in functions {
         if !is_valid_name(&tool.name) {
             return Err(GatewayError::invalid(
                 format!(
@@ -238,7 +244,11 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
         }
     }
     if let Some(choice) = &request.tool_choice {
-        let known = |name: &str| tools.iter().any(|Tool::Function(t)| t.name == name);
+        let known = |name: &str| {
+            tools
+                .iter()
+                .any(|t| matches!(t, Tool::Function(f) if f.name == name))
+        };
         let names = choice.allowed_names().unwrap_or_default();
         if let Some(missing) = names.iter().find(|n| !known(n)) {
             return Err(GatewayError::invalid(

@@ -37,7 +37,9 @@ pub async fn create(
             .create_response(request, id.clone(), &caller)
             .await?
         {
-            Execution::Json(response) => Ok(HttpResponse::Ok().json(into_completion(&response)?)),
+            Execution::Json(response, _) => {
+                Ok(HttpResponse::Ok().json(into_completion(&response)?))
+            }
             Execution::Stream(events) => Ok(HttpResponse::Ok()
                 .content_type("text/event-stream")
                 .insert_header(("cache-control", "no-cache"))

@@ -26,12 +26,19 @@ pub async fn create(
         }
     };
     let mut response = match result {
-        Ok(Execution::Json(response)) => HttpResponse::Ok().json(response),
-        Ok(Execution::Stream(body)) => HttpResponse::Ok()
-            .content_type("text/event-stream")
-            .insert_header(("cache-control", "no-cache"))
-            .insert_header(("x-accel-buffering", "no"))
-            .streaming(body.into_sse()),
+        Ok(Execution::Json(response, dropped)) => {
+            let mut ok = HttpResponse::Ok();
+            dropped_tools_header(&mut ok, &dropped);
+            ok.json(response)
+        }
+        Ok(Execution::Stream(body)) => {
+            let mut ok = HttpResponse::Ok();
+            dropped_tools_header(&mut ok, body.dropped_tools());
+            ok.content_type("text/event-stream")
+                .insert_header(("cache-control", "no-cache"))
+                .insert_header(("x-accel-buffering", "no"))
+                .streaming(body.into_sse())
+        }
         Err(err) => render_error(&id, &err),
     };
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
@@ -41,6 +48,15 @@ pub async fn create(
         );
     }
     response
+}
+
+/// Names the tool types the chosen upstream could not serve and that were left out
+/// (`tools.unsupported: drop`), so a caller can tell a model that cannot search from one
+/// that chose not to.
+fn dropped_tools_header(builder: &mut actix_web::HttpResponseBuilder, dropped: &[String]) {
+    if !dropped.is_empty() {
+        builder.insert_header(("x-gateway-dropped-tools", dropped.join(", ")));
+    }
 }
 
 /// The error response; the request's info line was written by its observer.

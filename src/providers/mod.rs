@@ -3,6 +3,7 @@
 
 pub mod anthropic;
 pub mod chat;
+pub mod dialect;
 pub mod gemini;
 pub mod http;
 pub mod openai;

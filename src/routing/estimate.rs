@@ -47,7 +47,13 @@ fn item_tokens(item: &Item) -> u64 {
         },
         Item::Reasoning(r) => parts(&r.summary) + r.content.as_deref().map_or(0, parts),
         Item::Compaction(c) => text_tokens(&c.encrypted_content),
+        Item::CustomToolCall(c) => text_tokens(&c.name) + text_tokens(&c.input),
+        Item::CustomToolCallOutput(c) => match &c.output {
+            FunctionOutput::Text(text) => text_tokens(text),
+            FunctionOutput::Parts(p) => parts(p),
+        },
         Item::ItemReference(_) => 0,
+        Item::Other(map) => text_tokens(&serde_json::Value::Object(map.clone()).to_string()),
     }
 }
 

@@ -2,10 +2,13 @@
 //! the spec's event grammar with gap-free sequence numbers, and assembles the final response.
 //! Every provider translator drives one, so the grammar is enforced in exactly one place.
 
-use crate::api::{
-    ContentPart, ErrorObject, EventBody, FunctionCallItem, IncompleteDetails, Item, ItemStatus,
-    MessageContent, MessageItem, ReasoningItem, ResponseError, ResponseResource, ResponseStatus,
-    Role, StreamEvent, Usage,
+use crate::{
+    api::{
+        ContentPart, CustomToolCallItem, ErrorObject, EventBody, FunctionCallItem,
+        IncompleteDetails, Item, ItemStatus, MessageContent, MessageItem, ReasoningItem,
+        ResponseError, ResponseResource, ResponseStatus, Role, StreamEvent, Usage,
+    },
+    providers::dialect::{ToolNames, ToolOrigin},
 };
 
 /// What the caller supplies that a pure translator must not invent: ids and the clock.
@@ -60,6 +63,13 @@ enum OpenItem {
         index: usize,
         item: FunctionCallItem,
     },
+    /// A custom tool call: `input` is built from the deltas, sent at close (`tools.rs`).
+    CustomToolCall {
+        index: usize,
+        item: CustomToolCallItem,
+        /// The deltas are a flattened function's JSON arguments (`{"input": …}`), not raw input.
+        json_arguments: bool,
+    },
     Reasoning {
         index: usize,
         id: String,
@@ -88,6 +98,10 @@ pub struct ResponseEmitter {
     record_events: bool,
     started: bool,
     finished: bool,
+    /// How flattened function names map back to OpenAI's dialect (functions-only upstreams).
+    tool_names: ToolNames,
+    /// Tool types left out upstream, for `x-gateway-dropped-tools`.
+    dropped_tools: Vec<String>,
 }
 
 impl ResponseEmitter {
@@ -109,6 +123,8 @@ impl ResponseEmitter {
             record_events,
             started: false,
             finished: false,
+            tool_names: ToolNames::default(),
+            dropped_tools: Vec::new(),
         }
     }
 
@@ -182,8 +198,22 @@ impl ResponseEmitter {
         }
     }
 
-    /// Opens a function call item (closing whatever was open).
+    /// Opens a function call item (closing whatever was open). A flattened name of a
+    /// namespace child or custom tool opens the dialect's item instead (`set_tool_names`).
     pub fn start_function_call(&mut self, call_id: &str, name: &str) {
+        match self.tool_names.origin(name).cloned() {
+            None => self.start_namespaced_call(call_id, name, None),
+            Some(ToolOrigin::Namespaced { namespace, name }) => {
+                self.start_namespaced_call(call_id, &name, Some(&namespace));
+            }
+            Some(ToolOrigin::Custom { namespace, name }) => {
+                self.open_custom_call(call_id, &name, namespace.as_deref(), true);
+            }
+        }
+    }
+
+    /// Opens a function call item with its `namespace` (OpenAI's dialect; `None` at top level).
+    pub fn start_namespaced_call(&mut self, call_id: &str, name: &str, namespace: Option<&str>) {
         self.start();
         self.close_item();
         let index = self.response.output.len();
@@ -192,6 +222,7 @@ impl ResponseEmitter {
             call_id: call_id.to_owned(),
             name: name.to_owned(),
             arguments: String::new(),
+            namespace: namespace.map(str::to_owned),
             status: Some(ItemStatus::InProgress),
         };
         self.response.output.push(Item::FunctionCall(item.clone()));
@@ -205,6 +236,10 @@ impl ResponseEmitter {
     /// Appends to the open function call's arguments.
     pub fn function_arguments_delta(&mut self, delta: &str) {
         if delta.is_empty() {
+            return;
+        }
+        if let Some(OpenItem::CustomToolCall { item, .. }) = &mut self.open {
+            item.input.push_str(delta);
             return;
         }
         let Some(OpenItem::FunctionCall { index, item }) = &mut self.open else {
@@ -221,7 +256,10 @@ impl ResponseEmitter {
 
     /// Whether a function call is open (for translators that stream arguments by index).
     pub fn has_open_function_call(&self) -> bool {
-        matches!(self.open, Some(OpenItem::FunctionCall { .. }))
+        matches!(
+            self.open,
+            Some(OpenItem::FunctionCall { .. } | OpenItem::CustomToolCall { .. })
+        )
     }
 
     /// A complete function call in one step.
@@ -255,6 +293,14 @@ impl ResponseEmitter {
                 item.status = Some(status);
                 (index, Item::FunctionCall(item))
             }
+            OpenItem::CustomToolCall {
+                index,
+                item,
+                json_arguments,
+            } => (
+                index,
+                self.close_custom_call(index, item, json_arguments, status),
+            ),
             OpenItem::Reasoning {
                 index,
                 id,
@@ -410,3 +456,4 @@ mod message;
 mod reasoning;
 #[cfg(test)]
 mod tests;
+mod tools;

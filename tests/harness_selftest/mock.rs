@@ -127,6 +127,8 @@ pub(crate) fn assert_sse_fixture(reply: &Reply, name: &str) {
 async fn serves_every_provider_route() {
     let mock = MockUpstream::start();
     let tools = json!({"tools": [{"type": "function", "name": "get_weather", "parameters": {}}]});
+    // Chat Completions nests the function (the mock refuses a Responses-shaped tool, as the API does).
+    let chat_tools = json!({"tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]});
     assert_json_fixture(
         &call(&mock, P::Responses, "gpt-4o-mini", false).await,
         "openai/responses_text.json",
@@ -158,7 +160,7 @@ async fn serves_every_provider_route() {
         &call(&mock, P::Chat, "gpt-4o", false).await,
         "openai/chat_completion_text.json",
     );
-    let r = send(request(&mock, P::Chat, "gpt-4o", true, tools.clone())).await;
+    let r = send(request(&mock, P::Chat, "gpt-4o", true, chat_tools.clone())).await;
     assert_sse_fixture(&r, "openai/chat_completion_tool_call_stream.sse");
 
     assert_json_fixture(
@@ -169,7 +171,14 @@ async fn serves_every_provider_route() {
         &call(&mock, P::Azure, "prod-gpt41", true).await,
         "azure-openai/chat_completion_text_stream.sse",
     );
-    let r = send(request(&mock, P::Azure, "prod-gpt41", false, tools.clone())).await;
+    let r = send(request(
+        &mock,
+        P::Azure,
+        "prod-gpt41",
+        false,
+        chat_tools.clone(),
+    ))
+    .await;
     assert_json_fixture(&r, "azure-openai/chat_completion_tool_call.json");
 
     assert_json_fixture(

@@ -195,6 +195,7 @@ fn function_call(call: InToolCall) -> Item {
         call_id: call.id,
         name: call.function.name,
         arguments: call.function.arguments,
+        namespace: None,
         status: None,
     })
 }

@@ -13,7 +13,7 @@ use crate::{
 pub const CREATE_EVENT: &str = "response.create";
 
 /// HTTP-only fields a `response.create` frame must not carry (the spec makes any value invalid).
-const DISALLOWED: [&str; 3] = ["stream", "stream_options", "background"];
+const DISALLOWED: [&str; 2] = ["stream_options", "background"];
 
 /// `{"type":"error","status":…,"error":{type,code,message,param}}`.
 #[derive(Debug, Serialize)]
@@ -68,6 +68,10 @@ pub fn parse_create(text: &[u8]) -> Result<CreateResponse, GatewayError> {
             ));
         }
     }
+    // The spec forbids `stream` here, but OpenAI accepts it and the Codex CLI always sends
+    // `"stream": true` (../shared/design/CODEX.md, WebSocket): every response streams anyway,
+    // so it is accepted and ignored.
+    fields.remove("stream");
     if let Some(field) = DISALLOWED.iter().find(|f| fields.contains_key(**f)) {
         return Err(GatewayError::invalid(
             format!("`{field}` must not be sent over WebSocket: every response streams as events."),
@@ -160,6 +164,15 @@ mod tests {
         assert_eq!(request.previous_response_id.as_deref(), Some("resp_1"));
         assert_eq!(request.store, Some(false));
         assert_eq!(request.stream, None);
+        let codex = parse(
+            json!({"type":"response.create","model":"m","input":[],"stream":true,
+            "client_metadata":{"x":"y"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            codex.stream, None,
+            "accepted and ignored: every response streams"
+        );
     }
 
     #[test]
@@ -170,11 +183,6 @@ mod tests {
                 json!({"type":"response.cancel"}),
                 Some("type"),
                 "unsupported_event_type",
-            ),
-            (
-                json!({"type":"response.create","stream":true}),
-                Some("stream"),
-                "invalid_request",
             ),
             (
                 json!({"type":"response.create","stream_options":{}}),

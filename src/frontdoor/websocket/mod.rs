@@ -121,7 +121,7 @@ impl Connection {
             .await
         {
             Ok(Execution::Stream(events)) => events,
-            Ok(Execution::Json(_)) => {
+            Ok(Execution::Json(..)) => {
                 let err = GatewayError::Internal("a WebSocket turn did not stream".to_owned());
                 return Ok(TurnEnd::Failed(frame::error_frame(&err)));
             }

@@ -124,7 +124,8 @@ impl Gateway {
                 self.config.server.keepalive,
             )));
         }
-        Ok(Execution::Json(Box::new(queued)))
+        // Tools left out are chosen per attempt, after this answer.
+        Ok(Execution::Json(Box::new(queued), Vec::new()))
     }
 
     async fn run_background(
@@ -192,7 +193,7 @@ impl Gateway {
                     run.push(renumber(batch));
                 }
             }
-            Ok(Execution::Json(response)) => {
+            Ok(Execution::Json(response, _)) => {
                 // Not reached (the request is streamed); logged as the end it is.
                 let body = match response.status {
                     ResponseStatus::Incomplete => EventBody::Incomplete { response },

@@ -92,6 +92,9 @@ fn add_item(
                 Some("input"),
             ));
         }
+        Item::CustomToolCall(_) | Item::CustomToolCallOutput(_) | Item::Other(_) => {
+            return Err(crate::providers::dialect::not_lowered(item));
+        }
     }
     Ok(())
 }

@@ -165,7 +165,11 @@ fn build_tools(request: &CreateResponse) -> Result<Vec<AnthropicTool>, GatewayEr
     };
     let tools: Vec<AnthropicTool> = all
         .iter()
-        .map(|Tool::Function(f)| f)
+        .filter_map(|tool| match tool {
+            Tool::Function(f) => Some(f),
+            // Flattened or left out before translation (`providers::dialect`).
+            Tool::Namespace(_) | Tool::Custom(_) | Tool::Other(_) => None,
+        })
         .filter(|f| {
             allowed
                 .as_ref()

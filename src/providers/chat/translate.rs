@@ -38,7 +38,12 @@ pub fn build_request(
     }
     pad_empty_assistant_turns(&mut messages);
 
-    let tools: Vec<ChatTool> = request.tools.iter().flatten().map(chat_tool).collect();
+    let tools: Vec<ChatTool> = request
+        .tools
+        .iter()
+        .flatten()
+        .filter_map(chat_tool)
+        .collect();
     // Upstreams reject `tools: []`, and `tool_choice`/`parallel_tool_calls` without tools.
     let has_tools = !tools.is_empty();
     let text = request.text.as_ref();
@@ -117,6 +122,9 @@ fn push_item(
                 "Item references are not supported here; send the referenced item itself.",
                 Some(&format!("input[{index}]")),
             ));
+        }
+        Item::CustomToolCall(_) | Item::CustomToolCallOutput(_) | Item::Other(_) => {
+            return Err(crate::providers::dialect::not_lowered(item));
         }
     }
     Ok(())
@@ -289,9 +297,12 @@ fn text_parts(parts: &[ContentPart], what: &str, param: &str) -> Result<ChatCont
         .map(ChatContent::Parts)
 }
 
-fn chat_tool(tool: &Tool) -> ChatTool {
-    let Tool::Function(function) = tool;
-    ChatTool {
+fn chat_tool(tool: &Tool) -> Option<ChatTool> {
+    // Anything but a function was flattened or left out before translation (`providers::dialect`).
+    let Tool::Function(function) = tool else {
+        return None;
+    };
+    Some(ChatTool {
         kind: "function",
         function: ChatFunction {
             name: function.name.clone(),
@@ -299,7 +310,7 @@ fn chat_tool(tool: &Tool) -> ChatTool {
             parameters: function.parameters.clone(),
             strict: function.strict,
         },
-    }
+    })
 }
 
 fn tool_choice(choice: &ToolChoice) -> Value {

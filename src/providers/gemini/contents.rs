@@ -79,6 +79,9 @@ pub(super) fn build_conversation(
                     reference.id
                 )));
             }
+            Item::CustomToolCall(_) | Item::CustomToolCallOutput(_) | Item::Other(_) => {
+                return Err(crate::providers::dialect::not_lowered(item));
+            }
         }
     }
     let mut contents = turns.finish();

@@ -82,10 +82,14 @@ pub fn build_request(
         .tools
         .iter()
         .flatten()
-        .map(|Tool::Function(tool)| GeminiFunctionDeclaration {
-            name: tool.name.clone(),
-            description: tool.description.clone().filter(|d| !d.is_empty()),
-            parameters_json_schema: tool.parameters.clone().filter(|p| !is_zero_arg(p)),
+        .filter_map(|tool| match tool {
+            Tool::Function(tool) => Some(GeminiFunctionDeclaration {
+                name: tool.name.clone(),
+                description: tool.description.clone().filter(|d| !d.is_empty()),
+                parameters_json_schema: tool.parameters.clone().filter(|p| !is_zero_arg(p)),
+            }),
+            // Flattened or left out before translation (`providers::dialect`).
+            Tool::Namespace(_) | Tool::Custom(_) | Tool::Other(_) => None,
         })
         .collect();
     let tool_config = if declarations.is_empty() {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::translate::{emit_reasoning_parts, finish_of, parse_usage, protocol};
+use super::translate::{emit_dialect_item, emit_reasoning_parts, finish_of, parse_usage, protocol};
 use crate::{
     error::{GatewayError, UpstreamError},
     providers::{Call, StreamTranslator, http},
@@ -51,7 +51,8 @@ impl OpenAiStream {
                 }
                 out.close_item();
             }
-            _ => out.close_item(),
+            Some("message") => out.close_item(),
+            _ => emit_dialect_item(item, out),
         }
     }
 
@@ -99,7 +100,8 @@ impl StreamTranslator for OpenAiStream {
                                 .and_then(Value::as_str)
                                 .unwrap_or_default()
                         };
-                        out.start_function_call(field("call_id"), field("name"));
+                        let namespace = event.pointer("/item/namespace").and_then(Value::as_str);
+                        out.start_namespaced_call(field("call_id"), field("name"), namespace);
                         self.args_streamed = false;
                     }
                     Some("reasoning") => self.reasoning_streamed = false,

@@ -198,13 +198,31 @@ pub fn emit_item(item: &Value, out: &mut ResponseEmitter) {
         }
         Some("function_call") => {
             let field = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or_default();
-            out.function_call(field("call_id"), field("name"), field("arguments"));
+            let namespace = item.get("namespace").and_then(Value::as_str);
+            out.start_namespaced_call(field("call_id"), field("name"), namespace);
+            out.function_arguments_delta(field("arguments"));
+            out.close_item();
         }
         Some("reasoning") => {
             emit_reasoning_parts(item, out);
             out.close_item();
         }
-        other => tracing::debug!(item_type = ?other, "Skipping unsupported OpenAI output item."),
+        _ => emit_dialect_item(item, out),
+    }
+}
+
+/// The dialect's other output items: custom tool calls, and hosted tools' items
+/// (`web_search_call`, …) kept verbatim. They only come back when the request asked for
+/// such tools, which OpenAI receives unchanged.
+pub fn emit_dialect_item(item: &Value, out: &mut ResponseEmitter) {
+    let field = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or_default();
+    match (field("type"), item.as_object()) {
+        ("custom_tool_call", _) => {
+            let namespace = item.get("namespace").and_then(Value::as_str);
+            out.custom_tool_call(field("call_id"), field("name"), namespace, field("input"));
+        }
+        (kind, Some(map)) if !kind.is_empty() => out.opaque_item(map),
+        (kind, _) => tracing::debug!(item_type = kind, "Skipping a malformed OpenAI output item."),
     }
 }
 

@@ -31,6 +31,18 @@ fn json_with(name: &str, edit: impl FnOnce(&mut Value)) -> Answer {
 
 /// The 200 answer for `Ok` and the content variants (`MaxTokens`, `ContentFilter`, ...).
 pub(super) fn success(call: &Call, behaviour: &Behaviour) -> Answer {
+    if let Behaviour::CallTool(name) = behaviour {
+        let name = format!("\"name\":\"{name}\"");
+        let rename = |text: &str| text.replace("\"name\":\"get_weather\"", &name);
+        return match success(call, &Behaviour::Ok) {
+            Answer::Json(text) => {
+                Answer::Json(rename(&text.replace("\"name\": \"get_weather\"", &name)))
+            }
+            Answer::Stream(frames, end) => {
+                Answer::Stream(frames.iter().map(|f| rename(f)).collect(), end)
+            }
+        };
+    }
     match call.api {
         Api::Responses => responses(call, behaviour),
         Api::Chat => chat(call, behaviour, "openai"),

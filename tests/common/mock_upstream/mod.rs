@@ -66,6 +66,9 @@ pub enum Behaviour {
     Hang,
     /// Exactly this status, body and headers.
     Status(u16, String, Vec<(String, String)>),
+    /// The normal tool-call answer, but calling this function name (as the upstream knows it)
+    /// instead of the fixture's `get_weather`: scripts "call this tool first, then answer".
+    CallTool(String),
 }
 
 /// Keyword → behaviour, in priority order (first match wins). `slow` is a modifier handled separately.

@@ -122,6 +122,11 @@ fn anthropic(body: &Value) -> Option<String> {
         return Some("`max_tokens` must be greater than `thinking.budget_tokens`".into());
     }
     for (i, tool) in array(body, "tools").iter().enumerate() {
+        if !valid_tool_name(tool["name"].as_str().unwrap_or(""), false) {
+            return Some(format!(
+                "tools.{i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
+            ));
+        }
         if tool.pointer("/input_schema/type") != Some(&Value::from("object")) {
             return Some(format!(
                 "tools.{i}.custom.input_schema.type: Input should be 'object'"
@@ -129,6 +134,16 @@ fn anthropic(body: &Value) -> Option<String> {
         }
     }
     None
+}
+
+/// Function names: `^[a-zA-Z0-9_-]{1,64}$` (Chat Completions, Anthropic); Gemini also allows
+/// `.` and `:` but the name must start with a letter or an underscore.
+fn valid_tool_name(name: &str, gemini: bool) -> bool {
+    (1..=64).contains(&name.len())
+        && name.chars().all(|c| {
+            c.is_ascii_alphanumeric() || c == '_' || c == '-' || (gemini && ".:".contains(c))
+        })
+        && (!gemini || name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
 }
 
 /// Keywords Gemini's OpenAPI-subset `parameters`/`responseSchema` reject.
@@ -187,7 +202,22 @@ fn gemini(body: &Value) -> Option<String> {
         }
     }
     for tool in array(body, "tools") {
+        if let Some(key) = tool.as_object().and_then(|t| {
+            t.keys().find(|k| {
+                !["functionDeclarations", "googleSearch", "codeExecution"].contains(&k.as_str())
+            })
+        }) {
+            return Some(format!(
+                "Invalid JSON payload received. Unknown name \"{key}\" at 'tools[0]'"
+            ));
+        }
         for decl in array(tool, "functionDeclarations") {
+            let name = decl["name"].as_str().unwrap_or("");
+            if !valid_tool_name(name, true) {
+                return Some(format!(
+                    "* GenerateContentRequest.tools[0].function_declarations[0].name: Invalid function name. Must start with a letter or an underscore. Must be alphameric (a-z, A-Z, 0-9), underscores (_), dots (.), colons (:), or dashes (-), with a maximum length of 64. ({name})"
+                ));
+            }
             if let Some(key) = decl.get("parameters").and_then(find_unsupported) {
                 return Some(format!(
                     "Invalid JSON payload received. Unknown name \"{key}\" at 'tools[0].function_declarations[0].parameters'"
@@ -207,6 +237,24 @@ fn gemini(body: &Value) -> Option<String> {
 }
 
 fn chat(body: &Value) -> Option<String> {
+    for (i, tool) in array(body, "tools").iter().enumerate() {
+        if tool["type"] != "function" {
+            return Some(format!(
+                "Invalid value: '{}'. Supported values are: 'function' and 'custom'. (tools[{i}].type)",
+                tool["type"]
+            ));
+        }
+        if !valid_tool_name(
+            tool.pointer("/function/name")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+            false,
+        ) {
+            return Some(format!(
+                "Invalid 'tools[{i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."
+            ));
+        }
+    }
     let messages = array(body, "messages");
     let mut open_calls: Vec<String> = Vec::new();
     for (i, message) in messages.iter().enumerate() {

@@ -1,0 +1,540 @@
+//! OpenAI's tool dialect (`namespace`, `custom`, hosted tools) on upstreams that only know
+//! functions (Chat Completions, Anthropic, Gemini): flattening into function names every one of
+//! them accepts, the reverse map that gives calls back in the dialect, and the tools left out.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Value, json};
+
+use crate::{
+    api::{
+        CreateResponse, CustomTool, FunctionCallItem, FunctionCallOutputItem, FunctionTool, Item,
+        Tool,
+    },
+    config::UnsupportedTools,
+    error::GatewayError,
+};
+
+/// The longest function name accepted by all three: Chat Completions and Anthropic allow
+/// `^[a-zA-Z0-9_-]{1,64}$`, Gemini 64 characters starting with a letter or underscore
+/// (../shared/providers/mapping.md).
+const MAX_NAME: usize = 64;
+
+/// What a flattened function name stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolOrigin {
+    /// A `function` child of a `namespace` tool.
+    Namespaced {
+        /// The namespace's name.
+        namespace: String,
+        /// The child's bare name.
+        name: String,
+    },
+    /// A `custom` tool (top level or in a namespace): its input is the `input` argument.
+    Custom {
+        /// The namespace's name, if nested.
+        namespace: Option<String>,
+        /// The tool's name.
+        name: String,
+    },
+}
+
+/// Flattened upstream name → dialect origin, built from the request's own tools.
+#[derive(Debug, Clone, Default)]
+pub struct ToolNames {
+    by_flat: HashMap<String, ToolOrigin>,
+    flat_of: HashMap<(Option<String>, String), String>,
+}
+
+impl ToolNames {
+    /// What `flat` stands for; `None` for a plain top-level function.
+    pub fn origin(&self, flat: &str) -> Option<&ToolOrigin> {
+        self.by_flat.get(flat)
+    }
+
+    /// Whether any name needs mapping back.
+    pub fn is_empty(&self) -> bool {
+        self.by_flat.is_empty()
+    }
+
+    fn flat(&self, namespace: Option<&str>, name: &str) -> String {
+        self.flat_of
+            .get(&(namespace.map(str::to_owned), name.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| sanitize(&joined(namespace, name)))
+    }
+
+    fn insert(&mut self, flat: String, origin: ToolOrigin) {
+        let key = match &origin {
+            ToolOrigin::Namespaced { namespace, name } => (Some(namespace.clone()), name.clone()),
+            ToolOrigin::Custom { namespace, name } => (namespace.clone(), name.clone()),
+        };
+        self.flat_of.insert(key, flat.clone());
+        self.by_flat.insert(flat, origin);
+    }
+}
+
+/// A request rewritten for a functions-only upstream.
+#[derive(Debug)]
+pub struct Lowered {
+    /// The request with only function tools.
+    pub request: CreateResponse,
+    /// The input with dialect items turned into function calls and outputs.
+    pub input: Vec<Item>,
+    /// How to give calls back.
+    pub names: ToolNames,
+    /// The `type`s of the tools left out, in order, without repeats.
+    pub dropped: Vec<String>,
+}
+
+/// Whether the request uses anything a functions-only upstream needs rewritten.
+pub fn needs_lowering(request: &CreateResponse, input: &[Item]) -> bool {
+    request
+        .tools
+        .iter()
+        .flatten()
+        .any(|t| !matches!(t, Tool::Function(_)))
+        || input.iter().any(|item| match item {
+            Item::FunctionCall(call) => top_namespace(call.namespace.as_deref()).is_some(),
+            Item::CustomToolCall(_) | Item::CustomToolCallOutput(_) | Item::Other(_) => true,
+            _ => false,
+        })
+}
+
+/// The tool `type`s `provider` cannot serve, in order without repeats (`tools[i]` order);
+/// with `reject`, the first one is a 400 `unsupported_tool`.
+pub fn unsupported_tools(
+    request: &CreateResponse,
+    provider: &str,
+    policy: UnsupportedTools,
+) -> Result<Vec<String>, GatewayError> {
+    let mut dropped: Vec<String> = Vec::new();
+    for (i, tool) in request.tools.iter().flatten().enumerate() {
+        if let Tool::Other(_) = tool {
+            if policy == UnsupportedTools::Reject {
+                return Err(GatewayError::InvalidRequest {
+                    message: format!(
+                        "Tools of type `{}` cannot be served by provider `{provider}`.",
+                        tool.kind()
+                    ),
+                    param: Some(format!("tools[{i}].type")),
+                    code: "unsupported_tool",
+                });
+            }
+            if !dropped.iter().any(|d| d == tool.kind()) {
+                dropped.push(tool.kind().to_owned());
+            }
+        }
+    }
+    Ok(dropped)
+}
+
+/// Rewrites `request` and `input` for a functions-only upstream.
+pub fn lower(
+    request: &CreateResponse,
+    input: &[Item],
+    provider: &str,
+    policy: UnsupportedTools,
+) -> Result<Lowered, GatewayError> {
+    let dropped = unsupported_tools(request, provider, policy)?;
+    let (tools, names) = flatten_tools(request.tools.as_deref().unwrap_or_default());
+    let mut lowered_request = request.clone();
+    lowered_request.tools = request.tools.as_ref().map(|_| tools);
+    let input = input
+        .iter()
+        .enumerate()
+        .map(|(i, item)| lower_item(item, i, &names, provider))
+        .collect::<Result<_, _>>()?;
+    Ok(Lowered {
+        request: lowered_request,
+        input,
+        names,
+        dropped,
+    })
+}
+
+/// Top-level functions first (their names are kept), then namespace children and custom
+/// tools under names that avoid every name already taken.
+fn flatten_tools(tools: &[Tool]) -> (Vec<Tool>, ToolNames) {
+    let mut taken: HashSet<String> = tools
+        .iter()
+        .filter_map(|t| match t {
+            Tool::Function(f) => Some(f.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut names = ToolNames::default();
+    let mut out = Vec::with_capacity(tools.len());
+    for tool in tools {
+        match tool {
+            Tool::Function(f) => out.push(Tool::Function(f.clone())),
+            Tool::Custom(custom) => {
+                out.push(custom_function(custom, None, &mut taken, &mut names));
+            }
+            Tool::Namespace(ns) => {
+                for child in &ns.tools {
+                    let namespace = Some(ns.name.as_str());
+                    match child {
+                        Tool::Function(f) => {
+                            let flat = unique(&joined(namespace, &f.name), &mut taken);
+                            let description = match (&ns.description, &f.description) {
+                                (Some(group), Some(own)) => Some(format!("{own}\n\n({group})")),
+                                (_, own) => own.clone(),
+                            };
+                            names.insert(
+                                flat.clone(),
+                                ToolOrigin::Namespaced {
+                                    namespace: ns.name.clone(),
+                                    name: f.name.clone(),
+                                },
+                            );
+                            out.push(Tool::Function(FunctionTool {
+                                name: flat,
+                                description,
+                                ..f.clone()
+                            }));
+                        }
+                        Tool::Custom(custom) => {
+                            out.push(custom_function(custom, namespace, &mut taken, &mut names));
+                        }
+                        // Nested namespaces and hosted tools inside one are not in the dialect.
+                        Tool::Namespace(_) | Tool::Other(_) => {}
+                    }
+                }
+            }
+            Tool::Other(_) => {}
+        }
+    }
+    (out, names)
+}
+
+/// A custom tool as a function with one string argument, `input`, whose description carries
+/// the format (OpenAI's grammar tools have no counterpart elsewhere).
+fn custom_function(
+    custom: &CustomTool,
+    namespace: Option<&str>,
+    taken: &mut HashSet<String>,
+    names: &mut ToolNames,
+) -> Tool {
+    let flat = unique(&joined(namespace, &custom.name), taken);
+    names.insert(
+        flat.clone(),
+        ToolOrigin::Custom {
+            namespace: namespace.map(str::to_owned),
+            name: custom.name.clone(),
+        },
+    );
+    let mut input = String::from("The complete raw input of the tool, as plain text.");
+    if let Some(format) = &custom.format
+        && format.get("type").and_then(Value::as_str) == Some("grammar")
+    {
+        let syntax = format.get("syntax").and_then(Value::as_str).unwrap_or("");
+        let definition = format
+            .get("definition")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        input = format!("{input} It must match this {syntax} grammar exactly:\n{definition}");
+    }
+    Tool::Function(FunctionTool {
+        name: flat,
+        description: custom.description.clone(),
+        parameters: Some(json!({
+            "type": "object",
+            "properties": {"input": {"type": "string", "description": input}},
+            "required": ["input"],
+        })),
+        strict: None,
+    })
+}
+
+fn lower_item(
+    item: &Item,
+    index: usize,
+    names: &ToolNames,
+    provider: &str,
+) -> Result<Item, GatewayError> {
+    Ok(match item {
+        Item::FunctionCall(call) => match top_namespace(call.namespace.as_deref()) {
+            Some(namespace) => Item::FunctionCall(FunctionCallItem {
+                name: names.flat(Some(namespace), &call.name),
+                namespace: None,
+                ..call.clone()
+            }),
+            None => Item::FunctionCall(FunctionCallItem {
+                namespace: None,
+                ..call.clone()
+            }),
+        },
+        Item::CustomToolCall(call) => Item::FunctionCall(FunctionCallItem {
+            id: call.id.clone(),
+            call_id: call.call_id.clone(),
+            name: names.flat(top_namespace(call.namespace.as_deref()), &call.name),
+            arguments: json!({"input": call.input}).to_string(),
+            namespace: None,
+            status: call.status,
+        }),
+        Item::CustomToolCallOutput(output) => Item::FunctionCallOutput(FunctionCallOutputItem {
+            id: output.id.clone(),
+            call_id: output.call_id.clone(),
+            output: output.output.clone(),
+            status: None,
+        }),
+        Item::Other(_) => {
+            return Err(GatewayError::invalid(
+                format!(
+                    "`{}` items cannot be sent to provider `{provider}`.",
+                    item.other_kind().unwrap_or_default()
+                ),
+                Some(&format!("input[{index}]")),
+            ));
+        }
+        other => other.clone(),
+    })
+}
+
+/// The error for a dialect item that reached a functions-only translator without `lower`
+/// (a gateway bug: every such attempt is lowered first).
+pub fn not_lowered(item: &Item) -> GatewayError {
+    GatewayError::Internal(format!(
+        "a `{}` item reached a functions-only provider unlowered",
+        item.other_kind().unwrap_or("custom_tool_call")
+    ))
+}
+
+/// A namespace that is not the top level (missing, `""` and `functions` are, for Codex).
+fn top_namespace(namespace: Option<&str>) -> Option<&str> {
+    namespace.filter(|ns| !ns.is_empty() && *ns != "functions")
+}
+
+fn joined(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}__{name}"),
+        None => name.to_owned(),
+    }
+}
+
+/// Characters outside `[a-zA-Z0-9_-]` become `_`; a name must start with a letter or `_`.
+fn sanitize(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// `wanted`, made valid and distinct from `taken`: too long or already taken, it is cut and
+/// given a hash suffix (then a counter), so the same tools always get the same names.
+fn unique(wanted: &str, taken: &mut HashSet<String>) -> String {
+    let clean = sanitize(wanted);
+    let mut candidate = clean.clone();
+    if candidate.len() > MAX_NAME || taken.contains(&candidate) {
+        let hash = fnv1a(wanted.as_bytes());
+        let stem: String = clean.chars().take(MAX_NAME - 9).collect();
+        candidate = format!("{stem}_{hash:08x}");
+        let mut n = 2u32;
+        while taken.contains(&candidate) {
+            let suffix = format!("_{hash:08x}{n}");
+            let stem: String = clean.chars().take(MAX_NAME - suffix.len()).collect();
+            candidate = format!("{stem}{suffix}");
+            n += 1;
+        }
+    }
+    taken.insert(candidate.clone());
+    candidate
+}
+
+/// 32-bit FNV-1a: stable across builds and platforms, unlike `DefaultHasher`.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5_u32, |hash, b| {
+        (hash ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::FunctionOutput;
+
+    fn request(tools: Value) -> CreateResponse {
+        serde_json::from_value(json!({"model": "m", "tools": tools})).unwrap()
+    }
+
+    fn codex_tools() -> Value {
+        json!([
+            {"type": "function", "name": "shell", "parameters": {"type": "object"}},
+            {"type": "namespace", "name": "multi_agent", "description": "Sub-agents", "tools": [
+                {"type": "function", "name": "spawn_agent", "description": "Spawn"},
+                {"type": "custom", "name": "apply_patch", "description": "Patch",
+                 "format": {"type": "grammar", "syntax": "lark", "definition": "start: /.+/"}}]},
+            {"type": "web_search", "external_web_access": false},
+            {"type": "custom", "name": "freeform"}
+        ])
+    }
+
+    fn function_names(lowered: &Lowered) -> Vec<String> {
+        lowered
+            .request
+            .tools
+            .iter()
+            .flatten()
+            .map(|t| match t {
+                Tool::Function(f) => f.name.clone(),
+                other => panic!("not flattened: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn namespaces_and_custom_tools_become_functions_and_map_back() {
+        let lowered = lower(
+            &request(codex_tools()),
+            &[],
+            "anthropic",
+            UnsupportedTools::Drop,
+        )
+        .unwrap();
+        assert_eq!(
+            function_names(&lowered),
+            [
+                "shell",
+                "multi_agent__spawn_agent",
+                "multi_agent__apply_patch",
+                "freeform"
+            ]
+        );
+        assert_eq!(lowered.dropped, ["web_search"]);
+        assert_eq!(
+            lowered.names.origin("multi_agent__spawn_agent"),
+            Some(&ToolOrigin::Namespaced {
+                namespace: "multi_agent".into(),
+                name: "spawn_agent".into()
+            })
+        );
+        assert!(lowered.names.origin("shell").is_none());
+        let Some(Tool::Function(patch)) = lowered.request.tools.as_ref().map(|t| &t[2]) else {
+            panic!()
+        };
+        let input = &patch.parameters.as_ref().unwrap()["properties"]["input"]["description"];
+        assert!(input.as_str().unwrap().contains("start: /.+/"));
+    }
+
+    #[test]
+    fn names_are_valid_everywhere_and_collisions_are_resolved_deterministically() {
+        let long = "n".repeat(60);
+        let tools = json!([
+            {"type": "function", "name": "a__b"},
+            {"type": "namespace", "name": "a", "tools": [{"type": "function", "name": "b"}]},
+            {"type": "namespace", "name": "mcp.server", "tools": [{"type": "function", "name": long}]},
+            {"type": "namespace", "name": "9x", "tools": [{"type": "function", "name": "f"}]}
+        ]);
+        let first = function_names(
+            &lower(
+                &request(tools.clone()),
+                &[],
+                "google",
+                UnsupportedTools::Drop,
+            )
+            .unwrap(),
+        );
+        let again =
+            function_names(&lower(&request(tools), &[], "google", UnsupportedTools::Drop).unwrap());
+        assert_eq!(first, again);
+        let valid = regex_free_valid;
+        for name in &first {
+            assert!(valid(name), "{name}");
+        }
+        assert_eq!(first[0], "a__b");
+        assert_ne!(first[1], "a__b");
+        assert!(first[1].starts_with("a__b_"));
+        assert_eq!(first[3], "_9x__f");
+    }
+
+    fn regex_free_valid(name: &str) -> bool {
+        (1..=MAX_NAME).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    }
+
+    #[test]
+    fn reject_policy_names_the_tool_and_provider() {
+        let err = lower(
+            &request(codex_tools()),
+            &[],
+            "anthropic",
+            UnsupportedTools::Reject,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "unsupported_tool");
+        assert_eq!(err.param().as_deref(), Some("tools[2].type"));
+        assert!(err.to_string().contains("anthropic"));
+    }
+
+    #[test]
+    fn dialect_history_items_become_function_items() {
+        let input: Vec<Item> = serde_json::from_value(json!([
+            {"type": "function_call", "call_id": "c1", "name": "spawn_agent",
+             "namespace": "multi_agent", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": [{"type": "input_text", "text": "ok"}]},
+            {"type": "custom_tool_call", "call_id": "c2", "name": "freeform", "input": "raw"},
+            {"type": "custom_tool_call_output", "call_id": "c2", "output": "done"}
+        ]))
+        .unwrap();
+        let lowered = lower(
+            &request(codex_tools()),
+            &input,
+            "anthropic",
+            UnsupportedTools::Drop,
+        )
+        .unwrap();
+        let Item::FunctionCall(call) = &lowered.input[0] else {
+            panic!()
+        };
+        assert_eq!(
+            (call.name.as_str(), call.namespace.as_ref()),
+            ("multi_agent__spawn_agent", None)
+        );
+        assert!(
+            matches!(&lowered.input[1], Item::FunctionCallOutput(o) if matches!(o.output, FunctionOutput::Parts(_)))
+        );
+        let Item::FunctionCall(custom) = &lowered.input[2] else {
+            panic!()
+        };
+        assert_eq!(custom.name, "freeform");
+        assert_eq!(
+            serde_json::from_str::<Value>(&custom.arguments).unwrap(),
+            json!({"input": "raw"})
+        );
+        assert!(matches!(&lowered.input[3], Item::FunctionCallOutput(o) if o.call_id == "c2"));
+    }
+
+    #[test]
+    fn items_a_provider_cannot_represent_are_a_400_naming_them() {
+        let input: Vec<Item> = serde_json::from_value(json!([
+            {"type": "message", "role": "user", "content": "hi"},
+            {"type": "web_search_call", "id": "ws_1", "status": "completed", "action": {"type": "search", "query": "q"}}
+        ]))
+        .unwrap();
+        let err = lower(
+            &request(json!([])),
+            &input,
+            "google",
+            UnsupportedTools::Drop,
+        )
+        .unwrap_err();
+        assert_eq!(err.param().as_deref(), Some("input[1]"));
+        assert!(err.to_string().contains("web_search_call"));
+    }
+}

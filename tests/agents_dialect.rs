@@ -1,0 +1,278 @@
+//! OpenAI's tool dialect as coding agents (Codex) send it, end to end against the mock upstreams:
+//! passed through to OpenAI; on Azure (Chat Completions), Anthropic and Gemini, namespaces and
+//! custom tools flattened into valid function names and given back in the dialect, hosted tools
+//! left out and named in `x-gateway-dropped-tools` (or refused with `tools.unsupported: reject`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{
+    gateway::{post_responses, providers_yaml, start_gateway},
+    mock_upstream::{Behaviour, MockUpstream},
+    spec::{SpecValidator, assert_valid_error_body, assert_valid_response, parse_sse},
+};
+use serde_json::{Value, json};
+
+/// (provider, model, the upstream's tool-name pointer for each declared function)
+const FLATTENING: [(&str, &str); 3] = [
+    ("azureopenai", "gpt-4o-mini"),
+    ("anthropic", "claude-sonnet-4-5"),
+    ("google", "gemini-2.5-flash"),
+];
+
+fn codex_tools() -> Value {
+    json!([
+        {"type": "function", "name": "shell", "description": "Runs a command",
+         "parameters": {"type": "object", "properties": {"command": {"type": "array", "items": {"type": "string"}}}}},
+        {"type": "namespace", "name": "multi_agent", "description": "Sub-agents", "tools": [
+            {"type": "function", "name": "spawn_agent", "description": "Spawn an agent",
+             "parameters": {"type": "object", "properties": {"message": {"type": "string"}}}}]},
+        {"type": "web_search", "external_web_access": false},
+        {"type": "custom", "name": "apply_patch", "description": "Edit files",
+         "format": {"type": "grammar", "syntax": "lark", "definition": "start: /[\\s\\S]+/"}},
+        {"type": "tool_search", "execution": "client"}
+    ])
+}
+
+/// The function names the upstream was offered, whatever its wire format.
+fn upstream_tool_names(body: &Value) -> Vec<String> {
+    let tools = body["tools"].as_array().cloned().unwrap_or_default();
+    tools
+        .iter()
+        .flat_map(|t| {
+            if let Some(decls) = t["functionDeclarations"].as_array() {
+                decls.iter().map(|d| d["name"].clone()).collect()
+            } else if t.get("function").is_some() {
+                vec![t["function"]["name"].clone()]
+            } else {
+                vec![t["name"].clone()]
+            }
+        })
+        .map(|n| n.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Checks a response against the spec, except the dialect's own items (`custom_tool_call`),
+/// which the spec's `ItemField` does not list: those are checked for the fields Codex needs.
+fn assert_valid_dialect_response(body: &Value) {
+    let mut standard = body.clone();
+    let output = standard["output"].as_array_mut().unwrap();
+    for item in output.iter().filter(|i| i["type"] == "custom_tool_call") {
+        for key in ["id", "call_id", "name", "input", "status"] {
+            assert!(item[key].is_string(), "custom_tool_call.{key}: {item}");
+        }
+    }
+    output.retain(|i| i["type"] != "custom_tool_call");
+    assert_valid_response(&standard);
+}
+
+#[actix_web::test]
+async fn namespaced_calls_come_back_with_bare_name_and_namespace() {
+    for (provider, model) in FLATTENING {
+        let mock = MockUpstream::start();
+        let gw = start_gateway(&providers_yaml(&mock, &[provider], ""));
+        mock.push_behaviour(Behaviour::CallTool("multi_agent__spawn_agent".into()));
+        let reply = post_responses(
+            &gw,
+            &json!({"model": model, "input": "delegate", "tools": codex_tools(), "store": false,
+                    "include": ["reasoning.encrypted_content"], "tool_choice": "auto"}),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{provider}: {}", reply.text);
+        assert_eq!(
+            reply.header("x-gateway-dropped-tools"),
+            Some("web_search, tool_search"),
+            "{provider}"
+        );
+        let body = reply.json();
+        assert_valid_dialect_response(&body);
+        let call = body["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["type"] == "function_call")
+            .unwrap_or_else(|| panic!("{provider}: no call in {body}"));
+        assert_eq!(call["name"], "spawn_agent", "{provider}");
+        assert_eq!(call["namespace"], "multi_agent", "{provider}");
+        // The echoed tools are the spec's function tools only.
+        assert!(
+            body["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["type"] == "function")
+        );
+        let upstream = mock.last_request().unwrap();
+        assert_eq!(
+            upstream_tool_names(&upstream.body),
+            ["shell", "multi_agent__spawn_agent", "apply_patch"],
+            "{provider}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn custom_tool_calls_stream_as_custom_tool_call_items() {
+    for (provider, model) in FLATTENING {
+        let mock = MockUpstream::start();
+        let gw = start_gateway(&providers_yaml(&mock, &[provider], ""));
+        mock.push_behaviour(Behaviour::CallTool("apply_patch".into()));
+        let reply = post_responses(
+            &gw,
+            &json!({"model": model, "input": "patch it", "tools": codex_tools(), "stream": true}),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{provider}: {}", reply.text);
+        let events: Vec<Value> = parse_sse(&reply.text)
+            .into_iter()
+            .map(|(_, data)| data)
+            .filter(Value::is_object)
+            .collect();
+        let spec = SpecValidator::get();
+        for (seq, event) in events.iter().enumerate() {
+            assert_eq!(event["sequence_number"], seq, "{provider}: {event}");
+            let kind = event["type"].as_str().unwrap();
+            // Checked below with `assert_valid_dialect_response`.
+            let dialect = kind.starts_with("response.custom_tool_call_input.")
+                || event["item"]["type"] == "custom_tool_call"
+                || kind == "response.completed";
+            if !dialect {
+                spec.assert_valid(spec.event_schema_name(kind).unwrap(), event);
+            }
+        }
+        let done = events
+            .iter()
+            .find(|e| {
+                e["type"] == "response.output_item.done" && e["item"]["type"] == "custom_tool_call"
+            })
+            .unwrap_or_else(|| panic!("{provider}: no custom_tool_call in {}", reply.text));
+        assert_eq!(done["item"]["name"], "apply_patch");
+        let input_done = events
+            .iter()
+            .find(|e| e["type"] == "response.custom_tool_call_input.done")
+            .unwrap();
+        assert_eq!(input_done["input"], done["item"]["input"]);
+        let completed = events.last().unwrap();
+        assert_eq!(completed["type"], "response.completed");
+        assert_valid_dialect_response(&completed["response"]);
+    }
+}
+
+#[actix_web::test]
+async fn dialect_history_is_flattened_going_up() {
+    let history = json!([
+        {"type": "message", "role": "user", "content": "go"},
+        {"type": "reasoning", "summary": [], "encrypted_content": null},
+        {"type": "function_call", "call_id": "call_1", "name": "spawn_agent",
+         "namespace": "multi_agent", "arguments": "{\"message\":\"hi\"}"},
+        {"type": "function_call_output", "call_id": "call_1",
+         "output": [{"type": "input_text", "text": "agent started"}]},
+        {"type": "custom_tool_call", "call_id": "call_2", "name": "apply_patch", "input": "*** Begin Patch"},
+        {"type": "custom_tool_call_output", "call_id": "call_2", "output": "applied"}
+    ]);
+    for (provider, model) in FLATTENING {
+        let mock = MockUpstream::start();
+        let gw = start_gateway(&providers_yaml(&mock, &[provider], ""));
+        let reply = post_responses(
+            &gw,
+            &json!({"model": model, "input": history, "tools": codex_tools(), "store": false}),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{provider}: {}", reply.text);
+        assert_valid_dialect_response(&reply.json());
+        let sent = mock.last_request().unwrap().body.to_string();
+        assert!(
+            sent.contains("multi_agent__spawn_agent"),
+            "{provider}: {sent}"
+        );
+        assert!(sent.contains("*** Begin Patch"), "{provider}: {sent}");
+        assert!(!sent.contains("\"namespace\""), "{provider}: {sent}");
+    }
+}
+
+#[actix_web::test]
+async fn items_a_provider_cannot_take_are_a_400_naming_them() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["anthropic"], ""));
+    let reply = post_responses(
+        &gw,
+        &json!({"model": "claude-sonnet-4-5", "input": [
+            {"type": "message", "role": "user", "content": "q"},
+            {"type": "web_search_call", "id": "ws_1", "status": "completed",
+             "action": {"type": "search", "query": "rust"}}]}),
+    )
+    .await;
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    let body = reply.json();
+    assert_valid_error_body(&body);
+    assert_eq!(body["error"]["param"], "input[1]");
+    assert_eq!(mock.requests().len(), 0, "never sent upstream");
+}
+
+#[actix_web::test]
+async fn reject_policy_refuses_unsupported_tool_types() {
+    let mock = MockUpstream::start();
+    let yaml = format!(
+        "{}tools:\n  unsupported: reject\n",
+        providers_yaml(&mock, &["google"], "")
+    );
+    let gw = start_gateway(&yaml);
+    let reply = post_responses(
+        &gw,
+        &json!({"model": "gemini-2.5-flash", "input": "q", "tools": codex_tools()}),
+    )
+    .await;
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    let body = reply.json();
+    assert_valid_error_body(&body);
+    assert_eq!(body["error"]["code"], "unsupported_tool");
+    assert_eq!(body["error"]["param"], "tools[2].type");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("google")
+    );
+    assert_eq!(mock.requests().len(), 0);
+}
+
+#[actix_web::test]
+async fn openai_gets_the_dialect_unchanged() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["openai"], ""));
+    let input = json!([
+        {"type": "message", "role": "user", "content": "go"},
+        {"type": "custom_tool_call", "call_id": "call_2", "name": "apply_patch", "input": "x"},
+        {"type": "custom_tool_call_output", "call_id": "call_2", "output": "ok"},
+        {"type": "web_search_call", "status": "completed", "action": {"type": "search", "query": "q"}}
+    ]);
+    let reply = post_responses(
+        &gw,
+        &json!({"model": "gpt-4o", "input": input, "tools": codex_tools()}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(reply.header("x-gateway-dropped-tools").is_none());
+    let upstream = mock.last_request().unwrap().body;
+    // Function tools gain an explicit `"strict": null` (as before); the dialect's are verbatim.
+    assert_eq!(upstream["tools"][1]["tools"][0]["name"], "spawn_agent");
+    assert_eq!(
+        upstream["tools"].as_array().unwrap()[2..],
+        codex_tools().as_array().unwrap()[2..]
+    );
+    let types: Vec<&str> = upstream["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "message",
+            "custom_tool_call",
+            "custom_tool_call_output",
+            "web_search_call"
+        ]
+    );
+}
