@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use actix_web::{App, HttpServer, dev::Server, web};
 
-use crate::{auth::Authenticator, config::Config, error::GatewayError, gateway::Gateway};
+use crate::{config::Config, error::GatewayError, gateway::Gateway};
 
 /// A bound, not yet awaited server.
 pub struct Running {
@@ -15,6 +15,8 @@ pub struct Running {
     /// The drain signal: `drain.on_signals(server.handle(), grace)` (the binary) or
     /// `drain.shutdown(..)` drains gracefully; the server itself ignores signals.
     pub drain: crate::gateway::Drain,
+    /// The gateway requests start on; `reload` swaps it (SIGHUP in the binary).
+    pub gateway: std::sync::Arc<crate::gateway::reload::GatewayHandle>,
 }
 
 /// Starts actors and binds the HTTP server (must run inside an actix System).
@@ -22,9 +24,10 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     let address = config.server.address;
     let workers = config.server.workers;
     let config_server = config.server.clone();
-    let auth = web::Data::new(Authenticator::start(&config.auth)?);
-    let gateway = web::Data::new(Gateway::start(config)?);
-    let drain = gateway.drain.clone();
+    let started = Gateway::start(config)?;
+    let drain = started.drain.clone();
+    let handle = std::sync::Arc::new(crate::gateway::reload::GatewayHandle::new(started));
+    let gateway = web::Data::from(handle.clone());
     let bodies = web::Data::new(crate::http::body::BodyLimits::new(
         &config_server,
         drain.clone(),
@@ -32,7 +35,6 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(gateway.clone())
-            .app_data(auth.clone())
             .app_data(bodies.clone())
             // Every route but the probes needs credentials when auth is enabled.
             .wrap(crate::auth::middleware::authentication())
@@ -72,5 +74,6 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
         addr,
         server: server.run(),
         drain,
+        gateway: handle,
     })
 }

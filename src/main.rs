@@ -64,6 +64,23 @@ fn load(path: Option<&Path>) -> Result<Config, llm_gateway::config::ConfigError>
     }
 }
 
+/// Loads the config and hashes the bytes it came from (for `gateway_config_info`); errors as
+/// text, naming the file and the offending key.
+fn load_hashed(path: Option<&Path>) -> Result<(Config, String), String> {
+    let bytes = match path {
+        Some(path) => {
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        }
+        None => EMBEDDED_CONFIG.as_bytes().to_vec(),
+    };
+    let config = load(path).map_err(|e| match path {
+        Some(path) => format!("{} ({})", e, path.display()),
+        None => e.to_string(),
+    })?;
+    log_filter(std::env::var("RUST_LOG").ok(), &config.log.level)?;
+    Ok((config, llm_gateway::gateway::reload::config_hash(&bytes)))
+}
+
 /// `gateway check`: the same load and log filter as a start, so it passes when a start would.
 fn check(path: Option<&Path>) -> ExitCode {
     let checked = load(path).map_err(|e| e.to_string()).and_then(|config| {
@@ -78,6 +95,8 @@ fn check(path: Option<&Path>) -> ExitCode {
 struct Logging {
     telemetry: Option<Telemetry>,
     flush: LogFlush,
+    /// Applies a reloaded `log.level` (`RUST_LOG`, when set, still wins).
+    set_level: llm_gateway::gateway::reload::SetLogLevel,
 }
 
 /// The log filter: `RUST_LOG` when set to something (an empty one is ignored: it would silence
@@ -111,11 +130,23 @@ fn init_logging(config: &Config) -> Result<Logging, String> {
         fmt.boxed()
     };
     let telemetry = Telemetry::start(&config.tracing).map_err(|e| e.to_string())?;
+    let (filter, reload) =
+        tracing_subscriber::reload::Layer::new(llm_gateway::telemetry::hide_from_logs(filter));
     tracing_subscriber::registry()
-        .with(fmt.with_filter(llm_gateway::telemetry::hide_from_logs(filter)))
+        .with(fmt.with_filter(filter))
         .with(telemetry.as_ref().map(Telemetry::layer))
         .init();
-    Ok(Logging { telemetry, flush })
+    let set_level = Box::new(move |level: &str| {
+        let filter = log_filter(std::env::var("RUST_LOG").ok(), level)?;
+        reload
+            .reload(llm_gateway::telemetry::hide_from_logs(filter))
+            .map_err(|e| e.to_string())
+    });
+    Ok(Logging {
+        telemetry,
+        flush,
+        set_level,
+    })
 }
 
 fn main() -> ExitCode {
@@ -124,14 +155,18 @@ fn main() -> ExitCode {
     if let Some(Command::Check) = args.command {
         return check(path.as_deref());
     }
-    let config = match load(path.as_deref()) {
-        Ok(config) => config,
+    let (config, hash) = match load_hashed(path.as_deref()) {
+        Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("gateway: {err}");
             return ExitCode::from(2);
         }
     };
-    let Logging { telemetry, flush } = match init_logging(&config) {
+    let Logging {
+        telemetry,
+        flush,
+        set_level,
+    } = match init_logging(&config) {
         Ok(logging) => logging,
         Err(err) => {
             eprintln!("gateway: {err}");
@@ -164,7 +199,18 @@ fn main() -> ExitCode {
     let delay = config.server.shutdown_delay;
     let result = actix_web::rt::System::new().block_on(async move {
         let running = llm_gateway::app::start(config)?;
-        tracing::info!(address = %running.addr, providers = ?providers, "Gateway listening.");
+        tracing::info!(address = %running.addr, providers = ?providers, config_hash = %hash, "Gateway listening.");
+        llm_gateway::gateway::reload::publish_config_hash(None, &hash);
+        // SIGHUP: re-read and validate the file; a valid one is applied at once.
+        #[cfg(unix)]
+        actix_web::rt::spawn(llm_gateway::gateway::reload::on_sighup(
+            running.gateway.clone(),
+            move || load_hashed(path.as_deref()),
+            hash,
+            set_level,
+        ));
+        #[cfg(not(unix))]
+        drop(set_level);
         // SIGTERM/SIGINT: not ready at once, stop accepting, drain for `shutdown_timeout`.
         actix_web::rt::spawn(running.drain.clone().on_signals(
             running.server.handle(),

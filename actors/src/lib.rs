@@ -32,7 +32,8 @@ pub use provider::{
     ReportOutcome, Status,
 };
 pub use router::{
-    Candidate, InstanceUpdate, Plan, Resolve, Route, RouteError, RouteTable, Routed, RouterActor,
+    Candidate, InstanceUpdate, Plan, Replace, Resolve, Route, RouteError, RouteTable, Routed,
+    RouterActor,
 };
 pub use strategy::{
     Demand, InstanceStats, Price, SplitMix64, Strategy, Target, cost, order, sticky_hash,

@@ -262,6 +262,59 @@ impl<R: Resolve> RouterActor<R> {
     }
 }
 
+/// Replaces the routing rules and the instances (a configuration reload): the router builds a
+/// new table, carries over what kept instances last published, and routes with it from now
+/// on. Requests already routing keep the table they hold.
+#[derive(Message)]
+#[rtype(result = "Arc<RouteTable<R>>")]
+pub struct Replace<R: Resolve + 'static> {
+    /// The new rules.
+    pub rules: R,
+    /// Every instance of the new configuration, with its gate (kept or new).
+    pub gates: Vec<(String, Arc<ProviderGate>)>,
+}
+
+impl<R: Resolve> RouteTable<R> {
+    /// A table for `rules` and `gates` that starts from what `self` knew of the kept instances.
+    fn successor(&self, rules: R, gates: Vec<(String, Arc<ProviderGate>)>, seed: u64) -> Self {
+        let next = Self::new(rules, seed);
+        {
+            let known = self
+                .instances
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut instances = next
+                .instances
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            for (name, _) in &gates {
+                if let Some(availability) = known.get(name) {
+                    instances.insert(name.clone(), availability.clone());
+                }
+            }
+        }
+        for (name, gate) in gates {
+            next.register(&name, gate);
+        }
+        next
+    }
+}
+
+impl<R: Resolve + 'static> Handler<Replace<R>> for RouterActor<R> {
+    type Result = MessageResult<Replace<R>>;
+
+    fn handle(&mut self, msg: Replace<R>, _: &mut Self::Context) -> Self::Result {
+        let seed = self
+            .table
+            .rng
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next_u64();
+        self.table = Arc::new(self.table.successor(msg.rules, msg.gates, seed));
+        MessageResult(self.table.clone())
+    }
+}
+
 impl<R: Resolve> Actor for RouterActor<R> {
     type Context = Context<Self>;
 

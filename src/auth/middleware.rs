@@ -6,7 +6,7 @@
 use actix_web::{Error, HttpMessage, dev::ServiceRequest, web};
 use actix_web_httpauth::{extractors::bearer::BearerAuth, middleware::HttpAuthentication};
 
-use super::{Authenticator, Caller};
+use super::Caller;
 use crate::error::GatewayError;
 
 /// Paths answered without credentials (probes).
@@ -42,7 +42,8 @@ pub async fn check(
     if OPEN_PATHS.contains(&req.path()) || is_public_metrics(&req) {
         return Ok(req);
     }
-    let Some(auth) = req.app_data::<web::Data<Authenticator>>().cloned() else {
+    let Some(auth) = crate::http::current::Current::of(req.request()).map(|g| g.auth.clone())
+    else {
         // Fail closed: without an authenticator nothing is let through.
         let err = GatewayError::Internal("no Authenticator in app data".to_owned());
         return Err((err.into(), req));
@@ -91,7 +92,8 @@ fn bearer_any_case(req: &ServiceRequest) -> Option<String> {
 fn is_public_metrics(req: &ServiceRequest) -> bool {
     req.path() == crate::http::metrics::PATH
         && req
-            .app_data::<web::Data<crate::gateway::Gateway>>()
+            .app_data::<web::Data<crate::gateway::reload::GatewayHandle>>()
+            .map(|handle| handle.current())
             .is_some_and(|g| !g.config.metrics.require_auth)
 }
 
@@ -125,10 +127,13 @@ mod tests {
             (keys_only(), None, 401, ""),
             (AuthConfig::default(), None, 200, "anonymous"),
         ] {
-            let auth = Authenticator::start(&config).unwrap();
+            let mut full = crate::config::Config::from_yaml("{}", &|_| None).unwrap();
+            full.auth = config;
+            let gateway = crate::gateway::Gateway::start(full).unwrap();
+            let handle = crate::gateway::reload::GatewayHandle::new(gateway);
             let app = test::init_service(
                 App::new()
-                    .app_data(web::Data::new(auth))
+                    .app_data(web::Data::new(handle))
                     .wrap(authentication())
                     .route("/who", web::get().to(whoami))
                     .route("/healthz", web::get().to(HttpResponse::Ok)),

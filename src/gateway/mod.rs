@@ -11,6 +11,7 @@ mod history;
 mod keepalive;
 mod record;
 mod redis_store;
+pub mod reload;
 mod validate;
 
 use std::{collections::HashMap, sync::Arc};
@@ -33,6 +34,7 @@ use crate::{
 };
 
 /// One provider instance: its translation/transport and its admission actor.
+#[derive(Clone)]
 pub struct ProviderSlot {
     /// Translation and transport.
     pub provider: Arc<Provider>,
@@ -61,57 +63,27 @@ pub struct Gateway {
     pub drain: Drain,
     /// Background responses running (or recently finished) in this process.
     pub background: Background,
+    /// Caller authentication (its keys are part of the configuration a reload replaces).
+    pub auth: crate::auth::Authenticator,
 }
 
 impl Gateway {
     /// Starts the actors for `config` (must run inside an actix System).
     pub fn start(config: Config) -> Result<Self, GatewayError> {
-        // One client (connection pool) per distinct connect timeout: reqwest sets it per client.
-        let mut clients: HashMap<std::time::Duration, reqwest::Client> = HashMap::new();
         let router_actor = RouterActor::new(RoutingRules::new(&config));
         let routes = router_actor.table();
         let router = router_actor.start();
+        let mut clients = Clients::default();
         let mut providers = HashMap::new();
         for provider_config in &config.providers {
-            let limits = ProviderLimits {
-                max_concurrency: provider_config.max_concurrency,
-                max_queue: provider_config.max_queue,
-                queue_timeout: provider_config.queue_timeout,
-                failure_threshold: provider_config.failure_threshold,
-                cooldown: provider_config.cooldown,
-                rpm: provider_config.rpm,
-                tpm: provider_config.tpm,
-            };
-            let actor = ProviderActor::new(
-                provider_config.name.clone(),
-                limits,
-                Some(router.clone().recipient()),
-            );
-            let gate = actor.gate();
-            routes.register(&provider_config.name, gate.clone());
-            let actor = actor.start();
-            let connect_timeout = provider_config.connect_timeout;
-            let http = match clients.get(&connect_timeout) {
-                Some(client) => client.clone(),
-                None => {
-                    let client = build_client(connect_timeout)?;
-                    clients.insert(connect_timeout, client.clone());
-                    client
-                }
-            };
-            let provider = Arc::new(Provider::new(provider_config.clone(), http));
-            providers.insert(
-                provider_config.name.clone(),
-                ProviderSlot {
-                    provider,
-                    actor,
-                    gate,
-                },
-            );
+            let slot = ProviderSlot::start(provider_config, &router, &mut clients)?;
+            routes.register(&provider_config.name, slot.gate.clone());
+            providers.insert(provider_config.name.clone(), slot);
         }
         let conversations = ConversationStore::start(&config.conversations)?;
         let observability = crate::observability::Observability::start(&config)?;
         let config_background = config.background;
+        let auth = crate::auth::Authenticator::start(&config.auth)?;
         Ok(Self {
             config: Arc::new(config),
             router,
@@ -121,6 +93,58 @@ impl Gateway {
             observability,
             drain: Drain::new(),
             background: Background::new(config_background),
+            auth,
+        })
+    }
+}
+
+/// Upstream HTTP clients (connection pools), one per distinct connect timeout: reqwest sets
+/// it per client.
+#[derive(Default)]
+pub(crate) struct Clients(HashMap<std::time::Duration, reqwest::Client>);
+
+impl Clients {
+    fn for_timeout(
+        &mut self,
+        connect_timeout: std::time::Duration,
+    ) -> Result<reqwest::Client, GatewayError> {
+        if let Some(client) = self.0.get(&connect_timeout) {
+            return Ok(client.clone());
+        }
+        let client = build_client(connect_timeout)?;
+        self.0.insert(connect_timeout, client.clone());
+        Ok(client)
+    }
+}
+
+impl ProviderSlot {
+    /// Starts the admission actor for `config`, publishing to `router`.
+    pub(crate) fn start(
+        config: &crate::config::ProviderConfig,
+        router: &Addr<RouterActor<RoutingRules>>,
+        clients: &mut Clients,
+    ) -> Result<Self, GatewayError> {
+        let limits = ProviderLimits {
+            max_concurrency: config.max_concurrency,
+            max_queue: config.max_queue,
+            queue_timeout: config.queue_timeout,
+            failure_threshold: config.failure_threshold,
+            cooldown: config.cooldown,
+            rpm: config.rpm,
+            tpm: config.tpm,
+        };
+        let actor = ProviderActor::new(
+            config.name.clone(),
+            limits,
+            Some(router.clone().recipient()),
+        );
+        let gate = actor.gate();
+        let actor = actor.start();
+        let http = clients.for_timeout(config.connect_timeout)?;
+        Ok(Self {
+            provider: Arc::new(Provider::new(config.clone(), http)),
+            actor,
+            gate,
         })
     }
 }

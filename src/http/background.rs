@@ -7,17 +7,13 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::not_allowed;
-use crate::{
-    auth::Caller,
-    error::GatewayError,
-    gateway::{EventStream, Gateway},
-};
+use crate::{auth::Caller, error::GatewayError, gateway::EventStream};
 
 /// `POST /v1/responses/{id}/cancel`: the response, `cancelled` if it was still running.
 pub async fn cancel(
     req: HttpRequest,
     path: web::Path<String>,
-    gateway: web::Data<Gateway>,
+    gateway: super::current::Current,
 ) -> HttpResponse {
     let id = path.into_inner();
     let result = async {

@@ -8,14 +8,14 @@ use crate::{
     frontdoor::chat::{
         into_completion, into_create_response, into_sse, wire::ChatCompletionRequest,
     },
-    gateway::{Execution, Gateway},
+    gateway::Execution,
 };
 
 /// Creates a chat completion.
 pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
-    gateway: web::Data<Gateway>,
+    gateway: super::current::Current,
 ) -> HttpResponse {
     let id = request_id(&req);
     let parsed = async {

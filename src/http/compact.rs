@@ -3,16 +3,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, render, request_id};
-use crate::{
-    frontdoor::compact::{CompactRequest, compact},
-    gateway::Gateway,
-};
+use crate::frontdoor::compact::{CompactRequest, compact};
 
 /// Compacts a conversation window.
 pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
-    gateway: web::Data<Gateway>,
+    gateway: super::current::Current,
 ) -> HttpResponse {
     let id = request_id(&req);
     let result = async {

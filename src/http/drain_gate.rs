@@ -14,14 +14,10 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     http::ConnectionType,
     middleware::Next,
-    web,
 };
 use bytes::Bytes;
 
-use crate::{
-    error::GatewayError,
-    gateway::{DrainTicket, Gateway},
-};
+use crate::{error::GatewayError, gateway::DrainTicket};
 
 /// Paths served whatever the drain phase.
 fn always_served(path: &str) -> bool {
@@ -33,7 +29,7 @@ pub async fn gate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let drain = match req.app_data::<web::Data<Gateway>>() {
+    let drain = match super::current::Current::of(req.request()) {
         Some(gateway) if !always_served(req.path()) => gateway.drain.clone(),
         _ => {
             return next

@@ -1,11 +1,10 @@
 //! `GET /metrics`: the Prometheus text format. Gauges that live in actors (permits, queues,
 //! breakers, the memory store) are sampled just before rendering. 404 when metrics are off.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 
 use crate::{
     error::GatewayError,
-    gateway::Gateway,
     observability::metrics::{render, sample},
 };
 
@@ -16,7 +15,7 @@ pub const PATH: &str = "/metrics";
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Renders every metric.
-pub async fn scrape(gateway: web::Data<Gateway>) -> Result<HttpResponse, GatewayError> {
+pub async fn scrape(gateway: super::current::Current) -> Result<HttpResponse, GatewayError> {
     let Some(handle) = gateway.observability.prometheus() else {
         return Err(GatewayError::NotFound {
             message: "Metrics are disabled (`metrics.enabled: false`).".to_owned(),

@@ -5,6 +5,7 @@ mod background;
 pub mod body;
 mod chat;
 mod compact;
+pub mod current;
 pub mod drain_gate;
 pub mod empty_errors;
 pub mod metrics;
@@ -76,10 +77,7 @@ async fn health() -> HttpResponse {
 }
 
 /// Ready until the shutdown drain begins; then 503, so load balancers stop sending.
-async fn ready(
-    gateway: web::Data<crate::gateway::Gateway>,
-    auth: Option<web::Data<crate::auth::Authenticator>>,
-) -> HttpResponse {
+async fn ready(gateway: current::Current) -> HttpResponse {
     if gateway.drain.is_draining() {
         return HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "draining"}));
     }
@@ -89,7 +87,7 @@ async fn ready(
             "reason": "no provider has an API key configured"
         }));
     }
-    if auth.is_some_and(|auth| !auth.is_ready()) {
+    if !gateway.auth.is_ready() {
         return HttpResponse::ServiceUnavailable()
             .json(serde_json::json!({"status": "loading_auth_keys"}));
     }

@@ -1,13 +1,11 @@
 //! `GET /v1/models`: every model the configured providers serve, in OpenAI's list shape.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde_json::json;
-
-use crate::gateway::Gateway;
 
 /// Lists `models:` groups, then provider models (deduplicated; the first provider serving a
 /// name owns it).
-pub async fn list(gateway: web::Data<Gateway>) -> HttpResponse {
+pub async fn list(gateway: super::current::Current) -> HttpResponse {
     let mut seen = std::collections::BTreeSet::new();
     let mut data = Vec::new();
     // Model groups first: their public names, when a target's provider is configured.

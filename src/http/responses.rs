@@ -3,17 +3,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, request_id};
-use crate::{
-    api::CreateResponse,
-    error::GatewayError,
-    gateway::{Execution, Gateway},
-};
+use crate::{api::CreateResponse, error::GatewayError, gateway::Execution};
 
 /// Creates a response.
 pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
-    gateway: web::Data<Gateway>,
+    gateway: super::current::Current,
 ) -> HttpResponse {
     let id = request_id(&req);
     let parsed = body::caller_and_json::<CreateResponse>(&req, payload).await;

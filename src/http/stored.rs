@@ -15,7 +15,6 @@ use crate::{
     api::{Item, MessageContent},
     auth::Caller,
     error::GatewayError,
-    gateway::Gateway,
 };
 
 /// Items per page when `limit` is absent (OpenAI's default).
@@ -28,7 +27,7 @@ const MAX_LIMIT: usize = 100;
 pub async fn retrieve(
     req: HttpRequest,
     path: web::Path<String>,
-    gateway: web::Data<Gateway>,
+    gateway: super::current::Current,
 ) -> HttpResponse {
     let id = path.into_inner();
     let result = async {
@@ -54,7 +53,7 @@ pub async fn retrieve(
 pub async fn delete(
     req: HttpRequest,
     path: web::Path<String>,
-    gateway: web::Data<Gateway>,
+    gateway: super::current::Current,
 ) -> HttpResponse {
     let id = path.into_inner();
     let result = async {
@@ -76,7 +75,7 @@ pub async fn delete(
 pub async fn input_items(
     req: HttpRequest,
     path: web::Path<String>,
-    gateway: web::Data<Gateway>,
+    gateway: super::current::Current,
 ) -> HttpResponse {
     let id = path.into_inner();
     let result = async {

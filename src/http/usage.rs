@@ -2,14 +2,14 @@
 //! store: since the shared totals began). Callers see their own rows; `usage.admins` (and the
 //! single caller of a gateway without authentication) see everyone's.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::render;
-use crate::{auth::Caller, error::GatewayError, gateway::Gateway, observability::UsageRow};
+use crate::{auth::Caller, error::GatewayError, observability::UsageRow};
 
 /// Lists the totals.
-pub async fn list(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse {
+pub async fn list(req: HttpRequest, gateway: super::current::Current) -> HttpResponse {
     let id = super::request_id(&req);
     let result = async {
         let caller = Caller::of(&req)?;

@@ -59,7 +59,7 @@ impl FrameSink for Session {
 pub async fn websocket(
     req: HttpRequest,
     payload: web::Payload,
-    gateway: web::Data<Gateway>,
+    gateway: super::current::Current,
 ) -> HttpResponse {
     let limits = Limits {
         lifetime: CONNECTION_LIFETIME,
@@ -69,7 +69,7 @@ pub async fn websocket(
         Ok(caller) => caller,
         Err(err) => return actix_web::ResponseError::error_response(&err),
     };
-    upgrade(&req, payload, gateway.get_ref().clone(), caller, limits).await
+    upgrade(&req, payload, (*gateway.0).clone(), caller, limits).await
 }
 
 /// Upgrades `req` for `caller` (who owns every turn) and spawns the connection task with `limits`.

@@ -63,6 +63,25 @@ impl Observability {
         })
     }
 
+    /// The same recorder and usage ledger with `config`'s prices, model labels and usage
+    /// admins (a configuration reload); the new providers' and models' series start at zero.
+    pub fn reconfigure(&self, config: &Config) -> Self {
+        let prices = PriceTable::new(&config.prices);
+        let labels = ModelLabels::new(config, prices.models());
+        if self.inner.prometheus.is_some() {
+            baseline::register(config, &labels);
+        }
+        Self {
+            inner: Arc::new(Inner {
+                labels,
+                prices,
+                usage: self.inner.usage.clone(),
+                prometheus: self.inner.prometheus.clone(),
+                usage_admins: config.usage.admins.clone(),
+            }),
+        }
+    }
+
     /// Starts following a model request for `caller` asking for `model`.
     pub fn observe(
         &self,
