@@ -1,14 +1,30 @@
 //! llm-gateway: one Open Responses endpoint in front of OpenAI, Azure OpenAI, Anthropic and Gemini.
 //!
-//! Request flow: the `auth` middleware turns credentials into a `Caller` (or a 401), `http`
-//! handlers parse and validate a `CreateResponse` (`api`), load history from
-//! the conversation actor, ask the router actor for ordered candidates, take a permit from each
-//! candidate's provider actor, and call `providers::*` (pure translation + thin transport). The
-//! upstream stream is translated into Open Responses events by a `stream::ResponseEmitter` and
-//! written as SSE (or assembled into one JSON response). Finished responses are stored back.
-//! An `observability::RequestObserver` follows each request and records it once at its end
-//! (log line, Prometheus metrics, cost and usage); `http::request_id` tags every response and
-//! opens its `telemetry` span (OpenTelemetry, exported over OTLP when configured).
+//! What runs for one request (docs/architecture.md has the picture): the `http` layer takes the
+//! gateway current when the request starts (`http::current`; a SIGHUP reload swaps it for later
+//! requests), the `auth` middleware turns credentials into a `Caller` (or a 401), the handler
+//! parses and validates a `CreateResponse` (`api`), and `gateway` runs it in the request's own
+//! worker: history from the conversation store, a route from the router's `RouteTable`, a permit
+//! from each candidate's `ProviderGate` (no actor message on this path), then `providers::*`
+//! (pure translation + thin transport). The upstream stream becomes Open Responses events in a
+//! `stream::ResponseEmitter`, written as SSE (or assembled into one JSON response); finished
+//! responses are stored back. An `observability::RequestObserver` records each request once at
+//! its end (log line, metrics, cost, usage); `http::request_id` tags every response and opens its
+//! `telemetry` span. The actors (crate `gateway-actors`) own that state and write it: provider
+//! actors hold the gates, the router actor the route table (and builds a new one on reload), the
+//! conversation actor runs the store's expiry timer.
+//!
+//! Glossary (one name per thing):
+//! - *provider instance*: one `providers:` block (`openai`, `azure-eu`, …) with its kind
+//!   (`ProviderKind`: OpenAI, Azure OpenAI, Anthropic, Google — "Gemini" is Google's API).
+//! - *Chat Completions*: the wire format Azure OpenAI is called with (`providers::chat`) and the
+//!   inbound front door `POST /v1/chat/completions` (`frontdoor::chat`); `gateway-chat` is the
+//!   terminal client crate in `chat/`.
+//! - *front door*: a way in other than `POST /v1/responses` (`frontdoor`: Chat Completions,
+//!   WebSocket, compaction); `http` holds every HTTP handler.
+//! - *gateway*: the request engine (`gateway::Gateway`), one per configuration.
+//! - *compaction*: `POST /v1/responses/compact` (`frontdoor::compact`) and the expansion of its
+//!   items on later input (`gateway::compaction`).
 
 pub mod api;
 pub mod app;

@@ -14,7 +14,7 @@ use llm_gateway::{
 };
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
-// glibc's malloc was a fifth of the gateway's CPU under load (BENCHMARKS.md, issue 8).
+// glibc's malloc was a fifth of the gateway's CPU under load (BENCHMARKS.md, second pass).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -17,7 +17,7 @@ use crate::{
 
 /// The longest function name accepted by all three: Chat Completions and Anthropic allow
 /// `^[a-zA-Z0-9_-]{1,64}$`, Gemini 64 characters starting with a letter or underscore
-/// (../shared/providers/mapping.md).
+/// (docs/providers/mapping.md).
 const MAX_NAME: usize = 64;
 
 /// What a flattened function name stands for.

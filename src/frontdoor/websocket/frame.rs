@@ -69,7 +69,7 @@ pub fn parse_create(text: &[u8]) -> Result<CreateResponse, GatewayError> {
         }
     }
     // The spec forbids `stream` here, but OpenAI accepts it and the Codex CLI always sends
-    // `"stream": true` (../shared/design/CODEX.md, WebSocket): every response streams anyway,
+    // `"stream": true` (docs/providers/codex.md, WebSocket): every response streams anyway,
     // so it is accepted and ignored.
     fields.remove("stream");
     if let Some(field) = DISALLOWED.iter().find(|f| fields.contains_key(**f)) {

@@ -1,5 +1,5 @@
 //! Input items → Anthropic `system` + `messages`: turn merging and the normalization passes
-//! Anthropic's turn rules need (mapping.md §2.3).
+//! Anthropic's turn rules need (docs/providers/mapping.md §2.3).
 
 use super::{
     content::{assistant_block, parse_arguments, thinking_block, tool_result_content, user_block},
@@ -166,7 +166,7 @@ fn is_thinking(block: &AnthropicBlock) -> bool {
 
 // === normalization ===
 
-/// Applies mapping.md §2.3: pairing, tool results first, no empty turns, alternating roles,
+/// Applies docs/providers/mapping.md §2.3: pairing, tool results first, no empty turns, alternating roles,
 /// user first, no trailing whitespace on a final assistant turn.
 fn normalize(turns: Vec<AnthropicMessage>) -> Vec<AnthropicMessage> {
     // An assistant turn holding only thinking says nothing (and is not valid on its own).

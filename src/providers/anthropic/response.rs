@@ -96,7 +96,7 @@ pub(super) fn compact_arguments(input: &serde_json::Value) -> String {
     }
 }
 
-/// Records usage and ends the response per mapping.md §6.1. A refusal's explanation becomes a
+/// Records usage and ends the response per docs/providers/mapping.md §6.1. A refusal's explanation becomes a
 /// refusal part so the caller sees why the output stopped.
 pub(super) fn finish(
     out: &mut ResponseEmitter,

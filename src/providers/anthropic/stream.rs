@@ -1,4 +1,4 @@
-//! `AnthropicStream`: Messages SSE events → emitter calls (mapping.md §7.2). Blocks arrive one
+//! `AnthropicStream`: Messages SSE events → emitter calls (docs/providers/mapping.md §7.2). Blocks arrive one
 //! at a time (start, deltas, stop); text blocks share one message item, thinking and tool_use
 //! blocks become their own items. A stream without `message_stop` is reported as cut.
 

@@ -17,12 +17,12 @@ use crate::{
     providers::Call,
 };
 
-/// The first API version that rejects `temperature`/`top_p` outright (anthropic.md §1.2).
+/// The first API version that rejects `temperature`/`top_p` outright (docs/providers/anthropic.md §1.2).
 const SAMPLING_REMOVED_IN: &str = "2026-10-21";
 /// Appended to `system` for `text.format: json_object` (Anthropic has no JSON mode).
 const JSON_OBJECT_INSTRUCTION: &str = "Respond with a single valid JSON object and nothing else.";
 
-/// Manual thinking budgets for `reasoning.effort` (mapping.md §5, older-model column). The
+/// Manual thinking budgets for `reasoning.effort` (docs/providers/mapping.md §5, older-model column). The
 /// adaptive-thinking models (Opus 4.7+, Sonnet 5) reject `budget_tokens`; serving them needs a
 /// per-model capability table choosing `{type:"adaptive"}` + `output_config.effort` instead.
 /// `xhigh`/`max` stay at 24576 so budget + the default 4096 allowance fits 32k-output models.
@@ -237,7 +237,7 @@ fn build_tool_choice(
             disable_parallel_tool_use,
         },
         ToolChoiceMode::Required => {
-            // Forced tool use is incompatible with extended thinking (anthropic.md §3.1).
+            // Forced tool use is incompatible with extended thinking (docs/providers/anthropic.md §3.1).
             tracing::debug!("Downgrading a forced tool choice to auto: thinking is on.");
             AnthropicToolChoice::Auto {
                 disable_parallel_tool_use,

@@ -1,6 +1,6 @@
 //! Pure Chat Completions → Open Responses translation of a complete `chat.completion` body,
 //! plus the pieces the stream translator shares (finish reasons, usage, call emission).
-//! Mapping: shared/providers/mapping.md §6.
+//! Mapping: docs/providers/mapping.md §6.
 
 use serde_json::Value;
 

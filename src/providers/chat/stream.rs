@@ -1,4 +1,4 @@
-//! `ChatStream`: Chat Completions chunks → emitter calls (mapping.md §7.4). Tool calls are kept
+//! `ChatStream`: Chat Completions chunks → emitter calls (docs/providers/mapping.md §7.4). Tool calls are kept
 //! per `index`; the emitter holds one open item, so one call streams live at a time and calls
 //! that interleave with it are buffered and emitted whole once the live one is complete.
 

@@ -1,5 +1,5 @@
 //! Pure Open Responses → Chat Completions request translation: `build_request` (request settings
-//! + resolved history → `ChatRequest`). Mapping: shared/providers/mapping.md §1–§4, CC column.
+//! + resolved history → `ChatRequest`). Mapping: docs/providers/mapping.md §1–§4, CC column.
 
 use serde_json::{Map, Value, json};
 
@@ -109,7 +109,7 @@ fn push_item(
             tool_call_id: output.call_id.clone(),
             content: tool_output(index, &output.output)?,
         }),
-        // Chat Completions cannot take reasoning back (mapping.md §2): dropped.
+        // Chat Completions cannot take reasoning back (docs/providers/mapping.md §2): dropped.
         Item::Reasoning(_) => {}
         Item::Compaction(_) => {
             return Err(GatewayError::invalid(

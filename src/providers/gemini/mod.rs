@@ -1,6 +1,6 @@
 //! Google Gemini through the Generative Language API (`generateContent` /
 //! `streamGenerateContent?alt=sse`). Translation is pure; only `transport` does I/O.
-//! Docs: https://ai.google.dev/api/generate-content (see also /work/shared/providers/gemini.md).
+//! Docs: https://ai.google.dev/api/generate-content (see also docs/providers/gemini.md).
 
 mod contents;
 mod output;

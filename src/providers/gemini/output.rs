@@ -146,7 +146,7 @@ impl Output {
     }
 }
 
-/// `finishReason` → how the response ends (mapping.md §6.1).
+/// `finishReason` → how the response ends (docs/providers/mapping.md §6.1).
 fn finish_for(reason: &str, message: Option<&str>) -> Finish {
     match reason {
         "STOP" | "FINISH_REASON_UNSPECIFIED" => Finish::Completed,

@@ -18,7 +18,7 @@ use crate::{
     stream::{Finish, ResponseEmitter},
 };
 
-/// Which thinking control a model takes (gemini.md §2.4, mapping.md §5).
+/// Which thinking control a model takes (docs/providers/gemini.md §2.4, docs/providers/mapping.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Family {
     /// Gemini 2.5: `thinkingBudget` (Pro cannot disable thinking).
@@ -141,7 +141,7 @@ fn tool_config(choice: &ToolChoice) -> GeminiToolConfig {
         ToolChoice::Object(ToolChoiceObject::Function { name }) => ("ANY", vec![name.clone()]),
         ToolChoice::Object(ToolChoiceObject::AllowedTools { tools, mode }) => {
             let names = tools.iter().map(|t| t.name.clone()).collect();
-            // VALIDATED = "calls or text, restricted to the allowed names" (mapping.md §3.2).
+            // VALIDATED = "calls or text, restricted to the allowed names" (docs/providers/mapping.md §3.2).
             let mode = match mode {
                 ToolChoiceMode::Auto => "VALIDATED",
                 other => mode_name(*other),
@@ -188,7 +188,7 @@ fn generation_config(request: &CreateResponse, family: Family) -> Option<Generat
 }
 
 /// `reasoning.effort` → budget (2.5) or level (3.x); `reasoning.summary` → `includeThoughts`.
-/// Budgets follow mapping.md §5's recommendations.
+/// Budgets follow docs/providers/mapping.md §5's recommendations.
 fn thinking_config(request: &CreateResponse, family: Family) -> Option<GeminiThinkingConfig> {
     let reasoning = request.reasoning.as_ref()?;
     let effort = reasoning.effort.as_deref();

@@ -5,7 +5,7 @@
 //!
 //! Not through async-openai (Azure still is): its stream spawns an event-source task per
 //! response that hands every event through a channel, which cost ~4.5 KiB per open stream and a
-//! task hop per chunk, and its request path re-encodes each body; the benchmark (issue 8)
+//! task hop per chunk, and its request path re-encodes each body; the benchmark (BENCHMARKS.md, second pass)
 //! measured both.
 
 mod stream;
