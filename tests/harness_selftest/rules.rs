@@ -62,3 +62,22 @@ async fn broken_structures_are_rejected_like_the_real_apis() {
         400
     );
 }
+
+#[actix_web::test]
+async fn unknown_top_level_fields_are_rejected_like_the_real_apis() {
+    let mock = MockUpstream::start();
+    let ant = [("x-api-key", "k"), ("anthropic-version", "2023-06-01")];
+    let base =
+        json!({"model":"claude","max_tokens":100,"messages":[{"role":"user","content":"hi"}]});
+    assert_eq!(status(&mock, "/v1/messages", &ant, base.clone()).await, 200);
+    let mut extra = base;
+    extra["instructions"] = json!("be brief");
+    assert_eq!(status(&mock, "/v1/messages", &ant, extra).await, 400);
+    let gem = [("x-goog-api-key", "k")];
+    let path = "/v1beta/models/gemini-2.5-flash:generateContent";
+    let base = json!({"contents":[{"role":"user","parts":[{"text":"hi"}]}]});
+    assert_eq!(status(&mock, path, &gem, base.clone()).await, 200);
+    let mut extra = base;
+    extra["temperature"] = json!(0.5);
+    assert_eq!(status(&mock, path, &gem, extra).await, 400);
+}

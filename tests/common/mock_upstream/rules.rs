@@ -30,7 +30,54 @@ fn blocks(message: &Value) -> Vec<&Value> {
     }
 }
 
+/// The first key of `object` not in `allowed`.
+fn unknown_key<'a>(object: &'a Value, allowed: &[&str]) -> Option<&'a str> {
+    object
+        .as_object()?
+        .keys()
+        .map(String::as_str)
+        .find(|k| !allowed.contains(k))
+}
+
+/// Top-level Messages API fields (https://docs.anthropic.com/en/api/messages); anything else is
+/// a 400 `extra_forbidden` there.
+const ANTHROPIC_FIELDS: &[&str] = &[
+    "model",
+    "messages",
+    "max_tokens",
+    "system",
+    "metadata",
+    "stop_sequences",
+    "stream",
+    "temperature",
+    "top_p",
+    "top_k",
+    "tools",
+    "tool_choice",
+    "thinking",
+    "service_tier",
+    "container",
+    "mcp_servers",
+    "context_management",
+    "output_config",
+];
+
+/// `GenerateContentRequest` fields (https://ai.google.dev/api/generate-content); the real API
+/// answers an unknown one with 400 `Invalid JSON payload received. Unknown name`.
+const GEMINI_FIELDS: &[&str] = &[
+    "contents",
+    "tools",
+    "toolConfig",
+    "safetySettings",
+    "systemInstruction",
+    "generationConfig",
+    "cachedContent",
+];
+
 fn anthropic(body: &Value) -> Option<String> {
+    if let Some(key) = unknown_key(body, ANTHROPIC_FIELDS) {
+        return Some(format!("{key}: Extra inputs are not permitted"));
+    }
     let messages = array(body, "messages");
     if messages.is_empty() {
         return Some("messages: at least one message is required".into());
@@ -170,6 +217,11 @@ fn find_unsupported(schema: &Value) -> Option<&'static str> {
 }
 
 fn gemini(body: &Value) -> Option<String> {
+    if let Some(key) = unknown_key(body, GEMINI_FIELDS) {
+        return Some(format!(
+            "Invalid JSON payload received. Unknown name \"{key}\": Cannot find field."
+        ));
+    }
     let contents = array(body, "contents");
     if contents.is_empty() {
         return Some("* GenerateContentRequest.contents: contents is not specified".into());
