@@ -721,3 +721,68 @@ async fn with_redis_a_finished_background_response_is_visible_on_every_replica()
     .await;
     assert_eq!(reply.json(), done, "finished: answered unchanged");
 }
+
+/// A replica that dies leaves no response `in_progress` forever: once its heartbeat expires,
+/// another replica reading the response marks it `failed` (and stores that).
+#[actix_web::test]
+async fn with_redis_a_response_whose_replica_died_is_failed_by_another() {
+    use std::io::{BufRead, BufReader};
+    let mock = MockUpstream::start();
+    let prefix = format!("bg-test-{}:", uuid_like());
+    let store = format!(
+        "conversations:\n  store: redis\n  ttl: \"5m\"\n  redis_url: \"redis://127.0.0.1:6379\"\n  key_prefix: \"{prefix}\"\nbackground:\n  heartbeat_timeout: 1s\n"
+    );
+    // Replica A is a process of its own, so it can die.
+    let dir = std::env::temp_dir().join(format!("gw-bg-orphan-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "server:\n  address: \"127.0.0.1:0\"\n  workers: 1\n{}",
+            yaml(&mock, &store)
+        ),
+    )
+    .unwrap();
+    let mut a = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["--config", path.to_str().unwrap()])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(a.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("replica A logs").unwrap();
+        if let Some(rest) = line.split("Gateway listening. address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let b = start_gateway(&yaml(&mock, &store));
+    let reply = reqwest::Client::new()
+        .post(format!("http://{address}/v1/responses"))
+        .header("authorization", format!("Bearer {KEY_A}"))
+        .header("content-type", "application/json")
+        .body(json!({"model": "gpt-4o-hang", "input": "hi", "background": true}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let id = reply.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for(&b, &id, &["in_progress"]).await;
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let failed = wait_for(&b, &id, &["failed"]).await;
+    assert_eq!(failed["error"]["code"], "server_error");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stopped")
+    );
+    // Stored: a fresh read says the same.
+    assert_eq!(retrieve(&b, &id).await["status"], "failed");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -182,6 +182,26 @@ impl ConversationStore {
         }
     }
 
+    /// Refreshes the heartbeat of background response `id`, running here (shared store only;
+    /// an unreachable store is retried at the next beat).
+    pub async fn heartbeat(&self, id: &str, ttl: std::time::Duration) {
+        if let Backend::Redis(redis) = &self.backend
+            && let Err(err) = redis.heartbeat(id, ttl).await
+        {
+            tracing::debug!(id, error = %err, "Background heartbeat not written.");
+        }
+    }
+
+    /// Whether the replica running background response `id` is known to have died: its
+    /// heartbeat expired (shared store only; an unreachable store reads as alive, so a Redis
+    /// outage never fails running work).
+    pub async fn runner_is_gone(&self, id: &str) -> bool {
+        match &self.backend {
+            Backend::Memory { .. } => false,
+            Backend::Redis(redis) => redis.is_beating(id).await.is_ok_and(|beating| !beating),
+        }
+    }
+
     /// Responses that could not be stored since start.
     pub fn store_failures(&self) -> u64 {
         self.store_failures.load(Ordering::Relaxed)

@@ -109,6 +109,29 @@ impl RedisStore {
             .map_err(|e| unavailable("EXISTS", &e))
     }
 
+    /// Marks background response `id` as running on a live replica for `ttl` (refreshed by its
+    /// runner well within it).
+    pub async fn heartbeat(&self, id: &str, ttl: Duration) -> Result<(), GatewayError> {
+        redis::cmd("SET")
+            .arg(format!("{}heartbeat:{id}", self.key_prefix))
+            .arg(1)
+            .arg("PX")
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
+            .query_async::<()>(&mut self.manager.clone())
+            .await
+            .map_err(|e| unavailable("SET", &e))
+    }
+
+    /// Whether the replica running background response `id` beat within its heartbeat TTL.
+    pub async fn is_beating(&self, id: &str) -> Result<bool, GatewayError> {
+        redis::cmd("EXISTS")
+            .arg(format!("{}heartbeat:{id}", self.key_prefix))
+            .query_async::<u64>(&mut self.manager.clone())
+            .await
+            .map(|n| n > 0)
+            .map_err(|e| unavailable("EXISTS", &e))
+    }
+
     /// Deletes a record; answers whether it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, GatewayError> {
         let removed: u64 = redis::cmd("DEL")

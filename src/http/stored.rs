@@ -43,6 +43,7 @@ pub async fn retrieve(
             .get_owned(&id, &caller.owner)
             .await?
             .ok_or_else(|| response_not_found(&id))?;
+        let stored = gateway.settle_orphan(stored).await;
         Ok(HttpResponse::Ok().json(&stored.response))
     }
     .await;

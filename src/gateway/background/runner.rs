@@ -20,6 +20,9 @@ use crate::{
 const CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How often a runner looks for a cancel asked on another replica (shared store only).
 const REMOTE_CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+/// The runner refreshes its heartbeat (which lives `background.heartbeat_timeout`) five times
+/// per timeout, so only a replica that stopped lets it expire.
+const BEATS_PER_TIMEOUT: u32 = 5;
 /// How often a cancel served by another replica looks for the cancelled end in the store.
 const CANCEL_END_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -80,6 +83,10 @@ impl Gateway {
             ResponseResource::in_progress(&request, &ctx.response_id, &model, ctx.created_at);
         queued.status = ResponseStatus::Queued;
         let slot = self.background.admit(&ctx.response_id, &caller.owner)?;
+        // Beating before it is visible: another replica never takes a fresh one for orphaned.
+        self.conversations
+            .heartbeat(&ctx.response_id, self.config.background.heartbeat_timeout)
+            .await;
         // Stored before the answer, so a GET right after it finds the response.
         self.conversations
             .put(StoredResponse {
@@ -144,14 +151,22 @@ impl Gateway {
         }
     }
 
-    /// Cancels `run` when a cancel for it was asked on another replica; never resolves.
+    /// Keeps `run`'s heartbeat alive and cancels it when a cancel for it was asked on another
+    /// replica; never resolves.
     async fn watch_remote_cancel(&self, run: &super::Run) {
         if !self.conversations.is_shared() {
             return std::future::pending().await;
         }
-        let mut tick = tokio::time::interval(REMOTE_CANCEL_POLL);
+        let ttl = self.config.background.heartbeat_timeout;
+        let beat_every = ttl / BEATS_PER_TIMEOUT;
+        let mut tick = tokio::time::interval(REMOTE_CANCEL_POLL.min(beat_every));
+        let mut last_beat = tokio::time::Instant::now();
         loop {
             tick.tick().await;
+            if last_beat.elapsed() >= beat_every {
+                last_beat = tokio::time::Instant::now();
+                self.conversations.heartbeat(run.id(), ttl).await;
+            }
             if self.conversations.cancel_requested(run.id()).await {
                 run.cancel();
                 return std::future::pending().await;
@@ -322,6 +337,36 @@ impl Gateway {
                 param,
             ));
         }
-        Ok(stored)
+        Ok(self.settle_orphan(stored).await)
+    }
+
+    /// A background response whose replica stopped (its heartbeat expired, it runs nowhere
+    /// here) is marked `failed` and stored, so nothing stays `in_progress` forever; anything
+    /// else is returned as it is.
+    pub async fn settle_orphan(&self, mut stored: StoredResponse) -> StoredResponse {
+        let response = &stored.response;
+        let unfinished = matches!(
+            response.status,
+            ResponseStatus::Queued | ResponseStatus::InProgress
+        );
+        if !response.background
+            || !unfinished
+            || self.background.get(&response.id).is_some()
+            || !self.conversations.runner_is_gone(&response.id).await
+        {
+            return stored;
+        }
+        stored.response.status = ResponseStatus::Failed;
+        stored.response.error = Some(crate::api::ResponseError {
+            code: "server_error".to_owned(),
+            message:
+                "The gateway replica running this background response stopped before it finished."
+                    .to_owned(),
+        });
+        tracing::warn!(id = %stored.response.id, "Background response orphaned by a stopped replica; marked failed.");
+        if let Err(err) = self.conversations.put(stored.clone()).await {
+            tracing::warn!(error = %err, "Could not store the orphaned background response's end.");
+        }
+        stored
     }
 }
