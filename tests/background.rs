@@ -786,3 +786,47 @@ async fn with_redis_a_response_whose_replica_died_is_failed_by_another() {
     assert_eq!(retrieve(&b, &id).await["status"], "failed");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// With Redis, a background response running on replica A is replayed and followed live from
+/// replica B, from any sequence number, without gaps or duplicates.
+#[actix_web::test]
+async fn with_redis_another_replica_resumes_the_stream_live() {
+    let mock = slow_mock();
+    let (a, b) = redis_pair(&mock);
+    let queued = create(
+        &a,
+        json!({"model": "gpt-4o-mini", "input": "Hi", "background": true}),
+    )
+    .await;
+    let id = queued["id"].as_str().unwrap();
+    // B follows from after event 2 while A is still streaming it.
+    wait_for(&b, id, &["in_progress"]).await;
+    let mut resumed = Events::open(
+        &b,
+        KEY_A,
+        "GET",
+        &format!("/v1/responses/{id}?stream=true&starting_after=2"),
+        None,
+    )
+    .await;
+    let tail = resumed.rest().await;
+    assert_eq!(tail.first().unwrap()["sequence_number"], 3);
+    let numbers = seqs(&tail);
+    assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1), "{numbers:?}");
+    assert_eq!(tail.last().unwrap()["type"], "response.completed");
+    for event in &tail {
+        common::spec::assert_valid_event(event);
+    }
+    // The same events as A's own log.
+    let mut whole = Events::open(
+        &a,
+        KEY_A,
+        "GET",
+        &format!("/v1/responses/{id}?stream=true"),
+        None,
+    )
+    .await;
+    let all = whole.rest().await;
+    assert_eq!(&all[3..], &tail[..]);
+    assert_eq!(types(&all)[0], "response.created");
+}

@@ -202,6 +202,40 @@ impl ConversationStore {
         }
     }
 
+    /// Mirrors background response `id`'s events to the shared store (Redis only), so other
+    /// replicas can replay and follow them; a failure is logged (this replica still has them).
+    pub async fn append_events(&self, id: &str, events: &[crate::api::StreamEvent], keep: usize) {
+        let Backend::Redis(redis) = &self.backend else {
+            return;
+        };
+        let encoded: Vec<(u64, String)> = events
+            .iter()
+            .filter_map(|e| Some((e.sequence_number, serde_json::to_string(e).ok()?)))
+            .collect();
+        if let Err(err) = redis.append_events(id, &encoded, keep).await {
+            tracing::warn!(id, error = %err, "Background events not mirrored to Redis.");
+        }
+    }
+
+    /// Background response `id`'s events after stream entry `after` from the shared store
+    /// (`None` without one).
+    pub async fn read_events(
+        &self,
+        id: &str,
+        after: &str,
+    ) -> Result<Option<Vec<(String, crate::api::StreamEvent)>>, GatewayError> {
+        let Backend::Redis(redis) = &self.backend else {
+            return Ok(None);
+        };
+        let entries = redis.read_events(id, after, 256).await?;
+        Ok(Some(
+            entries
+                .into_iter()
+                .filter_map(|(entry, json)| Some((entry, serde_json::from_str(&json).ok()?)))
+                .collect(),
+        ))
+    }
+
     /// Responses that could not be stored since start.
     pub fn store_failures(&self) -> u64 {
         self.store_failures.load(Ordering::Relaxed)

@@ -132,6 +132,67 @@ impl RedisStore {
             .map_err(|e| unavailable("EXISTS", &e))
     }
 
+    /// Appends background response `id`'s events (sequence number, JSON) to its Redis stream,
+    /// keeping about the last `keep` and expiring with the record, so any replica can replay
+    /// and follow them.
+    pub async fn append_events(
+        &self,
+        id: &str,
+        events: &[(u64, String)],
+        keep: usize,
+    ) -> Result<(), GatewayError> {
+        let key = format!("{}events:{id}", self.key_prefix);
+        let mut pipe = redis::pipe();
+        for (sequence, json) in events {
+            pipe.cmd("XADD")
+                .arg(&key)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(keep)
+                .arg("*")
+                .arg("seq")
+                .arg(*sequence)
+                .arg("event")
+                .arg(json)
+                .ignore();
+        }
+        pipe.cmd("PEXPIRE").arg(&key).arg(self.ttl_ms).ignore();
+        pipe.query_async::<()>(&mut self.manager.clone())
+            .await
+            .map_err(|e| unavailable("XADD", &e))
+    }
+
+    /// Up to `count` events of background response `id` after stream entry `after` (`-` for
+    /// the first): `(entry id, event JSON)`.
+    pub async fn read_events(
+        &self,
+        id: &str,
+        after: &str,
+        count: usize,
+    ) -> Result<Vec<(String, String)>, GatewayError> {
+        let start = if after == "-" {
+            "-".to_owned()
+        } else {
+            format!("({after}")
+        };
+        let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+            .arg(format!("{}events:{id}", self.key_prefix))
+            .arg(start)
+            .arg("+")
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut self.manager.clone())
+            .await
+            .map_err(|e| unavailable("XRANGE", &e))?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(entry, fields)| {
+                let event = fields.into_iter().find(|(k, _)| k == "event")?.1;
+                Some((entry, event))
+            })
+            .collect())
+    }
+
     /// Deletes a record; answers whether it existed.
     pub async fn delete(&self, id: &str) -> Result<bool, GatewayError> {
         let removed: u64 = redis::cmd("DEL")

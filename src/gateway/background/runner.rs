@@ -96,20 +96,24 @@ impl Gateway {
             })
             .await?;
         let run = slot.run().clone();
-        run.push(vec![
-            StreamEvent {
-                sequence_number: 0,
-                body: EventBody::Created {
-                    response: Box::new(queued.clone()),
+        self.record(
+            &run,
+            vec![
+                StreamEvent {
+                    sequence_number: 0,
+                    body: EventBody::Created {
+                        response: Box::new(queued.clone()),
+                    },
                 },
-            },
-            StreamEvent {
-                sequence_number: 1,
-                body: EventBody::Queued {
-                    response: Box::new(queued.clone()),
+                StreamEvent {
+                    sequence_number: 1,
+                    body: EventBody::Queued {
+                        response: Box::new(queued.clone()),
+                    },
                 },
-            },
-        ]);
+            ],
+        )
+        .await;
         let stream = request.is_stream();
         let detached = Detached {
             ctx,
@@ -149,6 +153,17 @@ impl Gateway {
             () = self.drive_background(request, request_id, caller, detached, holds) => {}
             () = watch => {}
         }
+    }
+
+    /// Appends `events` to `run`'s log here and, with a shared store, to its Redis stream (so
+    /// any replica can replay and follow it).
+    async fn record(&self, run: &super::Run, events: Vec<StreamEvent>) {
+        if self.conversations.is_shared() {
+            self.conversations
+                .append_events(run.id(), &events, self.config.background.event_buffer)
+                .await;
+        }
+        run.push(events);
     }
 
     /// Keeps `run`'s heartbeat alive and cancels it when a cancel for it was asked on another
@@ -205,7 +220,7 @@ impl Gateway {
         match result {
             Ok(Execution::Stream(mut events)) => {
                 while let Some(batch) = events.next_batch().await {
-                    run.push(renumber(batch));
+                    self.record(&run, renumber(batch)).await;
                 }
             }
             Ok(Execution::Json(response, _)) => {
@@ -219,10 +234,11 @@ impl Gateway {
                     | ResponseStatus::Queued
                     | ResponseStatus::InProgress => EventBody::Completed { response },
                 };
-                run.push(vec![StreamEvent {
+                let end = vec![StreamEvent {
                     sequence_number: 2,
                     body,
-                }]);
+                }];
+                self.record(&run, end).await;
             }
             Err(err) => {
                 // Ended before its first byte (refused, failed upstream, cancelled or shut
@@ -237,7 +253,7 @@ impl Gateway {
                 let input = request.input_items();
                 self.store(&caller.owner, &request, &input, emitter.response())
                     .await;
-                run.push(renumber(emitter.drain()));
+                self.record(&run, renumber(emitter.drain())).await;
             }
         }
         drop(holds);
@@ -297,17 +313,34 @@ impl Gateway {
         starting_after: Option<u64>,
     ) -> Result<EventStream, GatewayError> {
         self.owned_background(id, owner, Some("stream")).await?;
-        let run = self.background.get(id).ok_or_else(|| {
-            GatewayError::invalid(
-                format!("The events of response '{id}' are no longer kept; retrieve it without `stream`."),
+        let keepalive = self.config.server.keepalive;
+        if let Some(run) = self.background.get(id) {
+            let events = run.follow(starting_after)?;
+            return Ok(EventStream::from_batches(events, keepalive));
+        }
+        // Running (or run) on another replica: its events are in the shared store.
+        let first = self.conversations.read_events(id, "-").await?;
+        let Some(first) = first.filter(|events| !events.is_empty()) else {
+            return Err(GatewayError::invalid(
+                format!(
+                    "The events of response '{id}' are no longer kept; retrieve it without `stream`."
+                ),
                 Some("stream"),
-            )
-        })?;
-        let events = run.follow(starting_after)?;
-        Ok(EventStream::from_batches(
-            events,
-            self.config.server.keepalive,
-        ))
+            ));
+        };
+        let wanted = starting_after.map_or(0, |n| n.saturating_add(1));
+        if first[0].1.sequence_number > wanted {
+            return Err(GatewayError::invalid(
+                format!(
+                    "Events before sequence number {} of this response are no longer kept; resume from a later one.",
+                    first[0].1.sequence_number
+                ),
+                Some("starting_after"),
+            ));
+        }
+        let follower =
+            super::remote::RemoteFollower::new(self.conversations.clone(), id.to_owned(), wanted);
+        Ok(EventStream::from_batches(follower.into_stream(), keepalive))
     }
 
     /// `owner`'s stored response `id`, which must be a background one (400 naming `param`
