@@ -113,3 +113,26 @@ async fn openai_python_sdk_background_responses() {
     assert!(mock.hits("/v1/responses") >= 3);
     assert!(mock.hits("/v1/messages") >= 3);
 }
+
+/// The same through two replicas sharing Redis: created on one, polled, resumed and cancelled
+/// on the other.
+#[actix_web::test]
+async fn openai_python_sdk_background_responses_across_two_replicas() {
+    let mock = MockUpstream::start();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let store = format!(
+        "conversations:\n  store: redis\n  ttl: \"5m\"\n  redis_url: \"redis://127.0.0.1:6379\"\n  key_prefix: \"sdk-bg-{nanos:x}-{}:\"\n",
+        std::process::id()
+    );
+    let yaml = format!("{}{store}", providers_yaml(&mock, &["openai"], ""));
+    let (a, b) = (start_gateway(&yaml), start_gateway(&yaml));
+    run_script(
+        "sdk_background.py",
+        &format!("{},{}", a.url, b.url),
+        &["gpt-4o-mini"],
+    )
+    .await;
+}

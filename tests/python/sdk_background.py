@@ -1,7 +1,8 @@
 """Drives background responses with the official OpenAI Python SDK, unchanged.
 
-Usage: sdk_background.py BASE_URL MODEL [MODEL ...]
-Each MODEL is exercised with responses.create(background=True) (JSON and stream=True),
+Usage: sdk_background.py BASE_URL[,OTHER_BASE_URL] MODEL [MODEL ...]
+With two base URLs (two replicas sharing Redis), responses are created on the first and polled,
+resumed and cancelled on the second. Each MODEL is exercised with responses.create(background=True) (JSON and stream=True),
 responses.retrieve (polling, and stream=True with starting_after to resume) and
 responses.cancel (on MODEL-hang, which never answers upstream). Exits non-zero on any failure.
 """
@@ -31,8 +32,8 @@ def wait_for(client, response_id, statuses):
         time.sleep(POLL_S)
 
 
-def exercise(client, model):
-    queued = client.responses.create(model=model, input="Hello!", background=True)
+def exercise(creator, client, model):
+    queued = creator.responses.create(model=model, input="Hello!", background=True)
     check(queued.status == "queued", f"{model}: created {queued.status}")
     check(queued.background is True, f"{model}: background not echoed")
     done = wait_for(client, queued.id, ("completed", "failed", "incomplete", "cancelled"))
@@ -48,7 +49,7 @@ def exercise(client, model):
 
     # A streamed background response left after a few events, then resumed.
     first = []
-    stream = client.responses.create(model=model, input="Hello!", background=True, stream=True)
+    stream = creator.responses.create(model=model, input="Hello!", background=True, stream=True)
     for event in stream:
         first.append(event)
         if len(first) == 4:
@@ -64,7 +65,7 @@ def exercise(client, model):
     check(rest[-1].type == "response.completed", f"{model}: resumed ended {rest[-1].type}")
 
     # Cancel one that is still waiting for its first upstream byte; again is a no-op.
-    hanging = client.responses.create(model=f"{model}-hang", input="Hello!", background=True)
+    hanging = creator.responses.create(model=f"{model}-hang", input="Hello!", background=True)
     wait_for(client, hanging.id, ("in_progress",))
     cancelled = client.responses.cancel(hanging.id)
     check(cancelled.status == "cancelled", f"{model}: cancel gave {cancelled.status}")
@@ -75,10 +76,11 @@ def exercise(client, model):
 
 
 def main():
-    base_url, models = sys.argv[1], sys.argv[2:]
-    client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0)
+    base_urls, models = sys.argv[1].split(","), sys.argv[2:]
+    clients = [openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+               for url in base_urls]
     for model in models:
-        exercise(client, model)
+        exercise(clients[0], clients[-1], model)
         print(f"ok {model}")
 
 
