@@ -132,51 +132,40 @@ async fn bodies_still_being_read_share_a_memory_bound() {
         .await
         .unwrap();
     staller.write_all(&[b' '; 3072]).await.unwrap();
-    // Another whole 2 KiB body no longer fits: 503 (retried until the server has read the
-    // staller's bytes; it never sleeps).
+    // Another whole 2 KiB body no longer fits: 503.
     let client = reqwest::Client::new();
     let body = format!(
         "{{\"model\":\"gpt-4o\",\"input\":\"{}\"}}",
         "x".repeat(2000)
     );
-    let mut attempts = 0;
-    let reply = loop {
-        attempts += 1;
-        let reply = client
-            .post(format!("{}/v1/responses", gw.url))
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap();
-        if reply.status() == 503 || attempts == 1000 {
-            break reply;
+    // Retried until the server has read the staller's bytes (it never sleeps).
+    let post_until = |status: u16| {
+        let (client, url, body) = (client.clone(), gw.url.clone(), body.clone());
+        async move {
+            for _ in 0..1000 {
+                let reply = client
+                    .post(format!("{url}/v1/responses"))
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                if reply.status() == status {
+                    return reply;
+                }
+                tokio::task::yield_now().await;
+            }
+            panic!("never answered {status}");
         }
-        tokio::task::yield_now().await;
     };
-    assert_eq!(reply.status(), 503);
+    let reply = post_until(503).await;
     assert!(reply.headers().contains_key("retry-after"));
     let json: serde_json::Value = reply.json().await.unwrap();
     assert_valid_error_body(&json);
     assert_eq!(json["error"]["code"], "server_overloaded");
     // Once the staller leaves, its share is given back.
     drop(staller);
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let reply = client
-            .post(format!("{}/v1/responses", gw.url))
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap();
-        if reply.status() == 200 {
-            break;
-        }
-        assert!(attempts < 1000, "the bound was never given back");
-        tokio::task::yield_now().await;
-    }
+    post_until(200).await;
 }
 
 /// A connection stuck mid-body does not hold the exit past the drain's grace period.

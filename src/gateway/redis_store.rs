@@ -86,50 +86,49 @@ impl RedisStore {
             .map_err(|e| unavailable("SET", &e))
     }
 
-    /// Asks whichever replica runs background response `id` to cancel it: a flag key its
-    /// runner polls, expiring with the record.
-    pub async fn request_cancel(&self, id: &str) -> Result<(), GatewayError> {
+    /// Sets flag `name` (a short key under the prefix) for `ttl_ms`.
+    async fn set_flag(&self, name: String, ttl_ms: u64) -> Result<(), GatewayError> {
         redis::cmd("SET")
-            .arg(format!("{}cancel:{id}", self.key_prefix))
+            .arg(format!("{}{name}", self.key_prefix))
             .arg(1)
             .arg("PX")
-            .arg(self.ttl_ms)
+            .arg(ttl_ms.max(1))
             .query_async::<()>(&mut self.manager.clone())
             .await
             .map_err(|e| unavailable("SET", &e))
     }
 
-    /// Whether a cancel of background response `id` was asked for.
-    pub async fn cancel_requested(&self, id: &str) -> Result<bool, GatewayError> {
+    /// Whether flag `name` is set.
+    async fn has_flag(&self, name: String) -> Result<bool, GatewayError> {
         redis::cmd("EXISTS")
-            .arg(format!("{}cancel:{id}", self.key_prefix))
+            .arg(format!("{}{name}", self.key_prefix))
             .query_async::<u64>(&mut self.manager.clone())
             .await
             .map(|n| n > 0)
             .map_err(|e| unavailable("EXISTS", &e))
+    }
+
+    /// Asks whichever replica runs background response `id` to cancel it: a flag key its
+    /// runner polls, expiring with the record.
+    pub async fn request_cancel(&self, id: &str) -> Result<(), GatewayError> {
+        self.set_flag(format!("cancel:{id}"), self.ttl_ms).await
+    }
+
+    /// Whether a cancel of background response `id` was asked for.
+    pub async fn cancel_requested(&self, id: &str) -> Result<bool, GatewayError> {
+        self.has_flag(format!("cancel:{id}")).await
     }
 
     /// Marks background response `id` as running on a live replica for `ttl` (refreshed by its
     /// runner well within it).
     pub async fn heartbeat(&self, id: &str, ttl: Duration) -> Result<(), GatewayError> {
-        redis::cmd("SET")
-            .arg(format!("{}heartbeat:{id}", self.key_prefix))
-            .arg(1)
-            .arg("PX")
-            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
-            .query_async::<()>(&mut self.manager.clone())
-            .await
-            .map_err(|e| unavailable("SET", &e))
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        self.set_flag(format!("heartbeat:{id}"), ttl_ms).await
     }
 
     /// Whether the replica running background response `id` beat within its heartbeat TTL.
     pub async fn is_beating(&self, id: &str) -> Result<bool, GatewayError> {
-        redis::cmd("EXISTS")
-            .arg(format!("{}heartbeat:{id}", self.key_prefix))
-            .query_async::<u64>(&mut self.manager.clone())
-            .await
-            .map(|n| n > 0)
-            .map_err(|e| unavailable("EXISTS", &e))
+        self.has_flag(format!("heartbeat:{id}")).await
     }
 
     /// Appends background response `id`'s events (sequence number, JSON) to its Redis stream,
