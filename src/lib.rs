@@ -16,6 +16,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod fleet;
 pub mod frontdoor;
 pub mod gateway;
 pub mod http;

@@ -16,7 +16,9 @@ mod validate;
 use std::{collections::HashMap, sync::Arc};
 
 use actix::{Actor, Addr};
-use gateway_actors::{ProviderActor, ProviderGate, ProviderLimits, RouteTable, RouterActor};
+use gateway_actors::{
+    LeasePool, ProviderActor, ProviderGate, ProviderLimits, RouteTable, RouterActor,
+};
 
 pub use background::Background;
 pub use dispatch::{EventStream, Execution};
@@ -28,6 +30,7 @@ pub use validate::validate_request;
 use crate::{
     config::Config,
     error::GatewayError,
+    fleet::{FleetActor, FleetProvider},
     providers::{Provider, http::build_client},
     routing::RoutingRules,
 };
@@ -72,7 +75,19 @@ impl Gateway {
         let routes = router_actor.table();
         let router = router_actor.start();
         let mut providers = HashMap::new();
+        let fleet_redis = config.redis.as_ref().filter(|_| config.fleet.enabled);
         for provider_config in &config.providers {
+            // Fleet mode: `rpm`/`tpm` are the fleet's, drawn from leases of a Redis bucket.
+            let fleet = fleet_redis
+                .filter(|_| provider_config.rpm.is_some() || provider_config.tpm.is_some())
+                .map(|redis| {
+                    Arc::new(LeasePool::new(
+                        provider_config.rpm,
+                        provider_config.tpm,
+                        config.fleet.lease_fraction,
+                        redis.command_timeout,
+                    ))
+                });
             let limits = ProviderLimits {
                 max_concurrency: provider_config.max_concurrency,
                 max_queue: provider_config.max_queue,
@@ -81,6 +96,7 @@ impl Gateway {
                 cooldown: provider_config.cooldown,
                 rpm: provider_config.rpm,
                 tpm: provider_config.tpm,
+                fleet,
             };
             let actor = ProviderActor::new(
                 provider_config.name.clone(),
@@ -108,6 +124,19 @@ impl Gateway {
                     gate,
                 },
             );
+        }
+        if let Some(redis) = fleet_redis {
+            let members = providers
+                .iter()
+                .map(|(name, slot): (&String, &ProviderSlot)| {
+                    let member = FleetProvider {
+                        gate: slot.gate.clone(),
+                        actor: slot.actor.clone(),
+                    };
+                    (name.clone(), member)
+                })
+                .collect();
+            FleetActor::start(redis, &config.fleet, members)?;
         }
         let conversations = ConversationStore::start(&config.conversations)?;
         let observability = crate::observability::Observability::start(&config)?;

@@ -14,6 +14,7 @@ fn limits(max_concurrency: usize, max_queue: usize) -> ProviderLimits {
         cooldown: Duration::from_secs(60),
         rpm: None,
         tpm: None,
+        fleet: None,
     }
 }
 
