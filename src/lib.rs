@@ -9,6 +9,8 @@
 //! An `observability::RequestObserver` follows each request and records it once at its end
 //! (log line, Prometheus metrics, cost and usage); `http::request_id` tags every response and
 //! opens its `telemetry` span (OpenTelemetry, exported over OTLP when configured).
+//! In fleet mode the `fleet` actor keeps the provider gates' lease pools, cooling and breakers in
+//! sync with the other replicas through Redis, off the request path.
 
 pub mod api;
 pub mod app;
