@@ -12,7 +12,9 @@
 //! its end (log line, metrics, cost, usage); `http::request_id` tags every response and opens its
 //! `telemetry` span. The actors (crate `gateway-actors`) own that state and write it: provider
 //! actors hold the gates, the router actor the route table (and builds a new one on reload), the
-//! conversation actor runs the store's expiry timer.
+//! conversation actor runs the store's expiry timer. In fleet mode the `fleet` actor keeps the
+//! gates' lease pools, cooling and breakers in sync with the other replicas through Redis, off
+//! the request path.
 //!
 //! Glossary (one name per thing):
 //! - *provider instance*: one `providers:` block (`openai`, `azure-eu`, …) with its kind
@@ -32,6 +34,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod fleet;
 pub mod frontdoor;
 pub mod gateway;
 pub mod http;

@@ -76,6 +76,25 @@ impl Breaker {
         };
     }
 
+    /// Opens the breaker until `until` (another replica's breaker opened): an open breaker
+    /// keeps the later end.
+    pub fn open_until(&mut self, until: Instant) {
+        self.state = match self.state {
+            State::Open { until: mine } => State::Open {
+                until: mine.max(until),
+            },
+            State::Closed { .. } | State::HalfOpen { .. } => State::Open { until },
+        };
+    }
+
+    /// Until when an open breaker refuses traffic (`None` unless open).
+    pub fn open_end(&self) -> Option<Instant> {
+        match self.state {
+            State::Open { until } => Some(until),
+            State::Closed { .. } | State::HalfOpen { .. } => None,
+        }
+    }
+
     /// Releases a half-open probe that ended without a verdict (e.g. the client left).
     pub fn release_probe(&mut self) {
         if let State::HalfOpen { probing: true } = self.state {

@@ -123,6 +123,28 @@ impl InstanceHealth {
         }
     }
 
+    /// Cools `model` until `until` (a 429 seen by another replica); the later end wins.
+    pub fn cool(&mut self, model: &str, until: Instant, now: Instant) {
+        let until = until.min(now + MAX_COOLING);
+        let entry = self.cooling.entry(model.to_owned()).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
+    /// Opens the breaker until `until` (another replica's opened).
+    pub fn open_breaker(&mut self, until: Instant, now: Instant) {
+        self.breaker.open_until(until.min(now + MAX_COOLING));
+    }
+
+    /// The fleet's `rpm`/`tpm` refuse calls until `until` (tells the router to skip).
+    pub fn mark_limited(&mut self, until: Instant) {
+        self.limited_until = Some(self.limited_until.map_or(until, |u| u.max(until)));
+    }
+
+    /// Forgets a rate-limit refusal (the fleet's limits apply again after degraded mode).
+    pub fn clear_limited(&mut self) {
+        self.limited_until = None;
+    }
+
     /// Folds one time to first byte into the average.
     pub fn record_ttfb(&mut self, ttfb: Duration) {
         self.ttfb = Some(match self.ttfb {

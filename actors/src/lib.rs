@@ -2,6 +2,7 @@
 //! - [`ProviderActor`]: one per upstream instance, holding its [`ProviderGate`]: concurrency
 //!   permits with a bounded wait queue, a circuit breaker, 429 cooling per model, local
 //!   `rpm`/`tpm` limits and a latency average, fed by outcome reports and published to the router.
+//!   In fleet mode its `rpm`/`tpm` draw from a [`LeasePool`] the fleet task keeps topped up.
 //! - [`RouterActor`]: keeps the [`RouteTable`] that resolves a model to a plan, orders it by the
 //!   model group's [`Strategy`] and skips candidates that cannot take a call now.
 //!
@@ -16,6 +17,7 @@ mod breaker;
 mod bucket;
 mod conversation;
 mod health;
+mod lease;
 mod provider;
 mod router;
 mod strategy;
@@ -27,9 +29,10 @@ pub use conversation::{
     GetRecord, PutRecord, StoreStats,
 };
 pub use health::{Availability, InstanceHealth, Refusal};
+pub use lease::{Lease, LeasePool, Take};
 pub use provider::{
-    Acquire, AdmissionError, Permit, ProviderActor, ProviderGate, ProviderLimits, ProviderStatus,
-    ReportOutcome, Status,
+    Acquire, AdmissionError, ApplyTrip, Permit, ProviderActor, ProviderGate, ProviderLimits,
+    ProviderStatus, ReportOutcome, Status, Trip, Tripped,
 };
 pub use router::{
     Candidate, InstanceUpdate, Plan, Replace, Resolve, Route, RouteError, RouteTable, Routed,

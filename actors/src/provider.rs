@@ -6,11 +6,13 @@
 //! round trip and the actor never awaits an upstream call. Changes the router skips instances by
 //! (breaker, cooling, limits) are published to it as [`InstanceUpdate`]s; calls in flight and
 //! latency are read live from the gate ([`crate::RouteTable::register`]). The actor holds the
-//! gate and answers the same operations as messages.
+//! gate and answers the same operations as messages. In fleet mode the gate's `rpm`/`tpm` draw
+//! from a [`LeasePool`], its 429 cooling and breaker trips are reported as [`Tripped`] to the
+//! fleet actor, and the other replicas' trips come back as [`ApplyTrip`].
 
 use std::{
     sync::{
-        Arc, Mutex, MutexGuard, PoisonError,
+        Arc, Mutex, MutexGuard, OnceLock, PoisonError,
         atomic::{AtomicUsize, Ordering},
     },
     time::Duration,
@@ -25,6 +27,7 @@ use tokio::{
 use crate::{
     breaker::{Breaker, BreakerState},
     health::{Availability, InstanceHealth, Refusal},
+    lease::LeasePool,
     router::InstanceUpdate,
     strategy::InstanceStats,
 };
@@ -61,6 +64,40 @@ pub enum ReportOutcome {
     },
     /// No verdict (the client left, or the failure was the caller's fault).
     Abandoned,
+}
+
+/// What tripped on one replica and should hold on every replica.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trip {
+    /// An upstream 429 with `retry-after`: `model` cools.
+    Cooling {
+        /// The upstream model.
+        model: String,
+    },
+    /// The breaker opened.
+    BreakerOpen,
+}
+
+/// Reports a trip on this replica, for the fleet to publish (sent by the gate).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+#[rtype(result = "()")]
+pub struct Tripped {
+    /// The provider instance.
+    pub provider: String,
+    /// What tripped.
+    pub trip: Trip,
+    /// For how long from now.
+    pub lasts: Duration,
+}
+
+/// Applies another replica's trip to this provider (sent by the fleet actor).
+#[derive(Message, Debug, Clone, PartialEq, Eq)]
+#[rtype(result = "()")]
+pub struct ApplyTrip {
+    /// What tripped.
+    pub trip: Trip,
+    /// For how long from now.
+    pub lasts: Duration,
 }
 
 /// Asks for the provider's live status.
@@ -117,6 +154,9 @@ pub struct ProviderLimits {
     pub rpm: Option<u64>,
     /// Local tokens-per-minute limit.
     pub tpm: Option<u64>,
+    /// Fleet mode: `rpm`/`tpm` hold across replicas and are drawn from this pool instead of
+    /// local buckets.
+    pub fleet: Option<Arc<LeasePool>>,
 }
 
 /// A live view of one provider.
@@ -220,6 +260,8 @@ impl Drop for Waiter<'_> {
             let mut state = self.gate.lock();
             state.health.undo_admit(self.tokens, now);
             self.gate.publish(&mut state, now);
+            drop(state);
+            self.gate.give_back_lease(self.tokens);
         }
     }
 }
@@ -235,6 +277,8 @@ pub struct ProviderGate {
     waiting: AtomicUsize,
     state: Mutex<GateState>,
     router: Option<Recipient<InstanceUpdate>>,
+    /// Where trips are reported in fleet mode (set once the fleet actor runs).
+    fleet: OnceLock<Recipient<Tripped>>,
 }
 
 struct GateState {
@@ -251,17 +295,68 @@ impl ProviderGate {
         router: Option<Recipient<InstanceUpdate>>,
     ) -> Arc<Self> {
         let breaker = Breaker::new(limits.failure_threshold, limits.cooldown);
+        // In fleet mode the pool enforces `rpm`/`tpm`; local buckets would count them twice.
+        let (rpm, tpm) = match limits.fleet {
+            Some(_) => (None, None),
+            None => (limits.rpm, limits.tpm),
+        };
         Arc::new(Self {
             name: name.into(),
             slots: Arc::new(Semaphore::new(limits.max_concurrency)),
             waiting: AtomicUsize::new(0),
             state: Mutex::new(GateState {
-                health: InstanceHealth::new(breaker, limits.rpm, limits.tpm, Instant::now()),
+                health: InstanceHealth::new(breaker, rpm, tpm, Instant::now()),
                 last_published: None,
             }),
             limits,
             router,
+            fleet: OnceLock::new(),
         })
+    }
+
+    /// Reports this gate's trips to `fleet` from now on (once; later calls are ignored).
+    pub fn share_trips(&self, fleet: Recipient<Tripped>) {
+        let _ = self.fleet.set(fleet);
+    }
+
+    /// The instance name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The fleet lease pool, in fleet mode.
+    pub fn lease_pool(&self) -> Option<&Arc<LeasePool>> {
+        self.limits.fleet.as_ref()
+    }
+
+    /// Gives an admission's request and tokens back to the fleet pool.
+    fn give_back_lease(&self, tokens: u64) {
+        if let Some(pool) = &self.limits.fleet {
+            pool.give_back(1, i64::try_from(tokens).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Redis is back: the fleet's bucket decides again, so refusals made at the degraded local
+    /// share no longer make the router skip this instance.
+    pub fn fleet_recovered(&self) {
+        if let Some(pool) = &self.limits.fleet {
+            pool.recover();
+        }
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.health.clear_limited();
+        self.publish(&mut state, now);
+    }
+
+    /// Applies another replica's trip (no echo back to the fleet).
+    pub fn apply_trip(&self, trip: &Trip, lasts: Duration) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        match trip {
+            Trip::Cooling { model } => state.health.cool(model, now + lasts, now),
+            Trip::BreakerOpen => state.health.open_breaker(now + lasts, now),
+        }
+        self.publish(&mut state, now);
     }
 
     fn lock(&self) -> MutexGuard<'_, GateState> {
@@ -307,16 +402,29 @@ impl ProviderGate {
         model: &str,
         tokens: u64,
     ) -> Result<Permit, AdmissionError> {
-        let now = Instant::now();
         // A request above the whole minute's quota is charged the quota (it waits for a full
         // bucket), and that is what its usage later corrects.
         let tokens = self.limits.tpm.map_or(tokens, |tpm| tokens.min(tpm));
         let charged = self.limits.tpm.map(|_| tokens);
+        // The fleet's share first: the only step that may wait (for a lease on its way, at
+        // most the Redis command timeout). Every refusal below gives it back.
+        if let Some(pool) = &self.limits.fleet
+            && let Err(retry_after) = pool.take(tokens).await
+        {
+            let now = Instant::now();
+            let mut state = self.lock();
+            state.health.mark_limited(now + retry_after);
+            self.publish(&mut state, now);
+            return Err(AdmissionError::RateLimited { retry_after });
+        }
+        let now = Instant::now();
         {
             let mut state = self.lock();
             let admitted = state.health.admit(model, tokens, now);
             if let Err(refusal) = admitted {
                 self.publish(&mut state, now);
+                drop(state);
+                self.give_back_lease(tokens);
                 return Err(refusal.into());
             }
             if let Ok(slot) = self.slots.clone().try_acquire_owned() {
@@ -327,6 +435,8 @@ impl ProviderGate {
             if self.waiting.load(Ordering::Relaxed) >= self.limits.max_queue {
                 state.health.undo_admit(tokens, now);
                 self.publish(&mut state, now);
+                drop(state);
+                self.give_back_lease(tokens);
                 return Err(AdmissionError::QueueFull {
                     retry_after: QUEUE_FULL_RETRY_AFTER,
                 });
@@ -363,12 +473,44 @@ impl ProviderGate {
     pub fn record(&self, outcome: &ReportOutcome) {
         let now = Instant::now();
         let mut state = self.lock();
+        let was_open = state.health.breaker().open_end();
         state.health.record(outcome, now);
         self.publish(&mut state, now);
+        let opened = state
+            .health
+            .breaker()
+            .open_end()
+            .filter(|until| was_open != Some(*until));
+        drop(state);
+        let Some(fleet) = self.fleet.get() else {
+            return;
+        };
+        let tripped = |trip, lasts| Tripped {
+            provider: self.name.clone(),
+            trip,
+            lasts,
+        };
+        if let Some(until) = opened {
+            fleet.do_send(tripped(Trip::BreakerOpen, until - now));
+        }
+        if let ReportOutcome::RateLimited {
+            model,
+            retry_after: Some(wait),
+        } = outcome
+            && !wait.is_zero()
+        {
+            let trip = Trip::Cooling {
+                model: model.clone(),
+            };
+            fleet.do_send(tripped(trip, *wait));
+        }
     }
 
     fn refund_tokens(&self, refund: i64) {
         self.lock().health.refund_tokens(refund, Instant::now());
+        if let Some(pool) = &self.limits.fleet {
+            pool.give_back(0, refund);
+        }
     }
 
     /// A live view of the instance.
@@ -426,6 +568,14 @@ impl Handler<ReportOutcome> for ProviderActor {
 
     fn handle(&mut self, outcome: ReportOutcome, _: &mut Self::Context) {
         self.gate.record(&outcome);
+    }
+}
+
+impl Handler<ApplyTrip> for ProviderActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ApplyTrip, _: &mut Self::Context) {
+        self.gate.apply_trip(&msg.trip, msg.lasts);
     }
 }
 

@@ -6,6 +6,7 @@ mod background;
 mod expand;
 mod observability;
 mod raw;
+mod redis;
 mod routing;
 mod telemetry;
 mod validate;
@@ -16,6 +17,7 @@ pub use auth::{ASYMMETRIC_ALGORITHMS, is_acceptable_key_url};
 pub use background::BackgroundConfig;
 pub use observability::{MetricsConfig, ModelPrice, UsageConfig};
 pub use raw::RawConfig;
+pub use redis::FleetConfig;
 pub use routing::{ModelGroup, ModelTarget, RawModelGroup, RawPrice, RawTarget};
 pub use telemetry::TracingConfig;
 pub use validate::check_log_filter;
@@ -73,6 +75,11 @@ pub struct Config {
     pub background: BackgroundConfig,
     /// What to do with tool types an upstream cannot serve.
     pub tools: ToolsConfig,
+    /// The shared Redis (`redis:`, else the old `conversations.redis_url`): usage totals and
+    /// fleet state live there; `None` keeps everything in this process.
+    pub redis: Option<RedisStoreConfig>,
+    /// Fleet-wide provider limits, cooling and breakers (needs `redis`).
+    pub fleet: FleetConfig,
 }
 
 /// `tools:`: tool types (`web_search`, `tool_search`, …) a chosen upstream cannot serve.
@@ -226,13 +233,21 @@ pub enum ConversationBackend {
     Redis(RedisStoreConfig),
 }
 
-/// `conversations.store: redis` settings.
+/// Redis settings (the `redis:` block, or the old `conversations.redis_url`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisStoreConfig {
-    /// `redis://[user:password@]host:port[/db]`; a secret because it may carry a password.
+    /// `redis[s]://[user:password@]host:port[/db]`; a secret because it may carry a password.
     pub url: Secret,
     /// Prefix of every key (records are `<prefix>response:<id>`).
     pub key_prefix: String,
+    /// TCP/TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// Longest wait for one command (and for a fleet lease on the request path).
+    pub command_timeout: Duration,
+    /// ACL user, overriding the URL's.
+    pub username: Option<Secret>,
+    /// Password, overriding the URL's.
+    pub password: Option<Secret>,
 }
 
 /// Routing rules from config.

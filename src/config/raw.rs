@@ -50,6 +50,11 @@ pub struct RawConfig {
     /// `tools:` block (tool types an upstream cannot serve).
     #[serde(default)]
     pub tools: super::ToolsConfig,
+    /// `redis:` block (shared by conversations, usage and the fleet).
+    pub redis: Option<super::redis::RawRedis>,
+    /// `fleet:` block (fleet-wide limits, cooling and breakers).
+    #[serde(default)]
+    pub fleet: super::redis::RawFleet,
 }
 
 /// `server:`.
@@ -168,11 +173,12 @@ pub struct RawConversations {
     pub max_entries: Option<usize>,
     /// Most bytes kept (default 256 MiB).
     pub max_bytes: Option<usize>,
-    /// `memory` (default) or `redis`.
+    /// `memory` or `redis` (default `redis` when a `redis:` block is set, else `memory`).
     pub store: Option<String>,
-    /// Redis URL for `store: redis` (default `redis://127.0.0.1:6379`).
+    /// Redis URL for `store: redis` (default the `redis:` block, else
+    /// `redis://127.0.0.1:6379`).
     pub redis_url: Option<String>,
-    /// Prefix of every Redis key (default `llm-gateway:`).
+    /// Prefix of every Redis key (default the `redis:` block's, else `llm-gateway:`).
     pub key_prefix: Option<String>,
 }
 

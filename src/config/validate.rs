@@ -11,6 +11,7 @@ use super::{
     Config, ConfigError, ConversationBackend, ConversationsConfig, EnvLookup, LogConfig,
     ProviderConfig, RedisStoreConfig, RoutingConfig, Secret, ServerConfig,
     raw::{RawConfig, RawConversations, RawProvider},
+    redis::{DEFAULT_REDIS_URL, legacy_redis, validate_fleet, validate_redis},
 };
 use crate::api::ProviderKind;
 
@@ -21,8 +22,6 @@ const DEFAULT_MAX_QUEUE: usize = 1024;
 const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 const DEFAULT_MAX_ENTRIES: usize = 100_000;
 const DEFAULT_MAX_STORE_BYTES: usize = 256 * 1024 * 1024;
-const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
-const DEFAULT_KEY_PREFIX: &str = "llm-gateway:";
 /// Until the first upstream byte: reasoning models can think for minutes before answering,
 /// and a non-streamed answer arrives whole (the official OpenAI and Anthropic SDKs wait 10 min).
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
@@ -332,7 +331,19 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         }
     }
     let auth = super::auth::validate_auth(raw.auth)?;
-    let conversations = validate_conversations(raw.conversations)?;
+    let explicit_redis = raw.redis.is_some();
+    let redis = validate_redis(raw.redis.take(), env)?;
+    let conversations = validate_conversations(raw.conversations, redis.as_ref())?;
+    // The old `conversations.redis_url` keeps sharing usage totals, as before the `redis:` block.
+    let redis = redis.or_else(|| match &conversations.backend {
+        ConversationBackend::Redis(store) => Some(store.clone()),
+        ConversationBackend::Memory => None,
+    });
+    let fleet = validate_fleet(
+        std::mem::take(&mut raw.fleet),
+        explicit_redis,
+        redis.is_some(),
+    )?;
     for (model, targets) in &raw.routing.fallbacks {
         if let Some(i) = targets.iter().position(|t| t.trim().is_empty()) {
             return Err(invalid(
@@ -375,33 +386,49 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         tracing: super::telemetry::validate_tracing(raw.tracing, env)?,
         background: super::background::validate_background(raw.background)?,
         tools: raw.tools,
+        redis,
+        fleet,
     })
 }
 
-/// The `conversations:` block: TTL, memory bounds, and the store backend.
-fn validate_conversations(raw: RawConversations) -> Result<ConversationsConfig, ConfigError> {
-    let backend = match raw.store.as_deref().map(str::trim) {
-        None | Some("memory") => ConversationBackend::Memory,
-        Some("redis") => {
-            let url = raw
-                .redis_url
-                .filter(|u| !u.trim().is_empty())
-                .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned());
-            // Parses only; the gateway connects lazily so it starts while Redis is down.
-            redis::Client::open(url.trim()).map_err(|e| {
-                invalid(
-                    "conversations.redis_url",
-                    format!("not a usable Redis URL: {e}"),
-                )
-            })?;
-            ConversationBackend::Redis(RedisStoreConfig {
-                url: Secret::new(url.trim()),
-                key_prefix: raw
-                    .key_prefix
-                    .unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned()),
-            })
+/// The `conversations:` block: TTL, memory bounds, and the store backend (Redis: the
+/// `redis:` block unless the old `redis_url`/`key_prefix` say otherwise).
+fn validate_conversations(
+    raw: RawConversations,
+    shared: Option<&RedisStoreConfig>,
+) -> Result<ConversationsConfig, ConfigError> {
+    let store = raw
+        .store
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(if shared.is_some() { "redis" } else { "memory" });
+    let backend = match store {
+        "memory" => ConversationBackend::Memory,
+        "redis" => {
+            let url = raw.redis_url.filter(|u| !u.trim().is_empty());
+            let store = match (shared, url) {
+                (Some(shared), None) => {
+                    let mut store = shared.clone();
+                    if let Some(prefix) = raw.key_prefix {
+                        store.key_prefix = prefix;
+                    }
+                    store
+                }
+                (_, url) => {
+                    let url = url.unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned());
+                    // Parses only; the gateway connects lazily so it starts while Redis is down.
+                    redis::Client::open(url.trim()).map_err(|e| {
+                        invalid(
+                            "conversations.redis_url",
+                            format!("not a usable Redis URL: {e}"),
+                        )
+                    })?;
+                    legacy_redis(url.trim().to_owned(), raw.key_prefix)
+                }
+            };
+            ConversationBackend::Redis(store)
         }
-        Some(other) => {
+        other => {
             return Err(invalid(
                 "conversations.store",
                 format!("`{other}` is not memory or redis"),

@@ -17,7 +17,9 @@ mod validate;
 use std::{collections::HashMap, sync::Arc};
 
 use actix::{Actor, Addr};
-use gateway_actors::{ProviderActor, ProviderGate, ProviderLimits, RouteTable, RouterActor};
+use gateway_actors::{
+    LeasePool, ProviderActor, ProviderGate, ProviderLimits, RouteTable, RouterActor,
+};
 
 pub use background::Background;
 pub use dispatch::{EventStream, Execution};
@@ -29,6 +31,7 @@ pub use validate::validate_request;
 use crate::{
     config::Config,
     error::GatewayError,
+    fleet::{FleetActor, FleetProvider},
     providers::{Provider, http::build_client},
     routing::RoutingRules,
 };
@@ -75,10 +78,35 @@ impl Gateway {
         let router = router_actor.start();
         let mut clients = Clients::default();
         let mut providers = HashMap::new();
+        let fleet_redis = config.redis.as_ref().filter(|_| config.fleet.enabled);
         for provider_config in &config.providers {
-            let slot = ProviderSlot::start(provider_config, &router, &mut clients)?;
+            // Fleet mode: `rpm`/`tpm` are the fleet's, drawn from leases of a Redis bucket.
+            let fleet = fleet_redis
+                .filter(|_| provider_config.rpm.is_some() || provider_config.tpm.is_some())
+                .map(|redis| {
+                    Arc::new(LeasePool::new(
+                        provider_config.rpm,
+                        provider_config.tpm,
+                        config.fleet.lease_fraction,
+                        redis.command_timeout,
+                    ))
+                });
+            let slot = ProviderSlot::start(provider_config, &router, &mut clients, fleet)?;
             routes.register(&provider_config.name, slot.gate.clone());
             providers.insert(provider_config.name.clone(), slot);
+        }
+        if let Some(redis) = fleet_redis {
+            let members = providers
+                .iter()
+                .map(|(name, slot): (&String, &ProviderSlot)| {
+                    let member = FleetProvider {
+                        gate: slot.gate.clone(),
+                        actor: slot.actor.clone(),
+                    };
+                    (name.clone(), member)
+                })
+                .collect();
+            FleetActor::start(redis, &config.fleet, members)?;
         }
         let conversations = ConversationStore::start(&config.conversations)?;
         let observability = crate::observability::Observability::start(&config)?;
@@ -118,11 +146,13 @@ impl Clients {
 }
 
 impl ProviderSlot {
-    /// Starts the admission actor for `config`, publishing to `router`.
+    /// Starts the admission actor for `config`, publishing to `router`; with `fleet`, its
+    /// `rpm`/`tpm` draw from that lease pool.
     pub(crate) fn start(
         config: &crate::config::ProviderConfig,
         router: &Addr<RouterActor<RoutingRules>>,
         clients: &mut Clients,
+        fleet: Option<Arc<LeasePool>>,
     ) -> Result<Self, GatewayError> {
         let limits = ProviderLimits {
             max_concurrency: config.max_concurrency,
@@ -132,6 +162,7 @@ impl ProviderSlot {
             cooldown: config.cooldown,
             rpm: config.rpm,
             tpm: config.tpm,
+            fleet,
         };
         let actor = ProviderActor::new(
             config.name.clone(),

@@ -11,10 +11,7 @@ use super::{
     record::{decode_record, encode_record},
 };
 use crate::{config::RedisStoreConfig, error::GatewayError};
-/// Longest wait for a TCP connection to Redis.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// Longest wait for one command's answer.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Extra connection attempts after a failure (backoff between them), so an outage costs a
 /// request about one connect timeout rather than a long retry ladder.
 const CONNECT_RETRIES: usize = 1;
@@ -32,11 +29,12 @@ pub struct RedisStore {
 impl RedisStore {
     /// A store for `config`; connects on first use (must run inside a tokio runtime).
     pub fn new(config: &RedisStoreConfig, ttl: Duration) -> Result<Self, GatewayError> {
-        let client = redis::Client::open(config.url.expose())
+        let client = config
+            .client()
             .map_err(|e| GatewayError::Internal(format!("conversations.redis_url: {e}")))?;
         let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(Some(config.command_timeout))
             .set_number_of_retries(CONNECT_RETRIES)
             .set_max_delay(MAX_RECONNECT_DELAY);
         let manager = ConnectionManager::new_lazy_with_config(client, manager_config)

@@ -79,7 +79,7 @@ fn auth_fingerprint(config: &crate::config::AuthConfig) -> String {
 fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
     let mut changed = Vec::new();
     let (a, b) = (&old.server, &new.server);
-    let checks: [(&'static str, bool); 10] = [
+    let checks: [(&'static str, bool); 12] = [
         ("server.address", a.address != b.address),
         ("server.workers", a.workers != b.workers),
         (
@@ -104,6 +104,14 @@ fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
             format!("{:?}", old.tracing) != format!("{:?}", new.tracing),
         ),
         (
+            "redis",
+            format!("{:?}", old.redis) != format!("{:?}", new.redis),
+        ),
+        (
+            "fleet",
+            format!("{:?}", old.fleet) != format!("{:?}", new.fleet),
+        ),
+        (
             "metrics.enabled",
             old.metrics.enabled != new.metrics.enabled,
         ),
@@ -125,6 +133,7 @@ impl Gateway {
             needs_restart: needs_restart(&self.config, &config),
             ..ReloadOutcome::default()
         };
+        let fleet_limits = self.config.redis.is_some() && self.config.fleet.enabled;
         let mut clients = Clients::default();
         let mut providers = std::collections::HashMap::new();
         for provider_config in &config.providers {
@@ -139,7 +148,8 @@ impl Gateway {
                     } else {
                         outcome.added.push(provider_config.name.clone());
                     }
-                    ProviderSlot::start(provider_config, &self.router, &mut clients)?
+                    // Local limits: the fleet actor leases for the instances it started with.
+                    ProviderSlot::start(provider_config, &self.router, &mut clients, None)?
                 }
             };
             providers.insert(provider_config.name.clone(), slot);
@@ -151,6 +161,18 @@ impl Gateway {
             .cloned()
             .collect();
         outcome.removed.sort();
+        if fleet_limits
+            && outcome
+                .added
+                .iter()
+                .chain(&outcome.changed)
+                .filter_map(|name| config.provider(name))
+                .any(|p| p.rpm.is_some() || p.tpm.is_some())
+        {
+            outcome
+                .needs_restart
+                .push("fleet-wide rpm/tpm of added or changed providers (local until then)");
+        }
         let gates = providers
             .iter()
             .map(|(name, slot)| (name.clone(), slot.gate.clone()))

@@ -10,7 +10,7 @@ use super::metrics::{
     PROVIDER_IN_FLIGHT, PROVIDER_QUEUED, REQUEST_DURATION, REQUESTS, RETRIES, TIME_TO_FIRST_BYTE,
     TOKENS, USAGE_FLUSH_FAILURES,
 };
-use crate::config::{Config, ConversationBackend, ProviderConfig};
+use crate::config::{Config, ProviderConfig};
 
 /// The `kind` values of `gateway_tokens_total` (as `RequestObserver` records them).
 const TOKEN_KINDS: [&str; 4] = ["input", "output", "cached", "reasoning"];
@@ -36,7 +36,7 @@ pub fn register(config: &Config, labels: &ModelLabels) {
             register_model(&name, &model);
         }
     }
-    if matches!(config.conversations.backend, ConversationBackend::Redis(_)) {
+    if config.redis.is_some() {
         metrics::counter!(USAGE_FLUSH_FAILURES).increment(0);
     }
 }

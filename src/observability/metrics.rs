@@ -51,6 +51,8 @@ pub const STORE_EXPIRATIONS: &str = "gateway_conversation_store_expirations_tota
 pub const STORE_FAILURES: &str = "gateway_conversation_store_failures_total";
 /// Failed writes of usage totals to Redis (retried on the next flush).
 pub const USAGE_FLUSH_FAILURES: &str = "gateway_usage_flush_failures_total";
+/// 1 while Redis is unreachable in fleet mode and limits are enforced locally, else 0.
+pub const FLEET_DEGRADED: &str = "gateway_fleet_degraded";
 /// Always 1, labelled with the running build's `version` and `commit`.
 pub const BUILD_INFO: &str = "gateway_build_info";
 
@@ -136,6 +138,10 @@ fn describe() {
     );
     describe_counter!(AUTH_FAILURES, "Rejected credentials by reason.");
     describe_gauge!(PROVIDER_IN_FLIGHT, "Upstream requests running.");
+    describe_gauge!(
+        FLEET_DEGRADED,
+        "1 while Redis is unreachable and fleet limits are enforced locally."
+    );
     describe_gauge!(PROVIDER_QUEUED, "Requests waiting for a provider permit.");
     describe_gauge!(
         PROVIDER_BREAKER,

@@ -56,7 +56,7 @@ impl Observability {
             inner: Arc::new(Inner {
                 labels,
                 prices,
-                usage: UsageLedger::start(&config.conversations)?,
+                usage: UsageLedger::start(config.redis.as_ref())?,
                 prometheus,
                 usage_admins: config.usage.admins.clone(),
             }),

@@ -1,7 +1,7 @@
 //! Usage accounting: token and cost totals per caller and model since start. Adding is a short
-//! in-memory update (no I/O on the request path). With the Redis conversation store the totals
-//! live in one Redis hash (`<key_prefix>usage`) that every replica adds to with `HINCRBY`: a
-//! background task flushes this replica's pending deltas once a second and keeps them on failure.
+//! in-memory update (no I/O on the request path). With Redis configured (`redis:`, or the old
+//! `conversations.redis_url`) the totals live in one Redis hash (`<key_prefix>usage`) that every
+//! replica adds to with `HINCRBY`: a background task flushes this replica's pending deltas once a second and keeps them on failure.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -12,18 +12,10 @@ use std::{
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
 
-use crate::{
-    api::Usage,
-    config::{ConversationBackend, ConversationsConfig},
-    error::GatewayError,
-};
+use crate::{api::Usage, config::RedisStoreConfig, error::GatewayError};
 
 /// How often pending deltas are written to Redis.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-/// Longest wait for a TCP connection to Redis.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// Longest wait for one Redis command.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Costs are added in nano-USD so Redis can keep them with integer `HINCRBY`, exactly.
 const NANOS_PER_USD: f64 = 1e9;
 /// Separates caller, model and counter in a Redis hash field (`caller|model|counter`; split
@@ -113,17 +105,18 @@ struct RedisUsage {
 }
 
 impl UsageLedger {
-    /// A ledger beside the configured conversation store (must run inside an actix System
-    /// when that store is Redis: the flusher is spawned there; Redis connects on first use).
-    pub fn start(conversations: &ConversationsConfig) -> Result<Self, GatewayError> {
-        let redis = match &conversations.backend {
-            ConversationBackend::Memory => None,
-            ConversationBackend::Redis(config) => {
-                let client = redis::Client::open(config.url.expose())
+    /// A ledger in this process, or in `redis` when configured (must run inside an actix
+    /// System then: the flusher is spawned there; Redis connects on first use).
+    pub fn start(redis: Option<&RedisStoreConfig>) -> Result<Self, GatewayError> {
+        let redis = match redis {
+            None => None,
+            Some(config) => {
+                let client = config
+                    .client()
                     .map_err(|e| GatewayError::Internal(format!("usage Redis URL: {e}")))?;
                 let manager_config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
-                    .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                    .set_connection_timeout(Some(config.connect_timeout))
+                    .set_response_timeout(Some(config.command_timeout))
                     .set_number_of_retries(1);
                 let manager = ConnectionManager::new_lazy_with_config(client, manager_config)
                     .map_err(|e| GatewayError::Internal(format!("cannot set up Redis: {e}")))?;
@@ -303,7 +296,7 @@ mod tests {
     #[actix_web::test]
     async fn memory_totals_add_up_per_caller_and_model() {
         let config = Config::from_yaml("", &|_| None).unwrap();
-        let ledger = UsageLedger::start(&config.conversations).unwrap();
+        let ledger = UsageLedger::start(config.redis.as_ref()).unwrap();
         let usage = Usage::new(100, 20, 40, 5);
         ledger.add("key:a", "gpt-4o", &usage, Some(0.5));
         ledger.add("key:a", "gpt-4o", &usage, Some(0.25));

@@ -14,6 +14,7 @@ fn limits(max_concurrency: usize, max_queue: usize) -> ProviderLimits {
         cooldown: Duration::from_secs(60),
         rpm: None,
         tpm: None,
+        fleet: None,
     }
 }
 
@@ -314,4 +315,101 @@ async fn a_dropped_waiter_does_not_keep_the_half_open_probe() {
         gate.acquire("m", 1).await.is_ok(),
         "the probe was given back, so the next caller may probe"
     );
+}
+
+/// Collects every trip a gate reports to the fleet.
+#[derive(Default)]
+struct TripSpy(Arc<Mutex<Vec<Tripped>>>);
+
+impl Actor for TripSpy {
+    type Context = Context<Self>;
+}
+
+impl Handler<Tripped> for TripSpy {
+    type Result = ();
+
+    fn handle(&mut self, msg: Tripped, _: &mut Self::Context) {
+        self.0.lock().unwrap().push(msg);
+    }
+}
+
+#[actix_rt::test]
+async fn trips_are_reported_to_the_fleet_and_remote_trips_apply_without_echo() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let gate = ProviderGate::new("p", limits(4, 4), None);
+    gate.share_trips(TripSpy(seen.clone()).start().recipient());
+    gate.record(&ReportOutcome::RateLimited {
+        model: "m".into(),
+        retry_after: Some(Duration::from_secs(30)),
+    });
+    gate.record(&ReportOutcome::Failure);
+    gate.record(&ReportOutcome::Failure);
+    gate.record(&ReportOutcome::Failure); // already open: no second report
+    settle().await;
+    let trips: Vec<Trip> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|t| t.trip.clone())
+        .collect();
+    assert_eq!(
+        trips,
+        [Trip::Cooling { model: "m".into() }, Trip::BreakerOpen]
+    );
+    assert_eq!(seen.lock().unwrap()[1].lasts, Duration::from_secs(60));
+
+    let other = ProviderGate::new("q", limits(4, 4), None);
+    other.share_trips(TripSpy(seen.clone()).start().recipient());
+    other.apply_trip(&Trip::Cooling { model: "m".into() }, Duration::from_secs(5));
+    assert!(matches!(
+        other.acquire("m", 1).await,
+        Err(AdmissionError::RateLimited { .. })
+    ));
+    assert!(other.acquire("n", 1).await.is_ok(), "only that model cools");
+    other.apply_trip(&Trip::BreakerOpen, Duration::from_secs(5));
+    assert!(matches!(
+        other.acquire("n", 1).await,
+        Err(AdmissionError::CircuitOpen { .. })
+    ));
+    settle().await;
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "applied trips are not re-published"
+    );
+}
+
+#[actix_rt::test]
+async fn fleet_limits_come_from_the_lease_pool_and_refusals_give_back() {
+    let pool = Arc::new(LeasePool::new(
+        Some(10),
+        None,
+        0.2,
+        Duration::from_millis(50),
+    ));
+    let lease = pool.lease_now(Instant::now()).unwrap();
+    assert_eq!(lease.requests, 2);
+    pool.granted(lease, lease, Duration::ZERO, Instant::now());
+    let gate = ProviderGate::new(
+        "p",
+        ProviderLimits {
+            rpm: Some(10),
+            fleet: Some(pool.clone()),
+            ..limits(1, 0)
+        },
+        None,
+    );
+    let held = gate.acquire("m", 1).await.unwrap();
+    // No free slot and no queue: refused, and the pool gets its unit back.
+    assert!(matches!(
+        gate.acquire("m", 1).await,
+        Err(AdmissionError::QueueFull { .. })
+    ));
+    drop(held);
+    assert!(gate.acquire("m", 1).await.is_ok(), "the second unit");
+    // The pool is empty and nobody leases: refused after the bounded wait.
+    assert!(matches!(
+        gate.acquire("m", 1).await,
+        Err(AdmissionError::RateLimited { .. })
+    ));
 }

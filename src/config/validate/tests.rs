@@ -124,6 +124,55 @@ fn conversation_store_defaults_to_memory_and_redis_has_defaults() {
 }
 
 #[test]
+fn one_redis_block_serves_conversations_usage_and_the_fleet() {
+    let env = |name: &str| match name {
+        "REDIS_USERNAME" => Some("gw".to_owned()),
+        "REDIS_PASSWORD" => Some("s3cret".to_owned()),
+        _ => None,
+    };
+    let yaml = "redis:\n  url: \"rediss://cache.example:6380\"\n  key_prefix: \"fleet-a:\"\n  command_timeout: 100ms\n";
+    let config = Config::from_yaml(yaml, &env).unwrap();
+    let redis = config.redis.clone().unwrap();
+    assert_eq!(redis.key_prefix, "fleet-a:");
+    assert_eq!(redis.command_timeout, Duration::from_millis(100));
+    assert_eq!(redis.username.as_ref().map(Secret::expose), Some("gw"));
+    assert_eq!(redis.password.as_ref().map(Secret::expose), Some("s3cret"));
+    assert_eq!(
+        config.conversations.backend,
+        ConversationBackend::Redis(redis),
+        "conversations default to the shared Redis"
+    );
+    assert!(config.fleet.enabled && config.fleet.share_breakers);
+
+    let yaml = "redis: {}\nfleet:\n  enabled: false\nconversations:\n  store: memory\n";
+    let config = Config::from_yaml(yaml, &no_env).unwrap();
+    assert!(!config.fleet.enabled);
+    assert_eq!(config.conversations.backend, ConversationBackend::Memory);
+    assert!(config.redis.is_some(), "usage totals still go to Redis");
+}
+
+#[test]
+fn the_old_conversation_redis_keys_still_configure_redis() {
+    let yaml = "conversations:\n  store: redis\n  redis_url: \"redis://10.0.0.5\"\n  key_prefix: \"old:\"\n";
+    let config = Config::from_yaml(yaml, &no_env).unwrap();
+    let redis = config.redis.unwrap();
+    assert_eq!(redis.url.expose(), "redis://10.0.0.5");
+    assert_eq!(redis.key_prefix, "old:");
+    assert!(
+        !config.fleet.enabled,
+        "fleet mode is asked for with `redis:`"
+    );
+    assert_eq!(
+        error_path("fleet:\n  enabled: true\n", &no_env),
+        "fleet.enabled"
+    );
+    assert_eq!(
+        error_path("redis:\n  url: \"http://x\"\n", &no_env),
+        "redis.url"
+    );
+}
+
+#[test]
 fn the_example_config_is_valid_and_uses_the_memory_store() {
     let example = include_str!("../../../config/config.example.yaml");
     let config = Config::from_yaml(example, &no_env).unwrap();
