@@ -150,7 +150,7 @@ fn encode(status: u16, error: &ErrorObject) -> String {
 pub fn status_of(error: &ErrorObject) -> u16 {
     match error.code.as_deref() {
         Some("upstream_timeout") => 504,
-        Some("upstream_overloaded" | "no_healthy_provider" | "conversation_store_unavailable") => {
+        Some("server_is_overloaded" | "no_healthy_provider" | "conversation_store_unavailable") => {
             503
         }
         Some(
