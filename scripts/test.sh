@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit + integration tests (with the official OpenAI
-# Python SDK as a client). Installs what it needs; safe to run repeatedly.
+# Python SDK and the Codex CLI as clients). Installs what it needs; safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 export GATEWAY_TEST_PYTHON="$PWD/.venv/bin/python"
+
+# The real Codex CLI for tests/codex_cli.rs, pinned by tests/agents/package-lock.json (npm registry).
+# `npm ci` runs only when the lock changed since the last install (its hash is kept in node_modules).
+lock_hash=$(sha256sum tests/agents/package-lock.json | cut -d' ' -f1)
+if [ "$(cat tests/agents/node_modules/.lock-sha256 2>/dev/null)" != "$lock_hash" ]; then
+  (cd tests/agents && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_hash" >tests/agents/node_modules/.lock-sha256
+fi
 
 # The Redis-store tests use the machine's Redis on 127.0.0.1:6379; start one if it is not up.
 if command -v redis-cli >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then

@@ -58,7 +58,7 @@ pub enum GatewayError {
     },
     /// Every candidate is cooling after an upstream 429 or at its local rpm/tpm limit (429
     /// with the soonest retry-after).
-    #[error("every provider for model {model} is rate limited; retry after {}s", .retry_after.as_secs_f64().ceil())]
+    #[error("every provider for model {model} is rate limited; try again in {}s", whole_seconds(*.retry_after))]
     RateLimited {
         /// The requested model.
         model: String,
@@ -143,6 +143,9 @@ pub enum UpstreamErrorKind {
     Protocol,
     /// The provider's content filter blocked the prompt (400).
     ContentFilter,
+    /// The input (plus the requested output) does not fit the model's context window (400;
+    /// agents compact their history on `context_length_exceeded`).
+    ContextLengthExceeded,
 }
 
 /// An upstream failure: a safe client message plus log-only detail.
@@ -203,7 +206,8 @@ impl UpstreamError {
             | UpstreamErrorKind::Auth
             | UpstreamErrorKind::QuotaExceeded
             | UpstreamErrorKind::Protocol
-            | UpstreamErrorKind::ContentFilter => false,
+            | UpstreamErrorKind::ContentFilter
+            | UpstreamErrorKind::ContextLengthExceeded => false,
         }
     }
 }
@@ -261,9 +265,9 @@ impl GatewayError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Upstream(e) => match e.kind {
-                UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter => {
-                    StatusCode::BAD_REQUEST
-                }
+                UpstreamErrorKind::BadRequest
+                | UpstreamErrorKind::ContentFilter
+                | UpstreamErrorKind::ContextLengthExceeded => StatusCode::BAD_REQUEST,
                 UpstreamErrorKind::NotFound => StatusCode::NOT_FOUND,
                 UpstreamErrorKind::RateLimited | UpstreamErrorKind::QuotaExceeded => {
                     StatusCode::TOO_MANY_REQUESTS
@@ -307,12 +311,14 @@ impl GatewayError {
                 UpstreamErrorKind::Auth => "upstream_authentication_failed",
                 UpstreamErrorKind::RateLimited => "rate_limit_exceeded",
                 UpstreamErrorKind::QuotaExceeded => "insufficient_quota",
-                UpstreamErrorKind::Overloaded => "upstream_overloaded",
+                // The codes OpenAI uses, which agents (Codex) act on by name.
+                UpstreamErrorKind::Overloaded => "server_is_overloaded",
                 UpstreamErrorKind::Server => "upstream_error",
                 UpstreamErrorKind::Timeout => "upstream_timeout",
                 UpstreamErrorKind::Connect => "upstream_unreachable",
                 UpstreamErrorKind::Protocol => "upstream_protocol_error",
                 UpstreamErrorKind::ContentFilter => "content_filter",
+                UpstreamErrorKind::ContextLengthExceeded => "context_length_exceeded",
             },
         }
     }
@@ -382,8 +388,18 @@ impl GatewayError {
             | Self::BackgroundLimit { .. }
             | Self::Cancelled
             | Self::Unauthorized { .. }
-            | Self::AuthUnavailable
-            | Self::Upstream(_) => self.to_string(),
+            | Self::AuthUnavailable => self.to_string(),
+            // OpenAI's wording, which clients such as Codex parse for their backoff.
+            Self::Upstream(e) => match (e.kind, e.retry_after) {
+                (UpstreamErrorKind::RateLimited, Some(wait)) => {
+                    format!(
+                        "{} Please try again in {}s.",
+                        e.message,
+                        whole_seconds(wait)
+                    )
+                }
+                _ => e.message.clone(),
+            },
         }
     }
 
@@ -396,6 +412,11 @@ impl GatewayError {
             param: self.param(),
         }
     }
+}
+
+/// A wait in whole seconds, rounded up and at least 1 (`retry-after`, "try again in Ns").
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// The Open Responses error `type` for an HTTP status.
@@ -484,6 +505,32 @@ mod tests {
             GatewayError::ShuttingDown.status(),
             StatusCode::SERVICE_UNAVAILABLE
         );
+    }
+
+    #[test]
+    fn rate_limits_name_the_wait_as_openai_does() {
+        let limited = |wait: Option<Duration>| {
+            GatewayError::from(
+                UpstreamError::new("p", UpstreamErrorKind::RateLimited, "Provider `p` is busy.")
+                    .with_retry_after(wait),
+            )
+            .to_object()
+            .message
+        };
+        assert_eq!(
+            limited(Some(Duration::from_millis(1_200))),
+            "Provider `p` is busy. Please try again in 2s."
+        );
+        assert_eq!(
+            limited(Some(Duration::ZERO)),
+            "Provider `p` is busy. Please try again in 1s."
+        );
+        assert_eq!(limited(None), "Provider `p` is busy.");
+        let all = GatewayError::RateLimited {
+            model: "m".into(),
+            retry_after: Duration::from_secs(3),
+        };
+        assert!(all.to_object().message.ends_with("try again in 3s"));
     }
 
     #[test]

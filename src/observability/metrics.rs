@@ -244,6 +244,7 @@ pub fn error_class(err: &GatewayError) -> &'static str {
             UpstreamErrorKind::Connect => "connect",
             UpstreamErrorKind::Protocol => "protocol",
             UpstreamErrorKind::ContentFilter => "content_filter",
+            UpstreamErrorKind::ContextLengthExceeded => "context_length_exceeded",
         },
         GatewayError::QueueFull { .. } => "queue_full",
         GatewayError::NoHealthyProvider { .. } => "circuit_open",

@@ -287,7 +287,9 @@ fn loggable_message(err: &GatewayError) -> String {
         GatewayError::InvalidRequest { .. } => true,
         GatewayError::Upstream(e) => matches!(
             e.kind,
-            UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter
+            UpstreamErrorKind::BadRequest
+                | UpstreamErrorKind::ContentFilter
+                | UpstreamErrorKind::ContextLengthExceeded
         ),
         GatewayError::NotFound { .. }
         | GatewayError::PayloadTooLarge { .. }

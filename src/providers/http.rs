@@ -49,6 +49,35 @@ pub fn path_segment(value: &str) -> String {
     }
 }
 
+/// What providers say when the input does not fit the context window, lowercased: OpenAI
+/// ("maximum context length is …", "exceeds the context window"), Anthropic ("prompt is too
+/// long: … > … maximum", "input length and `max_tokens` exceed context limit") and Gemini
+/// ("The input token count (…) exceeds the maximum number of tokens allowed (…)").
+const CONTEXT_OVERFLOW: [&str; 5] = [
+    "maximum context length",
+    "context window",
+    "prompt is too long",
+    "exceed context limit",
+    "exceeds the maximum number of tokens allowed",
+];
+
+/// `BadRequest` refined to `ContextLengthExceeded` when the upstream's code or message says the
+/// input does not fit, so agents can compact their history and retry.
+pub fn refine_bad_request(
+    kind: UpstreamErrorKind,
+    code: Option<&str>,
+    message: &str,
+) -> UpstreamErrorKind {
+    let lower = message.to_ascii_lowercase();
+    let overflow = code == Some("context_length_exceeded")
+        || CONTEXT_OVERFLOW.iter().any(|phrase| lower.contains(phrase));
+    if kind == UpstreamErrorKind::BadRequest && overflow {
+        UpstreamErrorKind::ContextLengthExceeded
+    } else {
+        kind
+    }
+}
+
 /// Classifies a non-2xx status into an upstream error kind.
 pub fn classify_status(status: u16) -> UpstreamErrorKind {
     match status {
@@ -80,7 +109,7 @@ pub fn generic_message(provider: &str, kind: UpstreamErrorKind, status: u16) -> 
             "The gateway's credentials for provider `{provider}` were rejected (upstream status {status}); check the configured API key."
         ),
         UpstreamErrorKind::RateLimited => {
-            format!("Provider `{provider}` is rate limiting requests; retry later.")
+            format!("Provider `{provider}` is rate limiting requests.")
         }
         UpstreamErrorKind::Overloaded => {
             format!("Provider `{provider}` is overloaded; retry later.")
@@ -99,6 +128,10 @@ pub fn generic_message(provider: &str, kind: UpstreamErrorKind, status: u16) -> 
         UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter => {
             format!("Provider `{provider}` rejected the request.")
         }
+        UpstreamErrorKind::ContextLengthExceeded => format!(
+            "The input exceeds the context window of the model at provider `{provider}`; \
+             shorten or compact the input."
+        ),
         UpstreamErrorKind::Server if status == 0 => format!("Provider `{provider}` failed."),
         UpstreamErrorKind::Server => {
             format!("Provider `{provider}` failed (upstream status {status}).")

@@ -36,8 +36,18 @@ fn invalid_frame(
     }
 }
 
+/// One parsed `response.create` frame.
+#[derive(Debug)]
+pub struct CreateFrame {
+    /// The request, as over HTTP.
+    pub request: CreateResponse,
+    /// `false` (OpenAI's `generate: false`): prepare the turn's state and return a response id
+    /// to chain from, without calling a model. Codex opens every socket with such a warm-up.
+    pub generate: bool,
+}
+
 /// Parses one text frame; every failure is a 400 naming the offending field.
-pub fn parse_create(text: &[u8]) -> Result<CreateResponse, GatewayError> {
+pub fn parse_create(text: &[u8]) -> Result<CreateFrame, GatewayError> {
     let value: Value = serde_json::from_slice(text).map_err(|e| {
         invalid_frame(
             format!("The frame is not valid JSON: {e}."),
@@ -78,7 +88,21 @@ pub fn parse_create(text: &[u8]) -> Result<CreateResponse, GatewayError> {
             Some(field),
         ));
     }
-    typed(fields)
+    let generate = match fields.remove("generate") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(generate)) => generate,
+        Some(_) => {
+            return Err(invalid_frame(
+                "Invalid value for `generate`: expected a boolean.",
+                Some("generate".to_owned()),
+                "invalid_type",
+            ));
+        }
+    };
+    Ok(CreateFrame {
+        request: typed(fields)?,
+        generate,
+    })
 }
 
 /// The remaining fields as a typed request, naming the path of a type error.
@@ -126,7 +150,7 @@ fn encode(status: u16, error: &ErrorObject) -> String {
 pub fn status_of(error: &ErrorObject) -> u16 {
     match error.code.as_deref() {
         Some("upstream_timeout") => 504,
-        Some("upstream_overloaded" | "no_healthy_provider" | "conversation_store_unavailable") => {
+        Some("server_is_overloaded" | "no_healthy_provider" | "conversation_store_unavailable") => {
             503
         }
         Some(
@@ -152,7 +176,7 @@ mod tests {
     use super::*;
 
     fn parse(value: Value) -> Result<CreateResponse, GatewayError> {
-        parse_create(value.to_string().as_bytes())
+        parse_create(value.to_string().as_bytes()).map(|frame| frame.request)
     }
 
     #[test]
@@ -172,6 +196,23 @@ mod tests {
         assert_eq!(
             codex.stream, None,
             "accepted and ignored: every response streams"
+        );
+    }
+
+    #[test]
+    fn generate_false_is_a_warm_up() {
+        let frame = |generate: Value| {
+            let value =
+                json!({"type":"response.create","model":"m","input":[],"generate":generate});
+            parse_create(value.to_string().as_bytes())
+        };
+        assert!(!frame(json!(false)).unwrap().generate);
+        assert!(frame(json!(true)).unwrap().generate);
+        assert!(frame(Value::Null).unwrap().generate);
+        let err = frame(json!("no")).unwrap_err();
+        assert_eq!(
+            (err.param().as_deref(), err.code()),
+            (Some("generate"), "invalid_type")
         );
     }
 

@@ -7,9 +7,11 @@
 //! here (its chain + the new input, sent without the id, which is patched back into the events);
 //! any other id goes to the conversation store as over HTTP (also where such a chain began),
 //! unless a failed continuation evicted it on this connection. A failing turn sends exactly one error frame.
+//! A `generate: false` frame prepares a turn without calling a model (`warm_up`).
 
 mod cache;
 pub mod frame;
+mod warm_up;
 
 use std::future::Future;
 
@@ -84,15 +86,20 @@ impl Connection {
     ) -> Result<(), SinkClosed> {
         self.turns += 1;
         let request_id = format!("{}_{}", self.id, self.turns);
-        let request = match frame::parse_create(text) {
-            Ok(request) => request,
+        let (request, generate) = match frame::parse_create(text) {
+            Ok(frame) => (frame.request, frame.generate),
             Err(err) => {
                 tracing::info!(request_id, code = err.code(), "WebSocket frame rejected.");
                 return out.send_text(frame::error_frame(&err)).await;
             }
         };
         let previous = request.previous_response_id.clone();
-        match self.run_turn(request, request_id, out).await? {
+        let end = if generate {
+            self.run_turn(request, request_id, out).await?
+        } else {
+            self.warm_up(request, &request_id, out).await?
+        };
+        match end {
             TurnEnd::Done => Ok(()),
             TurnEnd::Failed(error_frame) => {
                 // NOTES §6: a failed continuation evicts the id it continued from.

@@ -148,12 +148,18 @@ fn kind_of(error: &AnthropicErrorDetail) -> Option<UpstreamErrorKind> {
         == Some("enforced_spend_limit_reached");
     Some(match error.kind.as_str() {
         _ if spend_limit => UpstreamErrorKind::QuotaExceeded,
+        // A 400 when the prepaid credits are spent: billing, not the request.
+        "invalid_request_error" if error.message.contains("credit balance is too low") => {
+            UpstreamErrorKind::QuotaExceeded
+        }
         "overloaded_error" => UpstreamErrorKind::Overloaded,
         "rate_limit_error" => UpstreamErrorKind::RateLimited,
         "billing_error" => UpstreamErrorKind::QuotaExceeded,
         "api_error" => UpstreamErrorKind::Server,
         "timeout_error" => UpstreamErrorKind::Timeout,
-        "invalid_request_error" | "request_too_large" => UpstreamErrorKind::BadRequest,
+        "invalid_request_error" | "request_too_large" => {
+            http::refine_bad_request(UpstreamErrorKind::BadRequest, None, &error.message)
+        }
         "authentication_error" | "permission_error" => UpstreamErrorKind::Auth,
         "not_found_error" => UpstreamErrorKind::NotFound,
         _ => return None,
@@ -163,7 +169,11 @@ fn kind_of(error: &AnthropicErrorDetail) -> Option<UpstreamErrorKind> {
 /// The client message: the upstream's own words for invalid requests, generic text otherwise.
 fn client_message(provider: &str, kind: UpstreamErrorKind, status: u16, upstream: &str) -> String {
     match kind {
-        UpstreamErrorKind::BadRequest if !upstream.is_empty() => upstream.to_owned(),
+        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContextLengthExceeded
+            if !upstream.is_empty() =>
+        {
+            upstream.to_owned()
+        }
         _ => http::generic_message(provider, kind, status),
     }
 }
@@ -177,9 +187,7 @@ pub(super) fn event_error(provider: &str, error: &AnthropicErrorDetail) -> Upstr
         client_message(provider, kind, 0, &error.message),
     )
     .with_detail(format!("in-stream {}: {}", error.kind, error.message));
-    if kind == UpstreamErrorKind::BadRequest {
-        err.param = param_of(&error.message);
-    }
+    err.param = param_for(kind, &error.message);
     err
 }
 
@@ -207,10 +215,18 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
         "status {status}; request-id {request_id}; body: {}",
         excerpt(body)
     ));
-    if kind == UpstreamErrorKind::BadRequest {
-        err.param = param_of(&error.message);
-    }
+    err.param = param_for(kind, &error.message);
     err
+}
+
+/// The parameter a client may fix: named by a rejected request's message, `input` when it did
+/// not fit the context window.
+fn param_for(kind: UpstreamErrorKind, message: &str) -> Option<String> {
+    match kind {
+        UpstreamErrorKind::BadRequest => param_of(message),
+        UpstreamErrorKind::ContextLengthExceeded => Some("input".to_owned()),
+        _ => None,
+    }
 }
 
 /// The Open Responses parameter behind an Anthropic message like `max_tokens: …` or

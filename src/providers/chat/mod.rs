@@ -42,7 +42,11 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
             UpstreamErrorKind::QuotaExceeded
         }
         UpstreamErrorKind::BadRequest if is("content_filter") => UpstreamErrorKind::ContentFilter,
-        kind => kind,
+        kind => http::refine_bad_request(
+            kind,
+            detail.code.as_deref(),
+            detail.message.as_deref().unwrap_or_default(),
+        ),
     };
     let retry_after = http::retry_after(headers).or_else(|| {
         (kind == UpstreamErrorKind::RateLimited)
@@ -63,13 +67,18 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
         "status {status}, request-id {request_id}: {}",
         String::from_utf8_lossy(body)
     ));
-    if matches!(
-        kind,
-        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter
-    ) {
-        err.param = detail.param;
-    }
+    err.param = param_of(kind, detail.param);
     err
+}
+
+/// The parameter a client may fix: the upstream's for a rejected request, `input` when it did
+/// not fit the context window.
+fn param_of(kind: UpstreamErrorKind, upstream: Option<String>) -> Option<String> {
+    match kind {
+        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter => upstream,
+        UpstreamErrorKind::ContextLengthExceeded => Some("input".to_owned()),
+        _ => None,
+    }
 }
 
 fn client_message(
@@ -80,9 +89,12 @@ fn client_message(
 ) -> String {
     let upstream = detail.message.as_deref().filter(|m| !m.is_empty());
     match (kind, upstream) {
-        (UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter, Some(message)) => {
-            message.to_owned()
-        }
+        (
+            UpstreamErrorKind::BadRequest
+            | UpstreamErrorKind::ContentFilter
+            | UpstreamErrorKind::ContextLengthExceeded,
+            Some(message),
+        ) => message.to_owned(),
         _ => http::generic_message(provider, kind, status),
     }
 }
@@ -94,17 +106,17 @@ fn in_band_error(provider: &str, detail: &ErrorDetail) -> UpstreamError {
         .flatten()
         .find_map(kind_of_code)
         .unwrap_or(UpstreamErrorKind::Server);
+    let kind = http::refine_bad_request(
+        kind,
+        detail.code.as_deref(),
+        detail.message.as_deref().unwrap_or_default(),
+    );
     let mut err = UpstreamError::new(provider, kind, client_message(provider, kind, 0, detail))
         .with_detail(format!(
             "in-band error: code {:?}, type {:?}, message {:?}",
             detail.code, detail.kind, detail.message
         ));
-    if matches!(
-        kind,
-        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter
-    ) {
-        err.param.clone_from(&detail.param);
-    }
+    err.param = param_of(kind, detail.param.clone());
     err
 }
 
@@ -118,7 +130,7 @@ fn kind_of_code(code: &str) -> Option<UpstreamErrorKind> {
         "invalid_request_error" | "context_length_exceeded" | "invalid_prompt" | "400" => {
             UpstreamErrorKind::BadRequest
         }
-        "server_overloaded" | "overloaded_error" | "slow_down" | "503" => {
+        "server_overloaded" | "server_is_overloaded" | "overloaded_error" | "slow_down" | "503" => {
             UpstreamErrorKind::Overloaded
         }
         "timeout" | "408" | "504" => UpstreamErrorKind::Timeout,

@@ -129,8 +129,13 @@ pub(super) fn status_of(error: &GeminiError) -> u16 {
 /// Classifies a Gemini error; only 400s pass the upstream message through (it names the problem).
 pub(super) fn map_error(provider: &str, status: u16, error: Option<&GeminiError>) -> UpstreamError {
     let kind = classify(status, error);
+    let kind = http::refine_bad_request(kind, None, error.map_or("", |e| e.message.as_str()));
     let message = match (kind, error) {
-        (UpstreamErrorKind::BadRequest, Some(e)) if !e.message.is_empty() => e.message.clone(),
+        (UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContextLengthExceeded, Some(e))
+            if !e.message.is_empty() =>
+        {
+            e.message.clone()
+        }
         _ => http::generic_message(provider, kind, status),
     };
     let retry = match kind {
@@ -139,7 +144,11 @@ pub(super) fn map_error(provider: &str, status: u16, error: Option<&GeminiError>
         }
         _ => None,
     };
-    UpstreamError::new(provider, kind, message).with_retry_after(retry)
+    let mut err = UpstreamError::new(provider, kind, message).with_retry_after(retry);
+    if kind == UpstreamErrorKind::ContextLengthExceeded {
+        err.param = Some("input".to_owned());
+    }
+    err
 }
 
 fn classify(status: u16, error: Option<&GeminiError>) -> UpstreamErrorKind {

@@ -92,8 +92,10 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
     if code == "insufficient_quota" {
         kind = UpstreamErrorKind::QuotaExceeded;
     }
+    let kind = http::refine_bad_request(kind, Some(&code), &field("message").unwrap_or_default());
     let message = match kind {
-        UpstreamErrorKind::BadRequest => {
+        // The upstream's words name the field, or the sizes that did not fit.
+        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContextLengthExceeded => {
             field("message").unwrap_or_else(|| http::generic_message(provider, kind, status))
         }
         _ => http::generic_message(provider, kind, status),
@@ -113,8 +115,10 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
             "status {status}, request-id {request_id}: {}",
             String::from_utf8_lossy(body)
         ));
-    if kind == UpstreamErrorKind::BadRequest {
-        err.param = field("param");
-    }
+    err.param = match kind {
+        UpstreamErrorKind::BadRequest => field("param"),
+        UpstreamErrorKind::ContextLengthExceeded => Some("input".to_owned()),
+        _ => None,
+    };
     err
 }

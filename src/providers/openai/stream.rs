@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::translate::{emit_dialect_item, emit_reasoning_parts, finish_of, parse_usage, protocol};
 use crate::{
-    error::{GatewayError, UpstreamError},
+    error::{GatewayError, UpstreamError, UpstreamErrorKind},
     providers::{Call, StreamTranslator, http},
     stream::ResponseEmitter,
 };
@@ -62,20 +62,32 @@ impl OpenAiStream {
             .get("code")
             .and_then(Value::as_str)
             .unwrap_or("server_error");
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        // The codes of a failed Responses stream (`response.failed`, `error`) keep their meaning:
+        // agents act on them by name.
         let kind = match code {
-            "rate_limit_exceeded" => crate::error::UpstreamErrorKind::RateLimited,
-            "invalid_request_error" | "invalid_prompt" => {
-                crate::error::UpstreamErrorKind::BadRequest
+            "rate_limit_exceeded" => UpstreamErrorKind::RateLimited,
+            "insufficient_quota" => UpstreamErrorKind::QuotaExceeded,
+            "server_is_overloaded" | "slow_down" => UpstreamErrorKind::Overloaded,
+            "context_length_exceeded" | "invalid_request_error" | "invalid_prompt" => {
+                http::refine_bad_request(UpstreamErrorKind::BadRequest, Some(code), message)
             }
-            _ => crate::error::UpstreamErrorKind::Server,
+            _ => UpstreamErrorKind::Server,
         };
-        UpstreamError::new(
-            &self.provider,
-            kind,
-            http::generic_message(&self.provider, kind, 0),
-        )
-        .with_detail(event.to_string())
-        .into()
+        let public = match kind {
+            UpstreamErrorKind::ContextLengthExceeded if !message.is_empty() => message.to_owned(),
+            _ => http::generic_message(&self.provider, kind, 0),
+        };
+        let retry_after = (kind == UpstreamErrorKind::RateLimited)
+            .then(|| crate::providers::chat::retry_hint(message))
+            .flatten();
+        UpstreamError::new(&self.provider, kind, public)
+            .with_retry_after(retry_after)
+            .with_detail(event.to_string())
+            .into()
     }
 }
 

@@ -191,3 +191,83 @@ fn errors_map_by_status_and_code() {
         "non-400 messages are generic"
     );
 }
+
+/// OpenAI's context-window answers: a 400 before the stream, and `response.failed` inside it
+/// (both carry `code: "context_length_exceeded"` and the same message).
+const CONTEXT_MESSAGE: &str =
+    "Your input exceeds the context window of this model. Please adjust your input and try again.";
+
+#[test]
+fn context_overflow_keeps_its_code_and_message() {
+    let body = json!({"error": {"message": CONTEXT_MESSAGE, "type": "invalid_request_error",
+        "param": "input", "code": "context_length_exceeded"}});
+    let err = parse_error(
+        "openai",
+        400,
+        &reqwest::header::HeaderMap::new(),
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(err.kind, UpstreamErrorKind::ContextLengthExceeded);
+    assert_eq!(err.message, CONTEXT_MESSAGE);
+    let client = crate::error::GatewayError::from(err);
+    assert_eq!(client.status().as_u16(), 400);
+    assert_eq!(client.code(), "context_length_exceeded");
+    assert_eq!(client.param().as_deref(), Some("input"));
+}
+
+#[test]
+fn failed_stream_codes_keep_their_meaning() {
+    let cases = [
+        (
+            "context_length_exceeded",
+            CONTEXT_MESSAGE,
+            "context_length_exceeded",
+            400,
+        ),
+        (
+            "rate_limit_exceeded",
+            "Rate limit reached for gpt-4o on tokens per min (TPM). Please try again in 1.5s.",
+            "rate_limit_exceeded",
+            429,
+        ),
+        (
+            "insufficient_quota",
+            "You exceeded your current quota.",
+            "insufficient_quota",
+            429,
+        ),
+        (
+            "server_is_overloaded",
+            "Our servers are busy.",
+            "server_is_overloaded",
+            503,
+        ),
+        (
+            "server_error",
+            "The server had an error.",
+            "upstream_error",
+            502,
+        ),
+    ];
+    for (code, message, expected, status) in cases {
+        let request = CreateResponse::default();
+        let mut out = emitter(&request, true);
+        let mut translator = OpenAiStream::new(call(&request, &[], true), "openai".into());
+        let failed = json!({"type": "response.failed", "response": {"id": "resp_1",
+            "status": "failed", "error": {"code": code, "message": message}}});
+        let err = translator
+            .on_data(&failed.to_string(), &mut out)
+            .unwrap_err();
+        assert_eq!(
+            (err.code(), err.status().as_u16()),
+            (expected, status),
+            "{code}"
+        );
+        let shown = err.to_object().message;
+        match code {
+            "context_length_exceeded" => assert_eq!(shown, CONTEXT_MESSAGE),
+            "rate_limit_exceeded" => assert!(shown.ends_with("Please try again in 2s."), "{shown}"),
+            _ => assert!(!shown.contains(message), "{shown}"),
+        }
+    }
+}

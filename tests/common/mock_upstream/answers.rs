@@ -31,17 +31,21 @@ fn json_with(name: &str, edit: impl FnOnce(&mut Value)) -> Answer {
 
 /// The 200 answer for `Ok` and the content variants (`MaxTokens`, `ContentFilter`, ...).
 pub(super) fn success(call: &Call, behaviour: &Behaviour) -> Answer {
-    if let Behaviour::CallTool(name) = behaviour {
-        let name = format!("\"name\":\"{name}\"");
-        let rename = |text: &str| text.replace("\"name\":\"get_weather\"", &name);
-        return match success(call, &Behaviour::Ok) {
-            Answer::Json(text) => {
-                Answer::Json(rename(&text.replace("\"name\": \"get_weather\"", &name)))
-            }
-            Answer::Stream(frames, end) => {
-                Answer::Stream(frames.iter().map(|f| rename(f)).collect(), end)
-            }
-        };
+    match behaviour {
+        Behaviour::CallTool(name) => return rename_tool(success(call, &Behaviour::Ok), name),
+        Behaviour::CallToolWith(name, arguments) => {
+            let answer = rename_tool(success(call, &Behaviour::Ok), name);
+            return with_arguments(answer, arguments);
+        }
+        Behaviour::Text => {
+            let plain = Call {
+                tools: false,
+                thinking: false,
+                ..call.clone()
+            };
+            return success(&plain, &Behaviour::Ok);
+        }
+        _ => {}
     }
     match call.api {
         Api::Responses => responses(call, behaviour),
@@ -50,6 +54,117 @@ pub(super) fn success(call: &Call, behaviour: &Behaviour) -> Answer {
         Api::Anthropic => anthropic(call, behaviour),
         Api::Gemini => gemini(call, behaviour),
     }
+}
+
+/// The tool-call answer calling `name` instead of the fixtures' `get_weather`.
+fn rename_tool(answer: Answer, name: &str) -> Answer {
+    let name = format!("\"name\":\"{name}\"");
+    let rename = |text: &str| text.replace("\"name\":\"get_weather\"", &name);
+    match answer {
+        Answer::Json(text) => {
+            Answer::Json(rename(&text.replace("\"name\": \"get_weather\"", &name)))
+        }
+        Answer::Stream(frames, end) => {
+            Answer::Stream(frames.iter().map(|f| rename(f)).collect(), end)
+        }
+    }
+}
+
+/// The tool-call answer with `arguments` as the call's arguments, in every provider's shape:
+/// whole values replaced, and of the streamed fragments the first carries all of it, the rest are
+/// empty (so the concatenation a client builds is exactly `arguments`).
+fn with_arguments(answer: Answer, arguments: &Value) -> Answer {
+    let mut sent = false;
+    match answer {
+        Answer::Json(text) => {
+            let mut value: Value = serde_json::from_str(&text).unwrap_or_default();
+            set_arguments(&mut value, arguments, &mut sent);
+            Answer::Json(serde_json::to_string_pretty(&value).unwrap_or_default())
+        }
+        Answer::Stream(frames, end) => {
+            let frames = frames
+                .into_iter()
+                .map(|frame| match frame_json(&frame) {
+                    Some(mut value) => {
+                        set_arguments(&mut value, arguments, &mut sent);
+                        replace_data(&frame, &value)
+                    }
+                    None => frame,
+                })
+                .collect();
+            Answer::Stream(frames, end)
+        }
+    }
+}
+
+/// Walks one body or event. `sent`: whether a fragment already carried the arguments.
+fn set_arguments(value: &mut Value, arguments: &Value, sent: &mut bool) {
+    let text = arguments.to_string();
+    let mut fragment = |slot: &mut Value| {
+        if slot.as_str().is_some_and(|s| !s.is_empty()) {
+            *slot = json!(if *sent { "" } else { text.as_str() });
+            *sent = true;
+        }
+    };
+    match value {
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| set_arguments(v, arguments, sent)),
+        Value::Object(object) => {
+            match object.get("type").and_then(Value::as_str) {
+                // OpenAI Responses: whole items and the `.done` event (an item just added has
+                // `""`); deltas are fragments.
+                Some("function_call" | "response.function_call_arguments.done")
+                    if object.get("arguments").and_then(Value::as_str) != Some("") =>
+                {
+                    object.insert("arguments".into(), json!(text));
+                }
+                Some("response.function_call_arguments.delta") => {
+                    object.get_mut("delta").into_iter().for_each(&mut fragment);
+                }
+                // Anthropic: the whole block (non-stream; a stream's start block has `{}`) and
+                // `input_json_delta` fragments.
+                Some("tool_use") if object.get("input") != Some(&json!({})) => {
+                    object.insert("input".into(), arguments.clone());
+                }
+                Some("input_json_delta") => {
+                    object
+                        .get_mut("partial_json")
+                        .into_iter()
+                        .for_each(&mut fragment);
+                }
+                _ => {}
+            }
+            // Chat Completions (whole message or delta fragments) and Gemini.
+            if let Some(function) = object.get_mut("function").and_then(Value::as_object_mut) {
+                function
+                    .get_mut("arguments")
+                    .into_iter()
+                    .for_each(&mut fragment);
+            }
+            if let Some(call) = object
+                .get_mut("functionCall")
+                .and_then(Value::as_object_mut)
+            {
+                call.insert("args".into(), arguments.clone());
+            }
+            object
+                .values_mut()
+                .for_each(|v| set_arguments(v, arguments, sent));
+        }
+        _ => {}
+    }
+}
+
+/// `frame` with the JSON of its (single-line) `data:` line replaced by `value`.
+fn replace_data(frame: &str, value: &Value) -> String {
+    let Some(start) = frame.find("data:") else {
+        return frame.to_owned();
+    };
+    let end = frame[start..]
+        .find(['\r', '\n'])
+        .map_or(frame.len(), |i| start + i);
+    format!("{}data: {value}{}", &frame[..start], &frame[end..])
 }
 
 fn responses(call: &Call, behaviour: &Behaviour) -> Answer {

@@ -69,6 +69,12 @@ pub enum Behaviour {
     /// The normal tool-call answer, but calling this function name (as the upstream knows it)
     /// instead of the fixture's `get_weather`: scripts "call this tool first, then answer".
     CallTool(String),
+    /// `CallTool`, with these arguments (a JSON object) instead of the fixture's: drives a real
+    /// client's tool (Codex's shell) with input it can run.
+    CallToolWith(String, serde_json::Value),
+    /// The text answer even when the request offers tools: an agent's final answer, which ends
+    /// its loop (the normal fixture for a request with tools is a tool call).
+    Text,
 }
 
 /// Keyword → behaviour, in priority order (first match wins). `slow` is a modifier handled separately.

@@ -13,6 +13,7 @@ use super::reply::{self, End};
 use super::{Behaviour, KEYWORDS, RecordedRequest, Shared};
 
 /// What a routed request asks for.
+#[derive(Clone)]
 pub(super) struct Call {
     pub(super) api: Api,
     /// Body `model`, Azure deployment id, or Gemini model segment.

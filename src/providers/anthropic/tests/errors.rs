@@ -103,3 +103,46 @@ fn composed_errors() {
     assert_eq!(missing_message.kind, UpstreamErrorKind::BadRequest);
     assert!(!missing_message.message.is_empty());
 }
+
+#[test]
+fn context_overflow_quota_and_overload_use_the_codes_agents_know() {
+    // Anthropic's two context-window answers (400 invalid_request_error).
+    for message in [
+        "prompt is too long: 208310 tokens > 200000 maximum",
+        "input length and `max_tokens` exceed context limit: 195234 + 8192 > 200000, decrease \
+         input length or `max_tokens` and try again",
+    ] {
+        let body = serde_json::json!({"type": "error",
+            "error": {"type": "invalid_request_error", "message": message},
+            "request_id": "req_011CV3pX9yQ2bR7tM5nK8wLf"});
+        let err = error(400, &body.to_string());
+        assert_eq!(
+            err.kind,
+            UpstreamErrorKind::ContextLengthExceeded,
+            "{message}"
+        );
+        assert_eq!(err.message, message);
+        let client = GatewayError::from(err);
+        assert_eq!(
+            (client.status().as_u16(), client.code()),
+            (400, "context_length_exceeded")
+        );
+        assert_eq!(client.param().as_deref(), Some("input"));
+    }
+    let credits = error(
+        400,
+        r#"{"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."}}"#,
+    );
+    assert_eq!(GatewayError::from(credits).code(), "insufficient_quota");
+    let (status, headers, body) = parse_http(&fixture("error_529_overloaded.http"));
+    let overloaded = GatewayError::from(parse_error("anthropic", status, &headers, &body));
+    assert_eq!(
+        (overloaded.status().as_u16(), overloaded.code()),
+        (503, "server_is_overloaded")
+    );
+    let (status, headers, body) = parse_http(&fixture("error_429_rate_limit.http"));
+    let limited = GatewayError::from(parse_error("anthropic", status, &headers, &body));
+    assert_eq!(limited.code(), "rate_limit_exceeded");
+    let message = limited.to_object().message;
+    assert!(message.ends_with("Please try again in 21s."), "{message}");
+}

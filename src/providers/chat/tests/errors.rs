@@ -105,3 +105,34 @@ fn server_errors_with_any_body_are_server_errors() {
     assert!(err.is_retryable());
     assert!(!err.message.contains("oops"));
 }
+
+#[test]
+fn context_overflow_is_context_length_exceeded() {
+    // Azure / OpenAI Chat Completions' answer when the messages do not fit.
+    let message = "This model's maximum context length is 128000 tokens. However, your messages \
+                   resulted in 130517 tokens. Please reduce the length of the messages.";
+    let body = serde_json::json!({"error": {"message": message, "type": "invalid_request_error",
+        "param": "messages", "code": "context_length_exceeded"}});
+    let err = parse_error(
+        "azureopenai",
+        400,
+        &HeaderMap::new(),
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(err.kind, UpstreamErrorKind::ContextLengthExceeded);
+    assert_eq!(err.message, message);
+    let client = GatewayError::from(err);
+    assert_eq!(
+        (client.status().as_u16(), client.code()),
+        (400, "context_length_exceeded")
+    );
+    assert_eq!(client.param().as_deref(), Some("input"));
+}
+
+#[test]
+fn rate_limits_tell_the_wait_in_openai_words() {
+    let client = GatewayError::from(from_http("azure-openai/error_429_rate_limit.http"));
+    assert_eq!(client.code(), "rate_limit_exceeded");
+    let message = client.to_object().message;
+    assert!(message.contains("try again in 6s"), "{message}");
+}

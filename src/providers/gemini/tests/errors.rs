@@ -160,3 +160,36 @@ fn other_statuses_use_generic_messages() {
     );
     assert_eq!(html.kind, UpstreamErrorKind::Server);
 }
+
+#[test]
+fn context_overflow_overload_and_rate_limits_use_the_codes_agents_know() {
+    let message =
+        "The input token count (1196265) exceeds the maximum number of tokens allowed (1048576).";
+    let err = map(
+        400,
+        &json!({"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}),
+    );
+    assert_eq!(err.kind, UpstreamErrorKind::ContextLengthExceeded);
+    assert_eq!(err.message, message);
+    let client = crate::error::GatewayError::from(err);
+    assert_eq!(
+        (client.status().as_u16(), client.code()),
+        (400, "context_length_exceeded")
+    );
+    let overloaded = parse_error(
+        "google",
+        503,
+        &HeaderMap::new(),
+        &fixture("error_503_unavailable.json"),
+    );
+    let overloaded = crate::error::GatewayError::from(overloaded);
+    assert_eq!(
+        (overloaded.status().as_u16(), overloaded.code()),
+        (503, "server_is_overloaded")
+    );
+    let (status, headers, body) = parse_http(&fixture("error_429_resource_exhausted.http"));
+    let limited = crate::error::GatewayError::from(parse_error("google", status, &headers, &body));
+    assert_eq!(limited.code(), "rate_limit_exceeded");
+    let shown = limited.to_object().message;
+    assert!(shown.ends_with("Please try again in 24s."), "{shown}");
+}
