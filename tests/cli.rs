@@ -147,6 +147,8 @@ fn help_names_every_environment_variable_and_the_check_subcommand() {
     assert!(output.status.success());
     for var in READ_VARS.iter().chain(&[
         "OTEL_SDK_DISABLED",
+        "REDIS_USERNAME",
+        "REDIS_PASSWORD",
         "OTEL_EXPORTER_OTLP_HEADERS",
         "OTEL_RESOURCE_ATTRIBUTES",
     ]) {

@@ -32,6 +32,7 @@ Environment:
   GOOGLE_API_KEY                      Gemini API key: configures the `google` provider.
   REDIS_URL                           Conversation store URL in the example config
                                       (conversations.redis_url: ${REDIS_URL:-redis://127.0.0.1:6379}).
+  REDIS_USERNAME, REDIS_PASSWORD      Redis credentials when the `redis:` block names none.
   OTEL_EXPORTER_OTLP_ENDPOINT         OTLP/HTTP base URL for traces when tracing.otlp_endpoint is unset.
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  Full OTLP/HTTP traces URL (wins over the one above).
   OTEL_EXPORTER_OTLP_HEADERS          Headers sent to the collector (`key=value,...`; also
