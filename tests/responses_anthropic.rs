@@ -154,3 +154,75 @@ async fn overloaded_anthropic_fails_over_to_a_fallback() {
     );
     assert_eq!(mock.hits("/v1/responses"), 1);
 }
+
+/// Extended thinking with tool use across turns with `store: false`: the second turn resends
+/// the first turn's output items verbatim, and the upstream receives the signed thinking block
+/// back in its place, before the `tool_use` it led to (Anthropic requires it there).
+#[actix_web::test]
+async fn a_thinking_tool_loop_survives_store_false() {
+    use common::mock_upstream::Behaviour;
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["anthropic"], ""));
+    let signature = "EqQBCkYIBxgCKkDk3mVfXJ0b6wq2n7tZ1hGZcY4mXoP9rL8sA2dF5gH1jK3lM6nO8pQ0rS2tU4vW6xY8zA0bC2dE4fG6hI8jK0lMEgyZ3JhZGllbnQtc2lnGgw";
+    let first_answer = json!({
+        "id": "msg_01", "type": "message", "role": "assistant", "model": MODEL,
+        "content": [
+            {"type": "thinking", "thinking": "I should look the weather up.", "signature": signature},
+            {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"city": "Paris"}}
+        ],
+        "stop_reason": "tool_use", "stop_sequence": null,
+        "usage": {"input_tokens": 40, "output_tokens": 30}
+    });
+    mock.push_behaviour(Behaviour::Status(
+        200,
+        first_answer.to_string(),
+        vec![("content-type".to_owned(), "application/json".to_owned())],
+    ));
+    let tools = json!([{"type": "function", "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]);
+    let first = post_responses(
+        &gw,
+        &json!({"model": MODEL, "input": "Weather in Paris?", "store": false, "tools": tools,
+            "reasoning": {"effort": "medium"}, "include": ["reasoning.encrypted_content"]}),
+    )
+    .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let first = first.json();
+    assert_valid_response(&first);
+    let output = first["output"].as_array().unwrap().clone();
+    assert_eq!(output[0]["type"], "reasoning");
+    assert!(
+        output[0]["encrypted_content"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
+    let call = output
+        .iter()
+        .find(|i| i["type"] == "function_call")
+        .unwrap();
+    // Turn two: the first turn's items verbatim, then the tool's result.
+    let mut input =
+        vec![json!({"type": "message", "role": "user", "content": "Weather in Paris?"})];
+    input.extend(output.iter().cloned());
+    input.push(json!({"type": "function_call_output", "call_id": call["call_id"], "output": "18°C, sunny"}));
+    let second = post_responses(
+        &gw,
+        &json!({"model": MODEL, "input": input, "store": false, "tools": tools,
+            "reasoning": {"effort": "medium"}, "include": ["reasoning.encrypted_content"]}),
+    )
+    .await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    let upstream = mock.last_request().unwrap().body;
+    let messages = upstream["messages"].as_array().unwrap();
+    let assistant = &messages[1];
+    assert_eq!(assistant["role"], "assistant");
+    let blocks = assistant["content"].as_array().unwrap();
+    assert_eq!(blocks[0]["type"], "thinking", "{assistant}");
+    assert_eq!(blocks[0]["signature"], signature);
+    assert_eq!(blocks[0]["thinking"], "I should look the weather up.");
+    assert_eq!(blocks[1]["type"], "tool_use");
+    assert_eq!(blocks[1]["id"], "toolu_01");
+    let results = messages[2]["content"].as_array().unwrap();
+    assert_eq!(results[0]["type"], "tool_result");
+    assert_eq!(results[0]["tool_use_id"], "toolu_01");
+}
