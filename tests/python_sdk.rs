@@ -136,3 +136,37 @@ async fn openai_python_sdk_background_responses_across_two_replicas() {
     )
     .await;
 }
+
+/// The OpenAI Agents SDK (a function tool, `Runner.run_sync` and `Runner.run_streamed`) on
+/// OpenAI and Anthropic: each run calls the tool, sends its result back and gets the answer.
+#[actix_web::test]
+async fn openai_agents_sdk_runs_a_tool_loop() {
+    use common::mock_upstream::Behaviour;
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["openai", "anthropic"], ""));
+    // Two models × two runs × (call the tool, then answer).
+    for _ in 0..4 {
+        mock.push_behaviour(Behaviour::CallToolWith(
+            "get_weather".to_owned(),
+            serde_json::json!({"city": "Paris"}),
+        ));
+        mock.push_behaviour(Behaviour::Text);
+    }
+    run_script(
+        "sdk_agents.py",
+        &gw.url,
+        &["gpt-4o-mini", "claude-sonnet-4-5"],
+    )
+    .await;
+    assert_eq!(
+        mock.pending_behaviours(),
+        0,
+        "every scripted answer was asked for"
+    );
+    // The tool's result reached the upstream.
+    assert!(
+        mock.requests()
+            .iter()
+            .any(|r| r.body.to_string().contains("18C and sunny in Paris"))
+    );
+}
