@@ -10,7 +10,8 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 export GATEWAY_TEST_PYTHON="$PWD/.venv/bin/python"
 
-# The real Codex CLI for tests/codex_cli.rs, pinned by tests/agents/package-lock.json (npm registry).
+# The real Codex CLI (tests/codex_cli.rs) and Vercel AI SDK (tests/ai_sdk.rs), pinned by
+# tests/agents/package-lock.json (npm registry).
 # `npm ci` runs only when the lock changed since the last install (its hash is kept in node_modules).
 lock_hash=$(sha256sum tests/agents/package-lock.json | cut -d' ' -f1)
 if [ "$(cat tests/agents/node_modules/.lock-sha256 2>/dev/null)" != "$lock_hash" ]; then
