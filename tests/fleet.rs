@@ -17,33 +17,7 @@ use common::{
 };
 use serde_json::json;
 
-const REDIS_URL: &str = "redis://127.0.0.1:6379";
-
-/// A fresh key prefix; the test's keys are deleted when dropped (they would expire anyway).
-struct Prefix(String);
-
-impl Prefix {
-    fn new() -> Self {
-        Self(format!(
-            "llm-gateway-test:{}:",
-            uuid::Uuid::new_v4().simple()
-        ))
-    }
-}
-
-impl Drop for Prefix {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = redis::Client::open(REDIS_URL).and_then(|c| c.get_connection()) {
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{}*", self.0))
-                .query(&mut conn)
-                .unwrap_or_default();
-            if !keys.is_empty() {
-                let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
-            }
-        }
-    }
-}
+use common::redis::{Prefix, REDIS_URL};
 
 /// An OpenAI instance block named `name` at `mock`.
 fn instance(name: &str, mock: &MockUpstream, extra: &str) -> String {

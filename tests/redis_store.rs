@@ -16,35 +16,9 @@ use llm_gateway::{GatewayError, config::Config, gateway::ConversationStore};
 use redis::aio::MultiplexedConnection;
 use serde_json::{Value, json};
 
-const REDIS_URL: &str = "redis://127.0.0.1:6379";
+use common::redis::{Prefix, REDIS_URL};
 /// A loopback port nothing listens on.
 const DEAD_REDIS_URL: &str = "redis://127.0.0.1:1";
-
-/// Deletes the test's keys when dropped (they would expire anyway).
-struct Prefix(String);
-
-impl Prefix {
-    fn new() -> Self {
-        Self(format!(
-            "llm-gateway-test:{}:",
-            uuid::Uuid::new_v4().simple()
-        ))
-    }
-}
-
-impl Drop for Prefix {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = redis::Client::open(REDIS_URL).and_then(|c| c.get_connection()) {
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{}*", self.0))
-                .query(&mut conn)
-                .unwrap_or_default();
-            if !keys.is_empty() {
-                let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
-            }
-        }
-    }
-}
 
 fn conversations_yaml(url: &str, prefix: &str) -> String {
     format!(

@@ -5,4 +5,5 @@
 
 pub mod gateway;
 pub mod mock_upstream;
+pub mod redis;
 pub mod spec;
