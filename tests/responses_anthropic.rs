@@ -226,3 +226,56 @@ async fn a_thinking_tool_loop_survives_store_false() {
     assert_eq!(results[0]["type"], "tool_result");
     assert_eq!(results[0]["tool_use_id"], "toolu_01");
 }
+
+/// Prompt caching: a request with `prompt_cache_key` (or every request with `prompt_cache:
+/// auto`) asks Anthropic to cache its prefix, and cache reads come back as `cached_tokens`.
+#[actix_web::test]
+async fn prompt_caching_is_asked_for_and_reported() {
+    use common::mock_upstream::Behaviour;
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["anthropic"], ""));
+    post_responses(&gw, &json!({"model": MODEL, "input": "Hi"})).await;
+    assert!(
+        mock.last_request()
+            .unwrap()
+            .body
+            .get("cache_control")
+            .is_none()
+    );
+    let cached = json!({
+        "id": "msg_02", "type": "message", "role": "assistant", "model": MODEL,
+        "content": [{"type": "text", "text": "Hello again."}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 10, "cache_read_input_tokens": 3000, "cache_creation_input_tokens": 0, "output_tokens": 5}
+    });
+    mock.push_behaviour(Behaviour::Status(
+        200,
+        cached.to_string(),
+        vec![("content-type".to_owned(), "application/json".to_owned())],
+    ));
+    let reply = post_responses(
+        &gw,
+        &json!({"model": MODEL, "input": "Hi", "prompt_cache_key": "session-1"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        mock.last_request().unwrap().body["cache_control"],
+        json!({"type": "ephemeral"})
+    );
+    let usage = &reply.json()["usage"];
+    assert_eq!(usage["input_tokens_details"]["cached_tokens"], 3000);
+    assert_eq!(usage["input_tokens"], 3010);
+
+    let auto = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(
+        &auto,
+        &["anthropic"],
+        "    prompt_cache: auto\n",
+    ));
+    post_responses(&gw, &json!({"model": MODEL, "input": "Hi"})).await;
+    assert_eq!(
+        auto.last_request().unwrap().body["cache_control"],
+        json!({"type": "ephemeral"})
+    );
+}

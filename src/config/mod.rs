@@ -179,6 +179,8 @@ pub struct ProviderConfig {
     pub max_response_bytes: usize,
     /// Where the API key came from (`config` or the environment variable's name); never the key.
     pub key_source: String,
+    /// Prompt caching on every request (Anthropic), not only those with a `prompt_cache_key`.
+    pub prompt_cache: bool,
 }
 
 /// Caller authentication settings.

@@ -127,6 +127,9 @@ pub struct RawProvider {
     pub tpm: Option<u64>,
     /// Largest non-streamed upstream body, and largest single stream event (default 64 MiB).
     pub max_response_bytes: Option<usize>,
+    /// Anthropic prompt caching on every request: `auto` or `off` (default; a request's
+    /// `prompt_cache_key` still turns it on).
+    pub prompt_cache: Option<String>,
 }
 
 /// `auth:`.

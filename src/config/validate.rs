@@ -242,6 +242,16 @@ fn provider(
             None => DEFAULT_MAX_RESPONSE_BYTES,
         },
         key_source: key_source.to_owned(),
+        prompt_cache: match raw.prompt_cache.as_deref().map(str::trim) {
+            None | Some("off") => false,
+            Some("auto") => true,
+            Some(other) => {
+                return Err(invalid(
+                    at("prompt_cache"),
+                    format!("`{other}` is not auto or off"),
+                ));
+            }
+        },
     }))
 }
 

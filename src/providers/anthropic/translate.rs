@@ -6,8 +6,9 @@ use serde_json::json;
 use super::{
     messages::{self, Conversation},
     wire::{
-        AnthropicMessage, AnthropicMetadata, AnthropicOutputConfig, AnthropicOutputFormat,
-        AnthropicRequest, AnthropicThinking, AnthropicTool, AnthropicToolChoice,
+        AnthropicCacheControl, AnthropicMessage, AnthropicMetadata, AnthropicOutputConfig,
+        AnthropicOutputFormat, AnthropicRequest, AnthropicThinking, AnthropicTool,
+        AnthropicToolChoice,
     },
 };
 use crate::{
@@ -94,6 +95,10 @@ pub fn build_request(
         thinking,
         output_config,
         stream: call.stream,
+        // A caller that names a cache key wants its prefix cached; `prompt_cache: auto` asks for
+        // it on every request (agents resend a long, stable prefix each turn).
+        cache_control: (request.prompt_cache_key.is_some() || config.prompt_cache)
+            .then_some(AnthropicCacheControl { kind: "ephemeral" }),
     })
 }
 

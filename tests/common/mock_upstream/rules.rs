@@ -45,6 +45,7 @@ const ANTHROPIC_FIELDS: &[&str] = &[
     "model",
     "messages",
     "max_tokens",
+    "cache_control",
     "system",
     "metadata",
     "stop_sequences",

@@ -39,6 +39,19 @@ pub struct AnthropicRequest {
     /// Ask for an SSE stream.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
+    /// Automatic prompt caching: Anthropic puts the cache breakpoint on the last cacheable block,
+    /// so the whole prefix (tools, system, conversation so far) is cached for the next turn
+    /// (top-level `cache_control`, docs/providers/anthropic.md §1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<AnthropicCacheControl>,
+}
+
+/// `cache_control`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AnthropicCacheControl {
+    /// Always `ephemeral` (the 5-minute cache).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 /// `metadata`.

@@ -98,6 +98,7 @@ fn config(base_url: &str) -> ProviderConfig {
         tpm: None,
         max_response_bytes: 64 * 1024 * 1024,
         key_source: "config".to_owned(),
+        prompt_cache: false,
     }
 }
 
