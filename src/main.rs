@@ -197,17 +197,20 @@ fn main() -> ExitCode {
     }
     let grace = config.server.shutdown_timeout;
     let delay = config.server.shutdown_delay;
+    let watch_config = config.server.watch_config;
     let result = actix_web::rt::System::new().block_on(async move {
         let running = llm_gateway::app::start(config)?;
         tracing::info!(address = %running.addr, providers = ?providers, config_hash = %hash, "Gateway listening.");
         llm_gateway::gateway::reload::publish_config_hash(None, &hash);
         // SIGHUP: re-read and validate the file; a valid one is applied at once.
         #[cfg(unix)]
+        let watch = path.clone().filter(|_| watch_config);
         actix_web::rt::spawn(llm_gateway::gateway::reload::on_sighup(
             running.gateway.clone(),
             move || load_hashed(path.as_deref()),
             hash,
             set_level,
+            watch,
         ));
         #[cfg(not(unix))]
         drop(set_level);

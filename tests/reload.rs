@@ -93,8 +93,12 @@ impl Drop for Binary {
 }
 
 fn config_yaml(mock: &MockUpstream, extra: &str) -> String {
+    config_yaml_with(mock, "", extra)
+}
+
+fn config_yaml_with(mock: &MockUpstream, server: &str, extra: &str) -> String {
     format!(
-        "server:\n  address: \"127.0.0.1:0\"\n  workers: 1\nproviders:\n  openai:\n    api_key: sk-test-reload-0000\n    base_url: {}/v1\n{extra}",
+        "server:\n  address: \"127.0.0.1:0\"\n  workers: 1\n{server}providers:\n  openai:\n    api_key: sk-test-reload-0000\n    base_url: {}/v1\n{extra}",
         mock.base_url()
     )
 }
@@ -191,5 +195,37 @@ async fn sighup_applies_a_valid_edit_and_refuses_an_invalid_one() {
             .contains("sk-test-reload"),
         "no key in the log"
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// With `server.watch_config`, saving the file is enough: no signal needed.
+#[actix_web::test]
+async fn a_watched_config_file_reloads_when_it_changes() {
+    let mock = MockUpstream::start();
+    let dir = std::env::temp_dir().join(format!("gw-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.yaml");
+    let watched = "  watch_config: true\n";
+    std::fs::write(&path, config_yaml_with(&mock, watched, "")).unwrap();
+    let gateway = Binary::start(&path);
+    std::fs::write(
+        &path,
+        config_yaml_with(
+            &mock,
+            watched,
+            "routing:\n  aliases: { fast: \"openai/gpt-4o-mini\" }\n",
+        ),
+    )
+    .unwrap();
+    gateway.wait_for_line("The config file changed");
+    gateway.wait_for_line("Config reloaded");
+    let reply = reqwest::Client::new()
+        .post(format!("{}/v1/responses", gateway.url))
+        .header("content-type", "application/json")
+        .body(json!({"model": "fast", "input": "hi"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -132,6 +132,8 @@ pub struct ServerConfig {
     /// After SIGTERM: model requests are still served this long (`/readyz` is 503 at once, so
     /// load balancers can notice), then refused with 503 `server_shutting_down`.
     pub shutdown_delay: Duration,
+    /// Reload when the config file changes (as on SIGHUP).
+    pub watch_config: bool,
 }
 
 /// One configured provider instance.

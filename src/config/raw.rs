@@ -79,6 +79,8 @@ pub struct RawServer {
     /// How long model requests are still served after SIGTERM, while `/readyz` already answers
     /// 503 (default "5s").
     pub shutdown_delay: Option<String>,
+    /// Reload when the config file changes, as on SIGHUP (default false).
+    pub watch_config: Option<bool>,
 }
 
 /// One provider block.

@@ -317,6 +317,7 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
             DEFAULT_SHUTDOWN_DELAY,
             "server.shutdown_delay",
         )?,
+        watch_config: raw.server.watch_config.unwrap_or(false),
     };
     if server.body_timeout.is_zero() {
         return Err(invalid("server.body_timeout", "must be longer than 0s"));

@@ -79,9 +79,10 @@ fn auth_fingerprint(config: &crate::config::AuthConfig) -> String {
 fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
     let mut changed = Vec::new();
     let (a, b) = (&old.server, &new.server);
-    let checks: [(&'static str, bool); 12] = [
+    let checks: [(&'static str, bool); 13] = [
         ("server.address", a.address != b.address),
         ("server.workers", a.workers != b.workers),
+        ("server.watch_config", a.watch_config != b.watch_config),
         (
             "server.max_body_bytes",
             a.max_body_bytes != b.max_body_bytes,
@@ -278,13 +279,23 @@ pub async fn apply(
     }
 }
 
-/// Reloads on every SIGHUP, with `load` re-reading the configuration.
+/// How often a watched config file's modification time is read (`server.watch_config`).
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The modification time of `path` (`None` when it cannot be read).
+fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Reloads on every SIGHUP and, with `watch` (`server.watch_config` and a config file), when
+/// that file's modification time changes; `load` re-reads the configuration.
 #[cfg(unix)]
 pub async fn on_sighup(
     handle: Arc<GatewayHandle>,
     load: impl Fn() -> Result<(Config, String), String>,
     mut hash: String,
     set_log_level: SetLogLevel,
+    watch: Option<std::path::PathBuf>,
 ) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangups = match signal(SignalKind::hangup()) {
@@ -294,8 +305,25 @@ pub async fn on_sighup(
             return;
         }
     };
-    while hangups.recv().await.is_some() {
-        tracing::info!("SIGHUP: reloading the configuration.");
+    let mut seen = watch.as_deref().and_then(modified);
+    let mut tick = tokio::time::interval(WATCH_EVERY);
+    loop {
+        tokio::select! {
+            signal = hangups.recv() => {
+                if signal.is_none() {
+                    return;
+                }
+                tracing::info!("SIGHUP: reloading the configuration.");
+            }
+            _ = tick.tick(), if watch.is_some() => {
+                let now = watch.as_deref().and_then(modified);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+                tracing::info!("The config file changed: reloading the configuration.");
+            }
+        }
         hash = apply(&handle, load(), &hash, set_log_level.as_ref()).await;
     }
 }
