@@ -215,3 +215,58 @@ async fn without_redis_limits_hold_locally_and_the_fleet_comes_back() {
     // Back on the fleet's bucket (a fresh Redis: full again).
     assert_eq!(post_responses(&gw, &hi("gpt-4o")).await.status, 200);
 }
+
+/// A replica that stops hands its unused leases back to the fleet bucket at once, so the others
+/// can use them this minute.
+#[actix_web::test]
+async fn a_stopping_replica_hands_its_unused_leases_back() {
+    let prefix = Prefix::new();
+    let mock = MockUpstream::start();
+    let yaml = format!(
+        "server:\n  address: \"127.0.0.1:0\"\n  workers: 1\nproviders:\n{}{}",
+        instance("openai", &mock, "    rpm: 10\n"),
+        fleet_yaml(REDIS_URL, &prefix.0).replace("fleet:\n", "fleet:\n  lease_fraction: 0.5\n")
+    );
+    let config = llm_gateway::config::Config::from_yaml(&yaml, &|_| None).unwrap();
+    let running = llm_gateway::app::start(config).unwrap();
+    let (url, handle, drain) = (
+        format!("http://{}", running.addr),
+        running.server.handle(),
+        running.drain.clone(),
+    );
+    actix_web::rt::spawn(running.server);
+    let reply = reqwest::Client::new()
+        .post(format!("{url}/v1/responses"))
+        .header("content-type", "application/json")
+        .body(hi("gpt-4o").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let level = || {
+        let mut conn = redis::Client::open(REDIS_URL)
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let level: Option<String> = redis::cmd("HGET")
+            .arg(format!("{}limit:{{openai}}:rpm", prefix.0))
+            .arg("level")
+            .query(&mut conn)
+            .unwrap();
+        level.map_or(10.0, |l| l.parse::<f64>().unwrap())
+    };
+    // One batch (5 of the 10) is leased; one request used it.
+    assert!(level() < 6.0, "{}", level());
+    drain.shutdown(handle, Duration::ZERO, Duration::ZERO).await;
+    // The four unused come back (polled, bounded: the hand-back follows the drain's close).
+    let started = Instant::now();
+    while level() < 8.5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "leases not handed back: level {}",
+            level()
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -71,6 +71,8 @@ pub struct FleetActor {
     /// Live replicas at the last heartbeat (the degraded share divides by it).
     live: Arc<AtomicUsize>,
     degraded: bool,
+    /// Turns true when the replica stops serving (the drain closed): leases go back then.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl FleetActor {
@@ -80,6 +82,7 @@ impl FleetActor {
         redis: &RedisStoreConfig,
         config: &FleetConfig,
         providers: HashMap<String, FleetProvider>,
+        stopping: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Addr<Self>, GatewayError> {
         let client = redis
             .client()
@@ -102,6 +105,7 @@ impl FleetActor {
             providers,
             live: Arc::new(AtomicUsize::new(1)),
             degraded: false,
+            stopping,
         }
         .start();
         for gate in gates {
@@ -202,6 +206,7 @@ impl Actor for FleetActor {
                     idle: self.config.lease_idle,
                     live: self.live.clone(),
                     fleet: me.clone(),
+                    stopping: self.stopping.clone(),
                 }));
             }
         }
@@ -274,6 +279,27 @@ struct LeaseTask {
     idle: Duration,
     live: Arc<AtomicUsize>,
     fleet: Addr<FleetActor>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Hands what `task`'s pool still holds back to the fleet bucket (the replica is stopping), so
+/// the other replicas can use it this minute.
+async fn give_back(task: &LeaseTask) {
+    let held = task.pool.drain();
+    if held.requests == 0 && held.tokens == 0 {
+        return;
+    }
+    let call = task.bucket.run(&task.redis, held, true);
+    match tokio::time::timeout(task.timeout, call).await {
+        Ok(Ok(_)) => tracing::info!(
+            requests = held.requests,
+            tokens = held.tokens,
+            "Unused fleet leases handed back."
+        ),
+        _ => tracing::warn!(
+            "Unused fleet leases could not be handed back; they refill with the bucket."
+        ),
+    }
 }
 
 /// Keeps one pool topped up ahead of demand and hands back what sat idle, while the fleet
@@ -281,8 +307,15 @@ struct LeaseTask {
 /// and tells the actor, which degrades the rest.
 async fn lease_loop(task: LeaseTask) {
     while task.fleet.connected() {
-        // Wakes on demand, or after `idle` to hand back what nobody used.
-        let _ = tokio::time::timeout(task.idle, task.pool.low()).await;
+        // Wakes on demand, or after `idle` to hand back what nobody used, or to stop.
+        let mut stopping = task.stopping.clone();
+        tokio::select! {
+            _ = tokio::time::timeout(task.idle, task.pool.low()) => {}
+            _ = stopping.wait_for(|stop| *stop) => {
+                give_back(&task).await;
+                return;
+            }
+        }
         let now = Instant::now();
         let mut failed = false;
         if let Some(surplus) = task.pool.take_idle(task.idle, now) {

@@ -95,7 +95,15 @@ impl Gateway {
             routes.register(&provider_config.name, slot.gate.clone());
             providers.insert(provider_config.name.clone(), slot);
         }
+        let drain = Drain::new();
         if let Some(redis) = fleet_redis {
+            // The fleet hands its unused leases back when the drain closes.
+            let (closed, stopping) = tokio::sync::watch::channel(false);
+            let watched = drain.clone();
+            actix::spawn(async move {
+                watched.closed().await;
+                let _ = closed.send(true);
+            });
             let members = providers
                 .iter()
                 .map(|(name, slot): (&String, &ProviderSlot)| {
@@ -106,7 +114,7 @@ impl Gateway {
                     (name.clone(), member)
                 })
                 .collect();
-            FleetActor::start(redis, &config.fleet, members)?;
+            FleetActor::start(redis, &config.fleet, members, stopping)?;
         }
         let conversations = ConversationStore::start(&config.conversations)?;
         let observability = crate::observability::Observability::start(&config)?;
@@ -119,7 +127,7 @@ impl Gateway {
             providers: Arc::new(providers),
             conversations,
             observability,
-            drain: Drain::new(),
+            drain,
             background: Background::new(config_background),
             auth,
         })
