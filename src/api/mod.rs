@@ -7,6 +7,28 @@ pub mod items;
 pub mod request;
 pub mod response;
 
+/// Reading an object tagged by `type` whose known types must match their shape and whose
+/// unknown types are kept verbatim (items and tools of OpenAI's dialect).
+pub(crate) mod tagged {
+    use serde::de::Error;
+    use serde_json::{Map, Value};
+
+    /// The object and its `type` (a missing `type` is an error).
+    pub fn split<E: Error>(map: Map<String, Value>) -> Result<(String, Map<String, Value>), E> {
+        match map.get("type").and_then(Value::as_str).map(str::to_owned) {
+            Some(kind) => Ok((kind, map)),
+            None => Err(E::missing_field("type")),
+        }
+    }
+
+    /// The object as the shape of its known type.
+    pub fn parse<T: serde::de::DeserializeOwned, E: Error>(
+        map: Map<String, Value>,
+    ) -> Result<T, E> {
+        serde_json::from_value(Value::Object(map)).map_err(E::custom)
+    }
+}
+
 pub use error::{ErrorBody, ErrorObject};
 pub use events::{EventBody, StreamEvent};
 pub use items::{

@@ -238,16 +238,8 @@ pub enum Tool {
 /// By `type`: a known type must match its shape; only unknown types are kept verbatim.
 impl<'de> Deserialize<'de> for Tool {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error as _;
-        let map = Map::<String, Value>::deserialize(deserializer)?;
-        let Some(kind) = map.get("type").and_then(Value::as_str).map(str::to_owned) else {
-            return Err(D::Error::missing_field("type"));
-        };
-        fn parse<T: serde::de::DeserializeOwned, E: serde::de::Error>(
-            map: Map<String, Value>,
-        ) -> Result<T, E> {
-            serde_json::from_value(Value::Object(map)).map_err(E::custom)
-        }
+        use super::tagged::parse;
+        let (kind, map) = super::tagged::split(Map::<String, Value>::deserialize(deserializer)?)?;
         Ok(match kind.as_str() {
             "function" => Self::Function(parse(map)?),
             "namespace" => Self::Namespace(parse(map)?),
