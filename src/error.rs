@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 
-use crate::api::{ErrorBody, ErrorObject};
+use crate::{
+    api::{ErrorBody, ErrorObject},
+    rate_limits::RateLimits,
+};
 
 /// The wait suggested while the identity provider's keys are not loaded.
 const AUTH_RETRY_AFTER: Duration = Duration::from_secs(5);
@@ -64,6 +67,20 @@ pub enum GatewayError {
         model: String,
         /// Until the first candidate takes calls again.
         retry_after: Duration,
+    },
+    /// The caller is over its own limit (`quotas:`): 429 `quota_exceeded` (`rpm`/`tpm`) or
+    /// `budget_exceeded`, with a retry-after until the window allows it and the caller's
+    /// rate-limit headers.
+    #[error("{message}")]
+    CallerLimit {
+        /// `quota_exceeded` or `budget_exceeded`.
+        code: &'static str,
+        /// Which limit, for the caller.
+        message: String,
+        /// Until the limit allows the request.
+        retry_after: Duration,
+        /// The caller's limits now.
+        limits: RateLimits,
     },
     /// The request body did not arrive within `server.body_timeout` (408; the connection is
     /// closed, since the rest of the body is still on its way).
@@ -230,6 +247,7 @@ impl GatewayError {
                 true
             }
             Self::InvalidRequest { .. }
+            | Self::CallerLimit { .. }
             | Self::ShuttingDown
             | Self::BackgroundLimit { .. }
             | Self::Cancelled
@@ -251,9 +269,10 @@ impl GatewayError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Self::QueueFull { .. } | Self::RateLimited { .. } | Self::BackgroundLimit { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            Self::QueueFull { .. }
+            | Self::RateLimited { .. }
+            | Self::CallerLimit { .. }
+            | Self::BackgroundLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
             // OpenAI's cancel answers the cancelled response with 200; this only labels the
             // `error` event and the request's metrics (nginx's "client closed request").
             Self::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
@@ -292,6 +311,7 @@ impl GatewayError {
         match self {
             Self::InvalidRequest { code, .. }
             | Self::NotFound { code, .. }
+            | Self::CallerLimit { code, .. }
             | Self::Unauthorized { code, .. } => code,
             Self::AuthUnavailable => "authentication_unavailable",
             Self::PayloadTooLarge { .. } => "payload_too_large",
@@ -334,6 +354,7 @@ impl GatewayError {
             | Self::QueueFull { .. }
             | Self::NoHealthyProvider { .. }
             | Self::RateLimited { .. }
+            | Self::CallerLimit { .. }
             | Self::ShuttingDown
             | Self::BackgroundLimit { .. }
             | Self::Cancelled
@@ -349,6 +370,7 @@ impl GatewayError {
         match self {
             Self::QueueFull { retry_after, .. }
             | Self::NoHealthyProvider { retry_after, .. }
+            | Self::CallerLimit { retry_after, .. }
             | Self::RateLimited { retry_after, .. } => Some(*retry_after),
             Self::Upstream(e) => e.retry_after,
             Self::AuthUnavailable => Some(AUTH_RETRY_AFTER),
@@ -384,6 +406,7 @@ impl GatewayError {
             | Self::QueueFull { .. }
             | Self::NoHealthyProvider { .. }
             | Self::RateLimited { .. }
+            | Self::CallerLimit { .. }
             | Self::ShuttingDown
             | Self::BackgroundLimit { .. }
             | Self::Cancelled
@@ -445,6 +468,11 @@ impl ResponseError for GatewayError {
         if let Some(wait) = self.retry_after() {
             let secs = wait.as_secs_f64().ceil().max(1.0);
             builder.insert_header(("retry-after", format!("{secs}")));
+        }
+        if let Self::CallerLimit { limits, .. } = self {
+            for header in limits.headers() {
+                builder.insert_header(header);
+            }
         }
         if let Self::Unauthorized { code, .. } = self {
             // RFC 6750 §3: no error attribute when no credentials were sent at all.

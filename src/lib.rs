@@ -40,6 +40,8 @@ pub mod gateway;
 pub mod http;
 pub mod observability;
 pub mod providers;
+pub mod quota;
+pub mod rate_limits;
 pub mod routing;
 pub mod stream;
 pub mod telemetry;

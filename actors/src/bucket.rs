@@ -52,6 +52,33 @@ impl TokenBucket {
         self.level -= (amount as f64).min(self.capacity);
     }
 
+    /// The whole units left now (none while in debt).
+    pub fn remaining(&mut self, now: Instant) -> u64 {
+        self.refill(now);
+        self.level.max(0.0).floor() as u64
+    }
+
+    /// How long until the bucket is full again.
+    pub fn until_full(&mut self, now: Instant) -> Duration {
+        self.refill(now);
+        Duration::from_secs_f64(((self.capacity - self.level) / self.per_second).max(0.0))
+    }
+
+    /// The same bucket with a new limit, keeping what is left (at most the new capacity).
+    #[must_use]
+    pub fn resized(&self, per_minute: u64, now: Instant) -> Self {
+        let mut copy = self.clone();
+        copy.refill(now);
+        let mut out = Self::per_minute(per_minute, now);
+        out.level = copy.level.min(out.capacity);
+        out
+    }
+
+    /// The limit per minute.
+    pub fn capacity(&self) -> u64 {
+        self.capacity as u64
+    }
+
     /// Gives back `refund` units (negative: charges an overrun, possibly into debt).
     pub fn adjust(&mut self, refund: i64, now: Instant) {
         self.refill(now);
@@ -84,6 +111,19 @@ mod tests {
         assert_eq!(b.wait_for(10, t0), Some(Duration::from_secs(11)));
         b.adjust(10_000, t0);
         assert_eq!(b.wait_for(600, t0), None, "capped at capacity");
+    }
+
+    #[test]
+    fn reports_what_is_left_and_when_it_is_whole() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::per_minute(3, t0);
+        b.take(1, t0);
+        assert_eq!(b.remaining(t0), 2);
+        assert_eq!(b.until_full(t0), Duration::from_secs(20));
+        let mut smaller = b.resized(1, t0);
+        assert_eq!((smaller.capacity(), smaller.remaining(t0)), (1, 1));
+        b.adjust(-10, t0);
+        assert_eq!(b.remaining(t0), 0, "debt is not negative remaining");
     }
 
     #[test]

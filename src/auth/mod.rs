@@ -25,6 +25,8 @@ use crate::{config::AuthConfig, error::GatewayError};
 pub struct Caller {
     /// `sub@iss` for a JWT, `key:<name>` for an API key, `anonymous` when auth is disabled.
     pub owner: String,
+    /// A JWT caller's value of `quotas.claim` (its quota subject), if the token has it.
+    pub quota_claim: Option<String>,
 }
 
 impl Caller {
@@ -35,6 +37,7 @@ impl Caller {
     pub fn anonymous() -> Self {
         Self {
             owner: Self::ANONYMOUS.to_owned(),
+            quota_claim: None,
         }
     }
 
@@ -73,7 +76,7 @@ fn unauthorized(code: &'static str, reason: &'static str) -> GatewayError {
 impl Authenticator {
     /// Builds the authenticator for `config` and, with an issuer, starts loading its keys in the
     /// background (must run inside an actix System). An unreachable issuer does not fail this.
-    pub fn start(config: &AuthConfig) -> Result<Self, GatewayError> {
+    pub fn start(config: &AuthConfig, quota_claim: &str) -> Result<Self, GatewayError> {
         if !config.enabled {
             return Ok(Self { inner: None });
         }
@@ -83,7 +86,7 @@ impl Authenticator {
             let store = Arc::new(KeyStore::new(config).map_err(GatewayError::Internal)?);
             store.spawn_refresher();
             Some(Jwt {
-                policy: JwtPolicy::new(config),
+                policy: JwtPolicy::new(config, quota_claim),
                 store,
             })
         };
@@ -123,6 +126,7 @@ impl Authenticator {
         if let Some(name) = inner.api_keys.find(token) {
             return Ok(Caller {
                 owner: format!("key:{name}"),
+                quota_claim: None,
             });
         }
         match &inner.jwt {
@@ -165,6 +169,7 @@ impl Jwt {
         };
         Ok(Caller {
             owner: format!("{}@{}", verified.subject, verified.issuer),
+            quota_claim: verified.quota_claim,
         })
     }
 

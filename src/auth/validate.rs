@@ -109,6 +109,9 @@ impl Rejection {
 struct Claims {
     sub: String,
     iss: String,
+    /// Every other claim (the quota claim is read from them).
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A verified token's identity.
@@ -118,6 +121,9 @@ pub struct Verified {
     pub subject: String,
     /// `iss`.
     pub issuer: String,
+    /// The value of `quotas.claim` (`sub` itself by default), when the token has it as a
+    /// string or a number.
+    pub quota_claim: Option<String>,
 }
 
 /// What a token must satisfy.
@@ -126,12 +132,15 @@ pub struct JwtPolicy {
     audience: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway_secs: u64,
+    quota_claim: String,
 }
 
 impl JwtPolicy {
-    /// The policy for `config` (issuer, audiences, allow-list, leeway).
-    pub fn new(config: &AuthConfig) -> Self {
+    /// The policy for `config` (issuer, audiences, allow-list, leeway); `quota_claim` names
+    /// the claim caller quotas are keyed by.
+    pub fn new(config: &AuthConfig, quota_claim: &str) -> Self {
         Self {
+            quota_claim: quota_claim.to_owned(),
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             algorithms: config.algorithms.clone(),
@@ -178,9 +187,20 @@ impl JwtPolicy {
         if data.claims.sub.is_empty() {
             return Err(Rejection::Claims);
         }
+        let claims = data.claims;
+        let quota_claim = if self.quota_claim == "sub" {
+            Some(claims.sub.clone())
+        } else {
+            match claims.other.get(&self.quota_claim) {
+                Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            }
+        };
         Ok(Verified {
-            subject: data.claims.sub,
-            issuer: data.claims.iss,
+            subject: claims.sub,
+            issuer: claims.iss,
+            quota_claim,
         })
     }
 }
@@ -197,14 +217,17 @@ mod tests {
     const SECRET: &[u8] = b"an hmac secret that must never verify anything";
 
     fn policy() -> JwtPolicy {
-        JwtPolicy::new(&AuthConfig {
-            enabled: true,
-            issuer: "https://id.example.com".into(),
-            audience: vec!["gw".into()],
-            algorithms: crate::config::ASYMMETRIC_ALGORITHMS.to_vec(),
-            leeway: Duration::from_secs(30),
-            ..AuthConfig::default()
-        })
+        JwtPolicy::new(
+            &AuthConfig {
+                enabled: true,
+                issuer: "https://id.example.com".into(),
+                audience: vec!["gw".into()],
+                algorithms: crate::config::ASYMMETRIC_ALGORITHMS.to_vec(),
+                leeway: Duration::from_secs(30),
+                ..AuthConfig::default()
+            },
+            "sub",
+        )
     }
 
     fn hs256(claims: &serde_json::Value) -> String {

@@ -5,6 +5,7 @@ mod auth;
 mod background;
 mod expand;
 mod observability;
+mod quotas;
 mod raw;
 mod redis;
 mod routing;
@@ -16,6 +17,7 @@ use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
 pub use auth::{ASYMMETRIC_ALGORITHMS, is_acceptable_key_url};
 pub use background::BackgroundConfig;
 pub use observability::{MetricsConfig, ModelPrice, UsageConfig};
+pub use quotas::{BudgetPeriod, QuotaLimits, QuotasConfig};
 pub use raw::RawConfig;
 pub use redis::FleetConfig;
 pub use routing::{ModelGroup, ModelTarget, RawModelGroup, RawPrice, RawTarget};
@@ -80,6 +82,8 @@ pub struct Config {
     pub redis: Option<RedisStoreConfig>,
     /// Fleet-wide provider limits, cooling and breakers (needs `redis`).
     pub fleet: FleetConfig,
+    /// Per-caller rate limits and budgets (fleet-wide with `redis` and `fleet`).
+    pub quotas: QuotasConfig,
 }
 
 /// `tools:`: tool types (`web_search`, `tool_search`, …) a chosen upstream cannot serve.

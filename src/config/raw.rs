@@ -55,6 +55,9 @@ pub struct RawConfig {
     /// `fleet:` block (fleet-wide limits, cooling and breakers).
     #[serde(default)]
     pub fleet: super::redis::RawFleet,
+    /// `quotas:` block (per-caller limits and budgets).
+    #[serde(default)]
+    pub quotas: super::quotas::RawQuotas,
 }
 
 /// `server:`.

@@ -342,6 +342,7 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         }
     }
     let auth = super::auth::validate_auth(raw.auth)?;
+    let quotas = super::quotas::validate_quotas(std::mem::take(&mut raw.quotas), &auth.api_keys)?;
     let explicit_redis = raw.redis.is_some();
     let redis = validate_redis(raw.redis.take(), env)?;
     let conversations = validate_conversations(raw.conversations, redis.as_ref())?;
@@ -399,6 +400,7 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         tools: raw.tools,
         redis,
         fleet,
+        quotas,
     })
 }
 

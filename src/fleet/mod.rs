@@ -13,7 +13,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -32,6 +32,34 @@ use crate::{
 
 /// A replica missing this many heartbeats no longer counts as live.
 const HEARTBEATS_TO_EXPIRE: u32 = 3;
+
+/// What the fleet actor publishes about the fleet: live replicas at the last heartbeat and
+/// whether Redis is unreachable (caller quotas read both on the request path).
+#[derive(Debug)]
+pub struct FleetStatus {
+    live: AtomicUsize,
+    degraded: AtomicBool,
+}
+
+impl FleetStatus {
+    /// One live replica (this one), Redis assumed reachable.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            live: AtomicUsize::new(1),
+            degraded: AtomicBool::new(false),
+        })
+    }
+
+    /// Live replicas (at least 1).
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::Relaxed).max(1)
+    }
+
+    /// Whether Redis is unreachable (limits are enforced locally).
+    pub fn is_degraded(&self) -> bool {
+        self.degraded.load(Ordering::Relaxed)
+    }
+}
 
 /// Another replica's trip, from the subscription.
 #[derive(Message, Debug)]
@@ -68,8 +96,8 @@ pub struct FleetActor {
     connect_timeout: Duration,
     command_timeout: Duration,
     providers: HashMap<String, FleetProvider>,
-    /// Live replicas at the last heartbeat (the degraded share divides by it).
-    live: Arc<AtomicUsize>,
+    /// Live replicas at the last heartbeat (the degraded share divides by it) and degradation.
+    status: Arc<FleetStatus>,
     degraded: bool,
     /// Turns true when the replica stops serving (the drain closed): leases go back then.
     stopping: tokio::sync::watch::Receiver<bool>,
@@ -83,6 +111,7 @@ impl FleetActor {
         config: &FleetConfig,
         providers: HashMap<String, FleetProvider>,
         stopping: tokio::sync::watch::Receiver<bool>,
+        status: Arc<FleetStatus>,
     ) -> Result<Addr<Self>, GatewayError> {
         let client = redis
             .client()
@@ -103,7 +132,7 @@ impl FleetActor {
             connect_timeout: redis.connect_timeout,
             command_timeout: redis.command_timeout,
             providers,
-            live: Arc::new(AtomicUsize::new(1)),
+            status,
             degraded: false,
             stopping,
         }
@@ -145,7 +174,7 @@ impl FleetActor {
         ctx.spawn(beat.into_actor(self).map(|live, act, _| {
             match live {
                 Some((live,)) => {
-                    act.live.store(live.max(1), Ordering::Relaxed);
+                    act.status.live.store(live.max(1), Ordering::Relaxed);
                     act.set_degraded(false);
                 }
                 None => act.set_degraded(true),
@@ -161,7 +190,8 @@ impl FleetActor {
             return;
         }
         self.degraded = degraded;
-        let live = self.live.load(Ordering::Relaxed);
+        self.status.degraded.store(degraded, Ordering::Relaxed);
+        let live = self.status.live();
         let now = Instant::now();
         for provider in self.providers.values() {
             match provider.gate.lease_pool() {
@@ -204,7 +234,7 @@ impl Actor for FleetActor {
                     redis: self.redis.clone(),
                     timeout: self.command_timeout,
                     idle: self.config.lease_idle,
-                    live: self.live.clone(),
+                    status: self.status.clone(),
                     fleet: me.clone(),
                     stopping: self.stopping.clone(),
                 }));
@@ -277,7 +307,7 @@ struct LeaseTask {
     redis: ConnectionManager,
     timeout: Duration,
     idle: Duration,
-    live: Arc<AtomicUsize>,
+    status: Arc<FleetStatus>,
     fleet: Addr<FleetActor>,
     stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -337,8 +367,7 @@ async fn lease_loop(task: LeaseTask) {
         }
         if failed {
             task.pool.lease_failed();
-            task.pool
-                .degrade(task.live.load(Ordering::Relaxed), Instant::now());
+            task.pool.degrade(task.status.live(), Instant::now());
             task.fleet.do_send(RedisFailed);
         }
     }

@@ -21,6 +21,7 @@ use crate::{
     auth::Caller,
     error::GatewayError,
     observability::RequestObserver,
+    rate_limits::RateLimits,
     routing,
     stream::{
         ResponseContext,
@@ -30,10 +31,19 @@ use crate::{
 };
 use tracing::Instrument;
 
+/// What the handler adds to a model response besides its body (as headers).
+#[derive(Debug, Clone, Default)]
+pub struct Notes {
+    /// Tool types left out upstream (`x-gateway-dropped-tools`).
+    pub dropped_tools: Vec<String>,
+    /// The caller's quota state (`x-ratelimit-*`), when it has limits.
+    pub rate_limits: Option<RateLimits>,
+}
+
 /// What the handler renders.
 pub enum Execution {
-    /// A complete response object, and the tool types left out upstream.
-    Json(Box<ResponseResource>, Vec<String>),
+    /// A complete response object, and its notes.
+    Json(Box<ResponseResource>, Notes),
     /// A live event stream (rendered as SSE, WebSocket frames or Chat Completions chunks).
     Stream(EventStream),
 }
@@ -108,6 +118,18 @@ impl Gateway {
             None => (ResponseContext::fresh(), None),
         };
         let demand = routing::demand(&request, &input);
+        let admission = self
+            .quotas
+            .admit(
+                &caller.owner,
+                caller.quota_claim.as_deref(),
+                demand.input_tokens,
+            )
+            .await?;
+        let rate_limits = admission.as_ref().map(crate::quota::Admission::rate_limits);
+        if let Some(admission) = admission {
+            observer.admitted(admission);
+        }
         let route = Route {
             model: model.clone(),
             pinned: request.provider.map(|p| p.as_str().to_owned()),
@@ -143,16 +165,19 @@ impl Gateway {
         } = self.try_candidates(&job, &routed, observer).await?;
         match attempt {
             Attempt::Json(emitter) => {
-                let dropped = emitter.dropped_tools().to_vec();
+                let notes = Notes {
+                    dropped_tools: emitter.dropped_tools().to_vec(),
+                    rate_limits,
+                };
                 let response = emitter.into_response();
                 permit.settle_tokens(response.usage.map_or(0, |u| u.total_tokens));
                 self.store(&caller.owner, &request, &input, &response).await;
                 observer.finish(&response);
-                Ok(Execution::Json(Box::new(response), dropped))
+                Ok(Execution::Json(Box::new(response), notes))
             }
             Attempt::Stream(live) => {
                 observer.first_byte();
-                Ok(Execution::Stream(EventStream::new(LiveResponse {
+                let mut stream = EventStream::new(LiveResponse {
                     live,
                     permit,
                     gateway: self.clone(),
@@ -165,7 +190,9 @@ impl Gateway {
                     observer: observer.detach(),
                     cancel,
                     done: false,
-                })))
+                });
+                stream.notes.rate_limits = rate_limits;
+                Ok(Execution::Stream(stream))
             }
         }
     }
@@ -306,8 +333,8 @@ pub struct EventStream {
     inner: std::pin::Pin<Box<dyn Stream<Item = Vec<StreamEvent>>>>,
     /// SSE keep-alive period (`server.keepalive`).
     keepalive: Option<Duration>,
-    /// Tool types left out upstream.
-    dropped_tools: Vec<String>,
+    /// Tool types left out upstream, the caller's rate limits.
+    notes: Notes,
 }
 
 impl EventStream {
@@ -320,13 +347,16 @@ impl EventStream {
             inner: Box::pin(batches),
             keepalive,
             // Chosen per attempt, after the background response was answered.
-            dropped_tools: Vec::new(),
+            notes: Notes::default(),
         }
     }
 
     fn new(live: LiveResponse) -> Self {
         let keepalive = live.gateway.config.server.keepalive;
-        let dropped_tools = live.live.emitter.dropped_tools().to_vec();
+        let notes = Notes {
+            dropped_tools: live.live.emitter.dropped_tools().to_vec(),
+            rate_limits: None,
+        };
         let stream = futures::stream::unfold(live, |mut live| async move {
             let batch = live.next_batch().await?;
             Some((batch, live))
@@ -334,13 +364,13 @@ impl EventStream {
         Self {
             inner: Box::pin(stream),
             keepalive,
-            dropped_tools,
+            notes,
         }
     }
 
-    /// The tool types left out upstream (`x-gateway-dropped-tools`).
-    pub fn dropped_tools(&self) -> &[String] {
-        &self.dropped_tools
+    /// The headers' notes: tool types left out upstream, the caller's rate limits.
+    pub fn notes(&self) -> &Notes {
+        &self.notes
     }
 
     /// The next batch, or `None` after the terminal event.

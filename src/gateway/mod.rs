@@ -22,7 +22,7 @@ use gateway_actors::{
 };
 
 pub use background::Background;
-pub use dispatch::{EventStream, Execution};
+pub use dispatch::{EventStream, Execution, Notes};
 pub use drain::{CLOSE_MARGIN, DetachedTicket, Drain, DrainTicket};
 pub use history::{ConversationStore, StoredResponse, assign_input_ids};
 pub use keepalive::{KEEPALIVE_FRAME, with_keepalive};
@@ -31,7 +31,7 @@ pub use validate::validate_request;
 use crate::{
     config::Config,
     error::GatewayError,
-    fleet::{FleetActor, FleetProvider},
+    fleet::{FleetActor, FleetProvider, FleetStatus},
     providers::{Provider, http::build_client},
     routing::RoutingRules,
 };
@@ -68,6 +68,8 @@ pub struct Gateway {
     pub background: Background,
     /// Caller authentication (its keys are part of the configuration a reload replaces).
     pub auth: crate::auth::Authenticator,
+    /// Caller quotas and budgets (`quotas:`).
+    pub quotas: crate::quota::Quotas,
 }
 
 impl Gateway {
@@ -96,7 +98,8 @@ impl Gateway {
             providers.insert(provider_config.name.clone(), slot);
         }
         let drain = Drain::new();
-        if let Some(redis) = fleet_redis {
+        let fleet_status = fleet_redis.map(|_| FleetStatus::new());
+        if let (Some(redis), Some(status)) = (fleet_redis, &fleet_status) {
             // The fleet hands its unused leases back when the drain closes.
             let (closed, stopping) = tokio::sync::watch::channel(false);
             let watched = drain.clone();
@@ -114,12 +117,13 @@ impl Gateway {
                     (name.clone(), member)
                 })
                 .collect();
-            FleetActor::start(redis, &config.fleet, members, stopping)?;
+            FleetActor::start(redis, &config.fleet, members, stopping, status.clone())?;
         }
         let conversations = ConversationStore::start(&config.conversations)?;
         let observability = crate::observability::Observability::start(&config)?;
         let config_background = config.background;
-        let auth = crate::auth::Authenticator::start(&config.auth)?;
+        let auth = crate::auth::Authenticator::start(&config.auth, &config.quotas.claim)?;
+        let quotas = crate::quota::Quotas::start(&config, fleet_status)?;
         Ok(Self {
             config: Arc::new(config),
             router,
@@ -130,6 +134,7 @@ impl Gateway {
             drain,
             background: Background::new(config_background),
             auth,
+            quotas,
         })
     }
 }

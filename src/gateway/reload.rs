@@ -186,13 +186,16 @@ impl Gateway {
             })
             .await
             .map_err(|e| GatewayError::Internal(format!("router actor: {e}")))?;
-        let auth = if auth_fingerprint(&self.config.auth) == auth_fingerprint(&config.auth) {
+        let same_auth = auth_fingerprint(&self.config.auth) == auth_fingerprint(&config.auth)
+            && self.config.quotas.claim == config.quotas.claim;
+        let auth = if same_auth {
             self.auth.clone()
         } else {
-            crate::auth::Authenticator::start(&config.auth)?
+            crate::auth::Authenticator::start(&config.auth, &config.quotas.claim)?
         };
         let next = Self {
             observability: self.observability.reconfigure(&config),
+            quotas: self.quotas.reconfigure(&config),
             config: Arc::new(config),
             router: self.router.clone(),
             routes,

@@ -37,14 +37,20 @@ pub async fn create(
             .create_response(request, id.clone(), &caller)
             .await?
         {
-            Execution::Json(response, _) => {
-                Ok(HttpResponse::Ok().json(into_completion(&response)?))
+            Execution::Json(response, notes) => {
+                let mut ok = HttpResponse::Ok();
+                super::responses::note_headers(&mut ok, &notes);
+                Ok(ok.json(into_completion(&response)?))
             }
-            Execution::Stream(events) => Ok(HttpResponse::Ok()
-                .content_type("text/event-stream")
-                .insert_header(("cache-control", "no-cache"))
-                .insert_header(("x-accel-buffering", "no"))
-                .streaming(into_sse(events, options))),
+            Execution::Stream(events) => {
+                let mut ok = HttpResponse::Ok();
+                super::responses::note_headers(&mut ok, events.notes());
+                Ok(ok
+                    .content_type("text/event-stream")
+                    .insert_header(("cache-control", "no-cache"))
+                    .insert_header(("x-accel-buffering", "no"))
+                    .streaming(into_sse(events, options)))
+            }
         }
     }
     .await;

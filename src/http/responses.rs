@@ -3,7 +3,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, request_id};
-use crate::{api::CreateResponse, error::GatewayError, gateway::Execution};
+use crate::{
+    api::CreateResponse,
+    error::GatewayError,
+    gateway::{Execution, Notes},
+};
 
 /// Creates a response.
 pub async fn create(
@@ -22,14 +26,14 @@ pub async fn create(
         }
     };
     let mut response = match result {
-        Ok(Execution::Json(response, dropped)) => {
+        Ok(Execution::Json(response, notes)) => {
             let mut ok = HttpResponse::Ok();
-            dropped_tools_header(&mut ok, &dropped);
+            note_headers(&mut ok, &notes);
             ok.json(response)
         }
         Ok(Execution::Stream(body)) => {
             let mut ok = HttpResponse::Ok();
-            dropped_tools_header(&mut ok, body.dropped_tools());
+            note_headers(&mut ok, body.notes());
             ok.content_type("text/event-stream")
                 .insert_header(("cache-control", "no-cache"))
                 .insert_header(("x-accel-buffering", "no"))
@@ -48,10 +52,15 @@ pub async fn create(
 
 /// Names the tool types the chosen upstream could not serve and that were left out
 /// (`tools.unsupported: drop`), so a caller can tell a model that cannot search from one
-/// that chose not to.
-fn dropped_tools_header(builder: &mut actix_web::HttpResponseBuilder, dropped: &[String]) {
-    if !dropped.is_empty() {
-        builder.insert_header(("x-gateway-dropped-tools", dropped.join(", ")));
+/// that chose not to; and the caller's rate limits, as OpenAI sends them.
+pub(super) fn note_headers(builder: &mut actix_web::HttpResponseBuilder, notes: &Notes) {
+    if !notes.dropped_tools.is_empty() {
+        builder.insert_header(("x-gateway-dropped-tools", notes.dropped_tools.join(", ")));
+    }
+    if let Some(limits) = &notes.rate_limits {
+        for header in limits.headers() {
+            builder.insert_header(header);
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! `GET /v1/usage`: token and cost totals per caller and model since start (with the Redis
-//! store: since the shared totals began). Callers see their own rows; `usage.admins` (and the
-//! single caller of a gateway without authentication) see everyone's.
+//! store: since the shared totals began), and each limited caller's quotas (limit, remaining,
+//! reset). Callers see their own rows; `usage.admins` (and the single caller of a gateway
+//! without authentication) see everyone's.
 
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
@@ -17,6 +18,8 @@ pub async fn list(req: HttpRequest, gateway: super::current::Current) -> HttpRes
         let all = observability.sees_all_usage(&caller.owner);
         let scope = (!all).then_some(caller.owner.as_str());
         let rows = observability.usage().rows(scope).await?;
+        let quota_scope = (!all).then_some((caller.owner.as_str(), caller.quota_claim.as_deref()));
+        let limits = gateway.quotas.report(quota_scope).await;
         Ok::<_, GatewayError>(HttpResponse::Ok().json(json!({
             "object": "usage",
             "since": observability.usage().started_at(),
@@ -24,6 +27,7 @@ pub async fn list(req: HttpRequest, gateway: super::current::Current) -> HttpRes
             "scope": if all { "all" } else { "caller" },
             "data": rows,
             "total": total(&rows),
+            "limits": limits,
         })))
     }
     .await;

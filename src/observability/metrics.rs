@@ -252,6 +252,7 @@ pub fn error_class(err: &GatewayError) -> &'static str {
         GatewayError::ShuttingDown => "shutting_down",
         GatewayError::Internal(_) => "internal",
         GatewayError::InvalidRequest { .. }
+        | GatewayError::CallerLimit { .. }
         | GatewayError::NotFound { .. }
         | GatewayError::PayloadTooLarge { .. }
         | GatewayError::RequestTimeout { .. }

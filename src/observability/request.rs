@@ -33,6 +33,8 @@ pub struct RequestObserver {
     stream_error: Option<(u16, &'static str, String)>,
     /// The gateway-level tracing span (`Span::none()` while tracing is off).
     span: tracing::Span,
+    /// The caller's quota claim, settled from the real usage at the end.
+    admission: Option<crate::quota::Admission>,
     done: bool,
 }
 
@@ -62,6 +64,7 @@ impl RequestObserver {
             first_byte: None,
             stream_error: None,
             span,
+            admission: None,
             done: false,
         }
     }
@@ -138,10 +141,16 @@ impl RequestObserver {
             first_byte: self.first_byte,
             stream_error: self.stream_error.take(),
             span: std::mem::replace(&mut self.span, tracing::Span::none()),
+            admission: self.admission.take(),
             done: self.done,
         };
         self.done = true;
         moved
+    }
+
+    /// The request was admitted against its caller's quota; settled when it ends.
+    pub fn admitted(&mut self, admission: crate::quota::Admission) {
+        self.admission = Some(admission);
     }
 
     /// The response is complete (also `failed` or `incomplete`): log, count, account.
@@ -182,6 +191,9 @@ impl RequestObserver {
         };
         self.count(status, latency);
         self.count_served(ttfb, &usage, cost);
+        if let Some(admission) = self.admission.as_mut() {
+            admission.settle(usage.total_tokens, cost);
+        }
         crate::telemetry::spans::record_response(&self.span, response, self.attempts, error_code);
         if response.usage.is_some() {
             self.obs
@@ -212,6 +224,10 @@ impl RequestObserver {
         let latency = self.started.elapsed();
         let status = err.status().as_u16();
         self.count(status, latency);
+        // Nothing was generated: the token estimate goes back.
+        if let Some(admission) = self.admission.as_mut() {
+            admission.settle(0, None);
+        }
         crate::telemetry::spans::record_error(&self.span, err.code());
         let message = loggable_message(err);
         self.log(&Outcome {
@@ -297,6 +313,7 @@ fn loggable_message(err: &GatewayError) -> String {
         | GatewayError::Overloaded { .. }
         | GatewayError::QueueFull { .. }
         | GatewayError::RateLimited { .. }
+        | GatewayError::CallerLimit { .. }
         | GatewayError::NoHealthyProvider { .. }
         | GatewayError::ShuttingDown
         | GatewayError::BackgroundLimit { .. }

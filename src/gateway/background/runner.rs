@@ -136,7 +136,10 @@ impl Gateway {
             )));
         }
         // Tools left out are chosen per attempt, after this answer.
-        Ok(Execution::Json(Box::new(queued), Vec::new()))
+        Ok(Execution::Json(
+            Box::new(queued),
+            super::super::Notes::default(),
+        ))
     }
 
     async fn run_background(
