@@ -14,6 +14,10 @@
 #   (c) streaming: time to first token, per-chunk latency (bench-driver stream)
 #   (d) ~10,000 concurrent slow streams held >= 30 s: errors, peak RSS (bench-driver hold)
 #   (e) startup time to listening, idle RSS, stripped binary size (bench-driver startup)
+#   (f) 64 connections, OpenAI path, the gateway as users configure it, each variant a ratio to
+#       the plain gateway in the same run (interleaved, two rounds): static-key auth on; fleet
+#       provider limits on (Redis at 127.0.0.1:6379, leased); a caller quota in the fleet (one
+#       Redis call per request); `store: false` (no conversation store write)
 #
 # Needs cargo and the Debian packages `wrk` and `nginx` (apt-get install -y wrk nginx); installs
 # nothing. Listens on 127.0.0.1 only (ports BENCH_PORT_BASE..+5, default 18400..18405), stops
@@ -38,12 +42,12 @@ esac
 
 if [ "$SMOKE" = 1 ]; then
   PROFILE=${BENCH_PROFILE:-debug}; DURATION=${BENCH_DURATION:-1}; WARMUP_S=0
-  STREAMS=5; STREAM_WARMUP=1; CHUNKS=3; INTERVAL_MS=1; WRK_PATHS="openai"; SCENARIOS="a"
+  STREAMS=5; STREAM_WARMUP=1; CHUNKS=3; INTERVAL_MS=1; WRK_PATHS="openai"; SCENARIOS="a"; ROUNDS=1
   HOLD=${BENCH_HOLD_STREAMS:-50}; HOLD_CHUNKS=2; HOLD_INTERVAL_MS=100; RAMP=0.2
   STARTS=1; IDLE_MS=200
 else
   PROFILE=${BENCH_PROFILE:-release}; DURATION=${BENCH_DURATION:-10}; WARMUP_S=1
-  STREAMS=200; STREAM_WARMUP=20; CHUNKS=10; INTERVAL_MS=2; WRK_PATHS="openai anthropic"; SCENARIOS="a b"
+  STREAMS=200; STREAM_WARMUP=20; CHUNKS=10; INTERVAL_MS=2; WRK_PATHS="openai anthropic"; SCENARIOS="a b"; ROUNDS=2
   HOLD=${BENCH_HOLD_STREAMS:-10000}; HOLD_CHUNKS=42; HOLD_INTERVAL_MS=1000; RAMP=8
   STARTS=5; IDLE_MS=1000
 fi
@@ -115,7 +119,16 @@ record() { # prefix "k=v k=v …"
 }
 
 # --- configuration -------------------------------------------------------------------------
-gateway_config() { # file upstream_port listen_port
+gateway_config() { # file upstream_port listen_port [variant]
+  local openai_extra="" tail=""
+  case ${4:-plain} in
+    auth) tail=$AUTH_YAML ;;
+    fleet) openai_extra="    rpm: 6000000
+    tpm: 600000000"; tail=$FLEET_YAML ;;
+    quota) tail="$AUTH_YAML$FLEET_YAML
+quotas:
+  api_keys: { bench: { rpm: 100000000 } }" ;;
+  esac
   cat >"$1" <<EOF
 server:
   address: "127.0.0.1:$3"
@@ -126,6 +139,7 @@ providers:
     base_url: "http://127.0.0.1:$2/v1"
     max_concurrency: 20000
     max_queue: 20000
+$openai_extra
   anthropic:
     api_key: "bench-key"
     base_url: "http://127.0.0.1:$2"
@@ -133,13 +147,26 @@ providers:
     max_queue: 20000
 log:
   level: "info"
+$tail
 EOF
 }
+BENCH_KEY=sk-bench-0123456789abcdef
+AUTH_YAML="
+auth:
+  enabled: true
+  api_keys: [{ name: bench, key: \"$BENCH_KEY\" }]"
+REDIS_PREFIX="llm-gateway-bench-$$:"
+FLEET_YAML="
+redis:
+  url: \"redis://127.0.0.1:6379\"
+  key_prefix: \"$REDIS_PREFIX\"
+conversations:
+  store: memory"
 # The gateway sees no provider keys from this shell (they would add providers or override ours).
 GATEWAY_ENV=(env -u OPENAI_API_KEY -u AZURE_OPENAI_API_KEY -u AZURE_OPENAI_ENDPOINT
   -u AZURE_OPENAI_DEPLOYMENT_ID -u ANTHROPIC_API_KEY -u GOOGLE_API_KEY -u RUST_LOG -u GATEWAY_CONFIG)
-start_gateway() { # upstream_port
-  gateway_config "$WORK/gateway.yaml" "$1" "$GW"
+start_gateway() { # upstream_port [variant]
+  gateway_config "$WORK/gateway.yaml" "$1" "$GW" "${2:-plain}"
   start gateway "${GATEWAY_ENV[@]}" "$BIN/gateway" --config "$WORK/gateway.yaml"
   GW_PID=$LAST_PID
   wait_port "$GW"
@@ -196,11 +223,12 @@ body_for() { # target path(openai|anthropic)
 }
 path_for() { [ "$1" = openai ] && echo "$OA_PATH" || echo "$AN_PATH"; }
 
-lua_for() { # file body
+lua_for() { # file body [authorization]
   cat >"$1" <<EOF
 wrk.method = "POST"
 wrk.body = [[$2]]
 wrk.headers["Content-Type"] = "application/json"
+${3:+wrk.headers["Authorization"] = "$3"}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("RESULT p50=%d p90=%d p99=%d max=%d rps=%d requests=%d errors=%d\n",
@@ -262,6 +290,29 @@ for path in openai anthropic; do
 done
 R[e.gw.loaded_rss_kb]=$(kb "$GW_PID" VmRSS)
 stop "$GW_PID"
+
+# --- (f) the gateway as configured in production: variants against the plain gateway -------
+VARIANTS="plain auth nostore"
+if redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  VARIANTS="$VARIANTS fleet quota"
+else
+  log "(f) no Redis at 127.0.0.1:6379: the fleet and quota variants are skipped."
+fi
+for round in $(seq 1 "$ROUNDS"); do
+  for variant in $VARIANTS; do
+    body=$GW_OA auth=""
+    [ "$variant" = nostore ] && body='{"model":"gpt-4o-mini","input":"Hello!","store":false}'
+    case $variant in auth | quota) auth="Bearer $BENCH_KEY" ;; esac
+    lua_for "$WORK/f-$variant.lua" "$body" "$auth"
+    start_gateway "$MOCK" "$([ "$variant" = nostore ] && echo plain || echo "$variant")"
+    log "(f) round $round, 64 conns, openai, $variant: ${DURATION}s."
+    wrk_run "f$round.$variant" 64 "$(target_url gw "$OA_PATH" fast)" "$WORK/f-$variant.lua"
+    stop "$GW_PID"
+  done
+done
+if [[ " $VARIANTS " == *" fleet "* ]]; then
+  redis-cli -h 127.0.0.1 --scan --pattern "$REDIS_PREFIX*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
+fi
 
 # --- (d) many concurrent slow streams ------------------------------------------------------
 DEADLINE=$(awk -v r="$RAMP" -v c="$HOLD_CHUNKS" -v i="$HOLD_INTERVAL_MS" 'BEGIN { print r + c * i / 1000 + 30 }')

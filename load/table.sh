@@ -52,6 +52,27 @@ streams_rows() { # path
     "≤ $(calc "(300 * 1024 - ${R[d.gw.$p.rss_start_kb]:-0}) / 10000" 1) KiB for 10k in 300 MiB"
 }
 
+# (f): each variant's req/s summed over the rounds, as a ratio to the plain gateway's.
+variant_rows() {
+  local v sum plain ratio target label
+  plain=$(for k in "${!R[@]}"; do [[ $k == f*.plain.rps ]] && echo "${R[$k]}"; done | awk '{ s += $1 } END { print s + 0 }')
+  [ "$plain" != 0 ] || return 0
+  row f "req/s, 64 conns, plain gateway (sum of rounds)" openai "–" "–" "$plain" "–" "–" "1.00" ""
+  for v in auth nostore fleet quota; do
+    sum=$(for k in "${!R[@]}"; do [[ $k == f*.$v.rps ]] && echo "${R[$k]}"; done | awk '{ s += $1 } END { print s + 0 }')
+    [ "$sum" != 0 ] || continue
+    ratio=$(calc "$sum / $plain" 2) target=""
+    case $v in
+      auth) label="… with static-key auth" ;;
+      nostore) label="… with store: false" ;;
+      fleet) label="… with fleet provider limits (Redis)"
+        target="≥ 0.90 × plain: $(verdict "$ratio" '>=' 0.90 '')" ;;
+      quota) label="… with a fleet caller quota (Redis per request)" ;;
+    esac
+    row f "$label" openai "–" "–" "$sum" "–" "–" "$ratio" "$target"
+  done
+}
+
 count_failures() {
   local key
   for key in "${!R[@]}"; do
@@ -75,6 +96,7 @@ print_table() {
   for p in openai anthropic; do latency_row c "$p" chunk_p50 "per-chunk p50 (µs)" 50; done
   for p in openai anthropic; do latency_row c "$p" chunk_p99 "per-chunk p99 (µs)"; done
   for p in openai anthropic; do streams_rows "$p"; done
+  variant_rows
   startup_ms=$(calc "${R[e.gw.startup_p50_us]:-0} / 1000" 1)
   row e "startup to listening (ms, p50 of ${R[e.gw.runs]:-?})" "–" "–" "–" "$startup_ms" "–" "–" "–" \
     "≤ 100 ms: $(verdict "$startup_ms" '<=' 100 ' ms')"

@@ -270,3 +270,45 @@ async fn a_stopping_replica_hands_its_unused_leases_back() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Caller quotas when Redis goes away: the local share holds, and the spend acknowledged while
+/// degraded reaches the fleet's budget once Redis is back.
+#[actix_web::test]
+async fn caller_quotas_hold_locally_without_redis_and_keep_the_spend() {
+    let port = free_port();
+    let mut redis = OwnRedis::start(port);
+    let mock = MockUpstream::start();
+    let yaml = format!(
+        "providers:\n{}{}quotas:\n  default: {{rpm: 3, budget_usd: 1000}}\n",
+        instance("openai", &mock, ""),
+        fleet_yaml(&redis.url(), "quota:")
+    );
+    let gw = start_gateway(&yaml);
+    assert_eq!(post_responses(&gw, &hi("gpt-4o")).await.status, 200);
+    await_degraded(&gw, 0).await;
+
+    redis.kill();
+    await_degraded(&gw, 1).await;
+    // The only live replica enforces the whole limit itself.
+    for i in 0..3 {
+        let reply = post_responses(&gw, &hi("gpt-4o")).await;
+        assert_eq!(reply.status, 200, "request {i}: {}", reply.text);
+        assert_eq!(reply.header("x-ratelimit-limit-requests"), Some("3"));
+    }
+    let refused = post_responses(&gw, &hi("gpt-4o")).await;
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert_eq!(refused.json()["error"]["code"], "quota_exceeded");
+
+    let _redis = OwnRedis::start(port);
+    await_degraded(&gw, 0).await;
+    // A fresh Redis knew nothing: what was spent while it was away arrives (polled, bounded).
+    let started = Instant::now();
+    loop {
+        let usage = get(&gw, "/v1/usage").await.json();
+        let spent = usage["limits"][0]["budget"]["spent_usd"].as_f64().unwrap();
+        if spent > 0.0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{usage}");
+    }
+}

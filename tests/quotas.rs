@@ -228,3 +228,14 @@ async fn tokens_per_minute_are_charged_from_the_real_usage_in_one_process() {
             .contains("tokens per minute")
     );
 }
+
+#[actix_web::test]
+async fn a_background_response_over_the_quota_is_refused_when_created() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&yaml(&mock, "  api_keys:\n    ci: {rpm: 1}\n", ""));
+    assert_eq!(create(&gw, API_KEY, &hello()).await.status, 200);
+    let body = json!({"model": "gpt-4o-mini", "input": "Hello!", "background": true});
+    let refused = create(&gw, API_KEY, &body).await;
+    assert_refused(&refused, "quota_exceeded");
+    assert_eq!(mock.hits("/v1/responses"), 1);
+}

@@ -31,8 +31,8 @@ pub use conversation::{
 pub use health::{Availability, InstanceHealth, Refusal};
 pub use lease::{Lease, LeasePool, Take};
 pub use provider::{
-    Acquire, AdmissionError, ApplyTrip, Permit, ProviderActor, ProviderGate, ProviderLimits,
-    ProviderStatus, ReportOutcome, Status, Trip, Tripped,
+    AdmissionError, ApplyTrip, Permit, ProviderActor, ProviderGate, ProviderLimits, ProviderStatus,
+    ReportOutcome, Status, Trip, Tripped,
 };
 pub use router::{
     Candidate, InstanceUpdate, Plan, Replace, Resolve, Route, RouteError, RouteTable, Routed,

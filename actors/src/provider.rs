@@ -32,19 +32,8 @@ use crate::{
     strategy::InstanceStats,
 };
 
-/// Asks for a permit to call `model` on this provider with about `tokens` tokens of input.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<Permit, AdmissionError>")]
-pub struct Acquire {
-    /// The upstream model (429 cooling is per model).
-    pub model: String,
-    /// Estimated tokens, charged to the `tpm` bucket and corrected later.
-    pub tokens: u64,
-}
-
-/// Reports how a call that held a permit went.
-#[derive(Message, Debug, Clone, PartialEq, Eq)]
-#[rtype(result = "()")]
+/// How a call that held a permit went (reported through the permit).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportOutcome {
     /// The upstream answered; `ttfb` is the time to its first event.
     Success {
@@ -552,23 +541,6 @@ impl ProviderActor {
 
 impl Actor for ProviderActor {
     type Context = Context<Self>;
-}
-
-impl Handler<Acquire> for ProviderActor {
-    type Result = ResponseFuture<Result<Permit, AdmissionError>>;
-
-    fn handle(&mut self, msg: Acquire, _: &mut Self::Context) -> Self::Result {
-        let gate = self.gate.clone();
-        Box::pin(async move { gate.acquire(&msg.model, msg.tokens).await })
-    }
-}
-
-impl Handler<ReportOutcome> for ProviderActor {
-    type Result = ();
-
-    fn handle(&mut self, outcome: ReportOutcome, _: &mut Self::Context) {
-        self.gate.record(&outcome);
-    }
 }
 
 impl Handler<ApplyTrip> for ProviderActor {

@@ -203,6 +203,20 @@ impl Quotas {
         }))
     }
 
+    /// Refuses the caller now if a request would be refused, without taking anything (a
+    /// background response is checked when it is created, admitted when it runs).
+    pub async fn check(&self, owner: &str, claim: Option<&str>) -> Result<(), GatewayError> {
+        let Some(subject) = self.subject(owner, claim) else {
+            return Ok(());
+        };
+        let window = window::current(subject.limits.budget_period);
+        let checked = self.ledger.check(&subject, 0, false, &window.name).await;
+        match checked.refused {
+            Some(refused) => Err(refusal(&subject, refused, &window, checked.limits)),
+            None => Ok(()),
+        }
+    }
+
     /// Every limited caller's state (`scope`: only that owner's), for `GET /v1/usage`.
     pub async fn report(&self, scope: Option<(&str, Option<&str>)>) -> Vec<QuotaRow> {
         let subjects: Vec<Subject> = match scope {

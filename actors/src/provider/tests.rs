@@ -18,11 +18,11 @@ fn limits(max_concurrency: usize, max_queue: usize) -> ProviderLimits {
     }
 }
 
-fn acquire() -> Acquire {
-    Acquire {
-        model: "m".into(),
-        tokens: 10,
-    }
+/// Starts a provider actor; the request path takes permits from its gate.
+fn started(limits: ProviderLimits) -> (Addr<ProviderActor>, Arc<ProviderGate>) {
+    let actor = ProviderActor::new("p", limits, None);
+    let gate = actor.gate();
+    (actor.start(), gate)
 }
 
 /// Collects every update a provider publishes.
@@ -41,11 +41,14 @@ impl Handler<InstanceUpdate> for Spy {
     }
 }
 
-fn spied(limits: ProviderLimits) -> (Addr<ProviderActor>, Arc<Mutex<Vec<InstanceUpdate>>>) {
+type Seen = Arc<Mutex<Vec<InstanceUpdate>>>;
+
+fn spied(limits: ProviderLimits) -> (Addr<ProviderActor>, Arc<ProviderGate>, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let spy = Spy(seen.clone()).start();
-    let actor = ProviderActor::new("p", limits, Some(spy.recipient())).start();
-    (actor, seen)
+    let actor = ProviderActor::new("p", limits, Some(spy.recipient()));
+    let gate = actor.gate();
+    (actor.start(), gate, seen)
 }
 
 /// Lets queued `do_send`s reach the actors.
@@ -57,24 +60,25 @@ async fn settle() {
 
 #[actix_rt::test]
 async fn full_queue_is_refused_at_once() {
-    let actor = ProviderActor::new("p", limits(1, 1), None).start();
-    let held = actor.send(acquire()).await.unwrap().unwrap();
-    let waiter = actix_rt::spawn(actor.send(acquire()));
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let refused = actor.send(acquire()).await.unwrap();
+    let (_actor, gate) = started(limits(1, 1));
+    let held = gate.acquire("m", 10).await.unwrap();
+    let queued = gate.clone();
+    let waiter = actix_rt::spawn(async move { queued.acquire("m", 10).await });
+    settle().await;
+    let refused = gate.acquire("m", 10).await;
     assert!(matches!(refused, Err(AdmissionError::QueueFull { .. })));
     drop(held);
     assert!(
-        waiter.await.unwrap().unwrap().is_ok(),
+        waiter.await.unwrap().is_ok(),
         "the waiter gets the freed slot"
     );
 }
 
 #[actix_rt::test]
 async fn waiting_too_long_is_refused() {
-    let actor = ProviderActor::new("p", limits(1, 4), None).start();
-    let _held = actor.send(acquire()).await.unwrap().unwrap();
-    let refused = actor.send(acquire()).await.unwrap();
+    let (actor, gate) = started(limits(1, 4));
+    let _held = gate.acquire("m", 10).await.unwrap();
+    let refused = gate.acquire("m", 10).await;
     assert!(matches!(refused, Err(AdmissionError::QueueFull { .. })));
     assert_eq!(actor.send(Status).await.unwrap().waiting, 0);
 }
@@ -82,9 +86,9 @@ async fn waiting_too_long_is_refused() {
 #[actix_rt::test]
 async fn breaker_opens_half_opens_after_the_cooldown_and_closes_on_a_good_probe() {
     tokio::time::pause();
-    let (actor, seen) = spied(limits(4, 4));
+    let (actor, gate, seen) = spied(limits(4, 4));
     for _ in 0..2 {
-        let mut permit = actor.send(acquire()).await.unwrap().unwrap();
+        let mut permit = gate.acquire("m", 10).await.unwrap();
         permit.report(ReportOutcome::Failure);
     }
     settle().await;
@@ -92,7 +96,7 @@ async fn breaker_opens_half_opens_after_the_cooldown_and_closes_on_a_good_probe(
         actor.send(Status).await.unwrap().breaker,
         BreakerState::Open
     );
-    let refused = actor.send(acquire()).await.unwrap();
+    let refused = gate.acquire("m", 10).await;
     assert!(matches!(refused, Err(AdmissionError::CircuitOpen { .. })));
     let opened = seen.lock().unwrap().last().cloned().unwrap();
     assert!(
@@ -105,8 +109,8 @@ async fn breaker_opens_half_opens_after_the_cooldown_and_closes_on_a_good_probe(
         actor.send(Status).await.unwrap().breaker,
         BreakerState::HalfOpen
     );
-    let mut probe = actor.send(acquire()).await.unwrap().unwrap();
-    let second = actor.send(acquire()).await.unwrap();
+    let mut probe = gate.acquire("m", 10).await.unwrap();
+    let second = gate.acquire("m", 10).await;
     assert!(
         matches!(second, Err(AdmissionError::CircuitOpen { .. })),
         "one probe at a time"
@@ -127,8 +131,8 @@ async fn breaker_opens_half_opens_after_the_cooldown_and_closes_on_a_good_probe(
 #[actix_rt::test]
 async fn a_429_cools_the_model_for_exactly_its_retry_after() {
     tokio::time::pause();
-    let (actor, seen) = spied(limits(4, 4));
-    let mut permit = actor.send(acquire()).await.unwrap().unwrap();
+    let (_actor, gate, seen) = spied(limits(4, 4));
+    let mut permit = gate.acquire("m", 10).await.unwrap();
     permit.report(ReportOutcome::RateLimited {
         model: "m".into(),
         retry_after: Some(Duration::from_secs(20)),
@@ -138,20 +142,16 @@ async fn a_429_cools_the_model_for_exactly_its_retry_after() {
     let cooling = seen.lock().unwrap().last().cloned().unwrap();
     assert_eq!(cooling.availability.cooling.len(), 1);
     tokio::time::advance(Duration::from_secs(19)).await;
-    let refused = actor.send(acquire()).await.unwrap();
+    let refused = gate.acquire("m", 10).await;
     assert_eq!(
         refused.unwrap_err(),
         AdmissionError::RateLimited {
             retry_after: Duration::from_secs(1)
         }
     );
-    let other = Acquire {
-        model: "other".into(),
-        tokens: 1,
-    };
-    assert!(actor.send(other).await.unwrap().is_ok());
+    assert!(gate.acquire("other", 1).await.is_ok());
     tokio::time::advance(Duration::from_secs(1)).await;
-    assert!(actor.send(acquire()).await.unwrap().is_ok());
+    assert!(gate.acquire("m", 10).await.is_ok());
 }
 
 #[actix_rt::test]
@@ -159,10 +159,10 @@ async fn rpm_limit_refuses_then_refills() {
     tokio::time::pause();
     let mut l = limits(8, 8);
     l.rpm = Some(2);
-    let (actor, seen) = spied(l);
-    let _a = actor.send(acquire()).await.unwrap().unwrap();
-    let _b = actor.send(acquire()).await.unwrap().unwrap();
-    let refused = actor.send(acquire()).await.unwrap().unwrap_err();
+    let (_actor, gate, seen) = spied(l);
+    let _a = gate.acquire("m", 10).await.unwrap();
+    let _b = gate.acquire("m", 10).await.unwrap();
+    let refused = gate.acquire("m", 10).await.unwrap_err();
     assert_eq!(
         refused,
         AdmissionError::RateLimited {
@@ -180,7 +180,7 @@ async fn rpm_limit_refuses_then_refills() {
             .is_some()
     );
     tokio::time::advance(Duration::from_secs(30)).await;
-    assert!(actor.send(acquire()).await.unwrap().is_ok());
+    assert!(gate.acquire("m", 10).await.is_ok());
 }
 
 #[actix_rt::test]
@@ -188,16 +188,12 @@ async fn tpm_estimates_are_corrected_by_usage() {
     tokio::time::pause();
     let mut l = limits(8, 8);
     l.tpm = Some(600);
-    let actor = ProviderActor::new("p", l, None).start();
-    let big = |tokens| Acquire {
-        model: "m".into(),
-        tokens,
-    };
-    let mut permit = actor.send(big(100)).await.unwrap().unwrap();
+    let (_actor, gate) = started(l);
+    let mut permit = gate.acquire("m", 100).await.unwrap();
     permit.settle_tokens(600); // 500 more than estimated: 0 left
     drop(permit);
     settle().await;
-    let refused = actor.send(big(10)).await.unwrap().unwrap_err();
+    let refused = gate.acquire("m", 10).await.unwrap_err();
     assert_eq!(
         refused,
         AdmissionError::RateLimited {
@@ -206,19 +202,19 @@ async fn tpm_estimates_are_corrected_by_usage() {
     );
     let mut permit = {
         tokio::time::advance(Duration::from_secs(60)).await;
-        actor.send(big(600)).await.unwrap().unwrap()
+        gate.acquire("m", 600).await.unwrap()
     };
     permit.settle_tokens(0); // nothing used after all: all back
     drop(permit);
     settle().await;
-    assert!(actor.send(big(600)).await.unwrap().is_ok());
+    assert!(gate.acquire("m", 600).await.is_ok());
 }
 
 #[actix_rt::test]
 async fn in_flight_and_latency_are_live_and_only_health_changes_are_published() {
-    let (actor, seen) = spied(limits(4, 4));
-    let mut one = actor.send(acquire()).await.unwrap().unwrap();
-    let two = actor.send(acquire()).await.unwrap().unwrap();
+    let (actor, gate, seen) = spied(limits(4, 4));
+    let mut one = gate.acquire("m", 10).await.unwrap();
+    let two = gate.acquire("m", 10).await.unwrap();
     settle().await;
     let gate = ProviderActor::new("p", limits(4, 4), None).gate();
     let _held = gate.acquire("m", 1).await.unwrap();

@@ -73,6 +73,11 @@ impl Gateway {
         caller: &Caller,
     ) -> Result<Execution, GatewayError> {
         validate_request(&request)?;
+        // A caller already over its quota is refused now, not with a failed response later
+        // (the run itself is admitted, and charged, when it starts).
+        self.quotas
+            .check(&caller.owner, caller.quota_claim.as_deref())
+            .await?;
         let ticket = self
             .drain
             .admit_detached()
