@@ -133,6 +133,7 @@ quotas:
 server:
   address: "127.0.0.1:$3"
   shutdown_timeout: "1s"
+  shutdown_delay: "0s"
 providers:
   openai:
     api_key: "bench-key"
@@ -224,11 +225,13 @@ body_for() { # target path(openai|anthropic)
 path_for() { [ "$1" = openai ] && echo "$OA_PATH" || echo "$AN_PATH"; }
 
 lua_for() { # file body [authorization]
+  local auth=""
+  if [ -n "${3:-}" ]; then auth="wrk.headers[\"Authorization\"] = \"$3\""; fi
   cat >"$1" <<EOF
 wrk.method = "POST"
 wrk.body = [[$2]]
 wrk.headers["Content-Type"] = "application/json"
-${3:+wrk.headers["Authorization"] = "$3"}
+$auth
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("RESULT p50=%d p90=%d p99=%d max=%d rps=%d requests=%d errors=%d\n",

@@ -52,14 +52,21 @@ streams_rows() { # path
     "≤ $(calc "(300 * 1024 - ${R[d.gw.$p.rss_start_kb]:-0}) / 10000" 1) KiB for 10k in 300 MiB"
 }
 
+# The sum of R[f<round>.$1.rps] over the rounds.
+variant_sum() {
+  local k
+  for k in "${!R[@]}"; do if [[ $k == f*."$1".rps ]]; then echo "${R[$k]}"; fi; done |
+    awk '{ s += $1 } END { print s + 0 }'
+}
+
 # (f): each variant's req/s summed over the rounds, as a ratio to the plain gateway's.
 variant_rows() {
   local v sum plain ratio target label
-  plain=$(for k in "${!R[@]}"; do [[ $k == f*.plain.rps ]] && echo "${R[$k]}"; done | awk '{ s += $1 } END { print s + 0 }')
+  plain=$(variant_sum plain)
   [ "$plain" != 0 ] || return 0
-  row f "req/s, 64 conns, plain gateway (sum of rounds)" openai "–" "–" "$plain" "–" "–" "1.00" ""
+  row f "req/s, 64 conns, plain gateway, sum of rounds (ratio column: ÷ plain)" openai "–" "–" "$plain" "–" "–" "1.00" ""
   for v in auth nostore fleet quota; do
-    sum=$(for k in "${!R[@]}"; do [[ $k == f*.$v.rps ]] && echo "${R[$k]}"; done | awk '{ s += $1 } END { print s + 0 }')
+    sum=$(variant_sum "$v")
     [ "$sum" != 0 ] || continue
     ratio=$(calc "$sum / $plain" 2) target=""
     case $v in
