@@ -3,12 +3,11 @@
 //! (oldest evicted first), so memory stays flat under any load. The request path reads and
 //! writes through a [`ConversationHandle`] (a short lock in its own worker: a mailbox message per
 //! stored response woke the actor's thread for every request, ~12% of the gateway's CPU); the
-//! actor runs the purge timer and answers the same operations as messages. Generic over the
-//! stored value; the gateway stores encoded records (`Bytes`).
+//! actor owns the records' lifetime: it runs the purge timer. Generic over the stored value; the
+//! gateway stores encoded records (`Bytes`).
 
 use std::{
     collections::{BTreeSet, HashMap},
-    marker::PhantomData,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
@@ -30,36 +29,6 @@ pub struct PutRecord<V> {
     pub bytes: usize,
 }
 
-/// Fetches a live record.
-pub struct GetRecord<V> {
-    /// Record id.
-    pub id: String,
-    _value: PhantomData<fn() -> V>,
-}
-
-impl<V> GetRecord<V> {
-    /// A lookup for `id`.
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            _value: PhantomData,
-        }
-    }
-}
-
-/// Deletes a record; answers whether it existed.
-#[derive(Message)]
-#[rtype(result = "bool")]
-pub struct DeleteRecord {
-    /// Record id.
-    pub id: String,
-}
-
-/// Asks for store statistics.
-#[derive(Message)]
-#[rtype(result = "ConversationStats")]
-pub struct StoreStats;
-
 /// Store statistics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConversationStats {
@@ -71,14 +40,6 @@ pub struct ConversationStats {
     pub evictions: u64,
     /// Records removed by TTL.
     pub expirations: u64,
-}
-
-impl<V: 'static> Message for PutRecord<V> {
-    type Result = ();
-}
-
-impl<V: 'static> Message for GetRecord<V> {
-    type Result = Option<V>;
 }
 
 struct Entry<V> {
@@ -271,41 +232,16 @@ impl<V: Clone + Unpin + 'static> Actor for ConversationActor<V> {
     }
 }
 
-impl<V: Clone + Unpin + 'static> Handler<PutRecord<V>> for ConversationActor<V> {
-    type Result = ();
-
-    fn handle(&mut self, msg: PutRecord<V>, _: &mut Self::Context) {
-        self.handle.put(msg);
-    }
-}
-
-impl<V: Clone + Unpin + 'static> Handler<GetRecord<V>> for ConversationActor<V> {
-    type Result = Option<V>;
-
-    fn handle(&mut self, msg: GetRecord<V>, _: &mut Self::Context) -> Option<V> {
-        self.handle.get(&msg.id)
-    }
-}
-
-impl<V: Clone + Unpin + 'static> Handler<DeleteRecord> for ConversationActor<V> {
-    type Result = bool;
-
-    fn handle(&mut self, msg: DeleteRecord, _: &mut Self::Context) -> bool {
-        self.handle.delete(&msg.id)
-    }
-}
-
-impl<V: Clone + Unpin + 'static> Handler<StoreStats> for ConversationActor<V> {
-    type Result = MessageResult<StoreStats>;
-
-    fn handle(&mut self, _: StoreStats, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.handle.stats())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The running actor (its purge timer) and the handle the request path would use.
+    fn started(
+        actor: ConversationActor<u32>,
+    ) -> (ConversationHandle<u32>, Addr<ConversationActor<u32>>) {
+        (actor.handle(), actor.start())
+    }
 
     fn put(id: &str, bytes: usize) -> PutRecord<u32> {
         PutRecord {
@@ -317,78 +253,88 @@ mod tests {
 
     #[actix_rt::test]
     async fn stores_gets_and_deletes() {
-        let store = ConversationActor::<u32>::new(Duration::from_secs(60), 10, 1000).start();
-        store.send(put("a", 10)).await.unwrap();
-        assert_eq!(store.send(GetRecord::new("a")).await.unwrap(), Some(7));
-        assert!(store.send(DeleteRecord { id: "a".into() }).await.unwrap());
-        assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
+        let (store, _actor) = started(ConversationActor::<u32>::new(
+            Duration::from_secs(60),
+            10,
+            1000,
+        ));
+        store.put(put("a", 10));
+        assert_eq!(store.get("a"), Some(7));
+        assert!(store.delete("a"));
+        assert_eq!(store.get("a"), None);
     }
 
     #[actix_rt::test]
     async fn bounds_evict_the_oldest() {
-        let store = ConversationActor::<u32>::new(Duration::from_secs(60), 2, 25).start();
+        let (store, _actor) = started(ConversationActor::<u32>::new(
+            Duration::from_secs(60),
+            2,
+            25,
+        ));
         for id in ["a", "b", "c"] {
-            store.send(put(id, 10)).await.unwrap();
+            store.put(put(id, 10));
         }
-        assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
-        assert_eq!(
-            store.send(GetRecord::<u32>::new("c")).await.unwrap(),
-            Some(7)
-        );
-        let stats = store.send(StoreStats).await.unwrap();
+        assert_eq!(store.get("a"), None);
+        assert_eq!(store.get("c"), Some(7));
+        let stats = store.stats();
         assert_eq!((stats.entries, stats.bytes, stats.evictions), (2, 20, 1));
     }
 
     #[actix_rt::test]
     async fn expired_records_are_gone_and_purged() {
-        let store = ConversationActor::<u32>::new(Duration::from_millis(30), 10, 1000).start();
-        store.send(put("a", 10)).await.unwrap();
+        let (store, _actor) = started(ConversationActor::<u32>::new(
+            Duration::from_millis(30),
+            10,
+            1000,
+        ));
+        store.put(put("a", 10));
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
+        assert_eq!(store.get("a"), None);
     }
 
     #[actix_rt::test]
     async fn expiry_follows_paused_time() {
         tokio::time::pause();
         let ttl = Duration::from_secs(3600);
-        let store = ConversationActor::<u32>::new(ttl, 10, 1000).start();
-        store.send(put("a", 10)).await.unwrap();
+        let (store, _actor) = started(ConversationActor::<u32>::new(ttl, 10, 1000));
+        store.put(put("a", 10));
         tokio::time::advance(ttl - Duration::from_millis(1)).await;
-        assert_eq!(
-            store.send(GetRecord::<u32>::new("a")).await.unwrap(),
-            Some(7)
-        );
+        assert_eq!(store.get("a"), Some(7));
         tokio::time::advance(Duration::from_millis(2)).await;
-        assert_eq!(store.send(GetRecord::<u32>::new("a")).await.unwrap(), None);
+        assert_eq!(store.get("a"), None);
     }
 
     #[actix_rt::test]
     async fn purge_timer_frees_expired_records_without_access() {
         tokio::time::pause();
         let ttl = Duration::from_secs(60);
-        let store = ConversationActor::<u32>::new(ttl, 10, 1000).start();
-        store.send(put("a", 10)).await.unwrap();
-        store.send(put("b", 20)).await.unwrap();
+        let (store, _actor) = started(ConversationActor::<u32>::new(ttl, 10, 1000));
+        // The actor starts (and arms its timer) when it first runs.
+        tokio::task::yield_now().await;
+        store.put(put("a", 10));
+        store.put(put("b", 20));
         tokio::time::advance(ttl + PURGE_INTERVAL).await;
         // Let the interval fire before asking.
-        tokio::task::yield_now().await;
-        let stats = store.send(StoreStats).await.unwrap();
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        let stats = store.stats();
         assert_eq!((stats.entries, stats.bytes, stats.expirations), (0, 0, 2));
     }
 
     #[actix_rt::test]
     async fn bounds_hold_across_100k_writes() {
         let (max_entries, max_bytes) = (10_000, 1_000_000);
-        let store =
-            ConversationActor::<u32>::new(Duration::from_secs(60), max_entries, max_bytes).start();
+        let (store, _actor) = started(ConversationActor::<u32>::new(
+            Duration::from_secs(60),
+            max_entries,
+            max_bytes,
+        ));
         let mut peak = ConversationStats::default();
         for i in 0..100_000_usize {
             // 50..=249 bytes: the byte bound (about 6,700 records) bites before the entry bound.
-            store
-                .send(put(&format!("resp_{i}"), 50 + i % 200))
-                .await
-                .unwrap();
-            let stats = store.send(StoreStats).await.unwrap();
+            store.put(put(&format!("resp_{i}"), 50 + i % 200));
+            let stats = store.stats();
             assert!(
                 stats.entries <= max_entries && stats.bytes <= max_bytes,
                 "{stats:?}"
@@ -396,21 +342,15 @@ mod tests {
             peak.entries = peak.entries.max(stats.entries);
             peak.bytes = peak.bytes.max(stats.bytes);
         }
-        let stats = store.send(StoreStats).await.unwrap();
+        let stats = store.stats();
         assert_eq!(stats.evictions as usize + stats.entries, 100_000);
         assert!(
             peak.bytes > max_bytes - 250,
             "the byte bound was reached: {peak:?}"
         );
-        let newest = store
-            .send(GetRecord::<u32>::new("resp_99999"))
-            .await
-            .unwrap();
+        let newest = store.get("resp_99999");
         assert_eq!(newest, Some(7));
-        assert_eq!(
-            store.send(GetRecord::<u32>::new("resp_0")).await.unwrap(),
-            None
-        );
+        assert_eq!(store.get("resp_0"), None);
     }
 
     #[test]
@@ -434,16 +374,18 @@ mod tests {
     }
 
     #[actix_rt::test]
-    async fn the_handle_and_the_actor_share_the_records() {
-        let actor = ConversationActor::<u32>::new(Duration::from_secs(60), 10, 1000);
-        let handle = actor.handle();
-        let addr = actor.start();
+    async fn handles_share_the_records() {
+        let (handle, _actor) = started(ConversationActor::<u32>::new(
+            Duration::from_secs(60),
+            10,
+            1000,
+        ));
+        let other = handle.clone();
         handle.put(put("a", 10));
-        assert_eq!(addr.send(GetRecord::new("a")).await.unwrap(), Some(7));
-        addr.send(put("b", 20)).await.unwrap();
-        assert_eq!(handle.get("b"), Some(7));
+        other.put(put("b", 20));
+        assert_eq!((handle.get("b"), other.get("a")), (Some(7), Some(7)));
         assert_eq!(handle.stats().bytes, 30);
-        assert!(handle.delete("a"));
-        assert_eq!(addr.send(StoreStats).await.unwrap().entries, 1);
+        assert!(other.delete("a"));
+        assert_eq!(handle.stats().entries, 1);
     }
 }

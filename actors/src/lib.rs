@@ -11,6 +11,10 @@
 //! - [`ConversationActor`]: stored responses with TTL expiry (its timer) and entry/byte bounds,
 //!   read and written through a [`ConversationHandle`].
 //!
+//! Messages are only what production sends: provider updates to the router
+//! ([`InstanceUpdate`]), a new routing table on reload ([`Replace`]), fleet trips to provider
+//! actors ([`ApplyTrip`]) and their status for metrics ([`Status`]).
+//!
 //! Callers run upstream I/O themselves while holding a [`Permit`]; tokens never pass a mailbox.
 
 mod breaker;
@@ -25,8 +29,7 @@ mod strategy;
 pub use breaker::{Breaker, BreakerState};
 pub use bucket::TokenBucket;
 pub use conversation::{
-    ConversationActor, ConversationHandle, ConversationRecords, ConversationStats, DeleteRecord,
-    GetRecord, PutRecord, StoreStats,
+    ConversationActor, ConversationHandle, ConversationRecords, ConversationStats, PutRecord,
 };
 pub use health::{Availability, InstanceHealth, Refusal};
 pub use lease::{Lease, LeasePool, Take};

@@ -74,9 +74,9 @@ pub struct Routed {
     pub skipped_open: Option<Duration>,
 }
 
-/// Resolves a model to ordered candidates that can take a call now.
-#[derive(Message, Debug, Clone, Default)]
-#[rtype(result = "Result<Routed, RouteError>")]
+/// Resolves a model to ordered candidates that can take a call now (read from the
+/// [`RouteTable`] in the request's own worker).
+#[derive(Debug, Clone, Default)]
 pub struct Route {
     /// The requested model.
     pub model: String,
@@ -320,14 +320,6 @@ impl<R: Resolve> Actor for RouterActor<R> {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(4096);
-    }
-}
-
-impl<R: Resolve> Handler<Route> for RouterActor<R> {
-    type Result = Result<Routed, RouteError>;
-
-    fn handle(&mut self, msg: Route, _: &mut Self::Context) -> Self::Result {
-        self.table.route(&msg)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Router tests: availability filtering, strategies through the actor, the weighted split.
+//! Router tests: availability filtering (updates through the actor, routes from its table),
+//! strategies, the weighted split.
 
 use super::*;
 use crate::strategy::Price;
@@ -65,11 +66,10 @@ fn update(provider: &str, f: impl FnOnce(&mut Availability)) -> InstanceUpdate {
     }
 }
 
-async fn providers(router: &Addr<RouterActor<Rules>>, msg: Route) -> Vec<String> {
-    router
-        .send(msg)
-        .await
-        .unwrap()
+/// Routes `msg` the way the request path does: from the table the actor keeps.
+async fn providers(table: &RouteTable<Rules>, msg: Route) -> Vec<String> {
+    table
+        .route(&msg)
         .unwrap()
         .candidates
         .into_iter()
@@ -79,19 +79,21 @@ async fn providers(router: &Addr<RouterActor<Rules>>, msg: Route) -> Vec<String>
 
 #[actix_rt::test]
 async fn open_breakers_cooling_models_and_limits_are_skipped() {
-    let router = RouterActor::new(Rules).start();
+    let actor = RouterActor::new(Rules);
+    let table = actor.table();
+    let router = actor.start();
     let later = Instant::now() + Duration::from_secs(30);
     router
         .send(update("a", |a| a.open_until = Some(later)))
         .await
         .unwrap();
-    let routed = router.send(route("m")).await.unwrap().unwrap();
+    let routed = table.route(&route("m")).unwrap();
     assert_eq!(
         routed.skipped_open.map(|w| w > Duration::from_secs(29)),
         Some(true)
     );
     assert_eq!(routed.skipped_limited, None);
-    assert_eq!(providers(&router, route("m")).await, ["b", "fallback"]);
+    assert_eq!(providers(&table, route("m")).await, ["b", "fallback"]);
     router
         .send(update("b", |a| a.cooling = vec![("m".into(), later)]))
         .await
@@ -100,7 +102,7 @@ async fn open_breakers_cooling_models_and_limits_are_skipped() {
         .send(update("fallback", |a| a.limited_until = Some(later)))
         .await
         .unwrap();
-    let err = router.send(route("m")).await.unwrap().unwrap_err();
+    let err = table.route(&route("m")).unwrap_err();
     let RouteError::AllUnavailable {
         retry_after,
         rate_limited,
@@ -111,12 +113,14 @@ async fn open_breakers_cooling_models_and_limits_are_skipped() {
     assert!(rate_limited, "cooling and limits are rate limits");
     assert!(retry_after <= Duration::from_secs(30) && retry_after > Duration::from_secs(29));
     router.send(update("a", |_| {})).await.unwrap();
-    assert_eq!(providers(&router, route("m")).await, ["a"]);
+    assert_eq!(providers(&table, route("m")).await, ["a"]);
 }
 
 #[actix_rt::test]
 async fn only_open_breakers_are_not_a_rate_limit() {
-    let router = RouterActor::new(Rules).start();
+    let actor = RouterActor::new(Rules);
+    let table = actor.table();
+    let router = actor.start();
     let soon = Instant::now() + Duration::from_secs(5);
     let later = Instant::now() + Duration::from_secs(50);
     for (p, until) in [("a", later), ("b", soon), ("fallback", later)] {
@@ -125,7 +129,7 @@ async fn only_open_breakers_are_not_a_rate_limit() {
             .await
             .unwrap();
     }
-    let err = router.send(route("m")).await.unwrap().unwrap_err();
+    let err = table.route(&route("m")).unwrap_err();
     let RouteError::AllUnavailable {
         retry_after,
         rate_limited,
@@ -142,7 +146,9 @@ async fn only_open_breakers_are_not_a_rate_limit() {
 
 #[actix_rt::test]
 async fn a_cooling_model_does_not_block_other_models_on_the_instance() {
-    let router = RouterActor::new(Rules).start();
+    let actor = RouterActor::new(Rules);
+    let table = actor.table();
+    let router = actor.start();
     let later = Instant::now() + Duration::from_secs(30);
     router
         .send(update("fallback", |a| {
@@ -150,15 +156,15 @@ async fn a_cooling_model_does_not_block_other_models_on_the_instance() {
         }))
         .await
         .unwrap();
-    assert_eq!(providers(&router, route("m")).await, ["a", "b", "fallback"]);
+    assert_eq!(providers(&table, route("m")).await, ["a", "b", "fallback"]);
 }
 
 #[actix_rt::test]
 async fn weighted_90_10_over_10000_routing_decisions_lands_within_one_point() {
-    let router = RouterActor::with_seed(Rules, 7).start();
+    let table = RouterActor::with_seed(Rules, 7).table();
     let mut first_a = 0;
     for _ in 0..10_000 {
-        if providers(&router, route("split")).await[0] == "a" {
+        if providers(&table, route("split")).await[0] == "a" {
             first_a += 1;
         }
     }
@@ -168,22 +174,24 @@ async fn weighted_90_10_over_10000_routing_decisions_lands_within_one_point() {
 
 #[actix_rt::test]
 async fn weighted_is_sticky_per_conversation() {
-    let router = RouterActor::new(Rules).start();
+    let table = RouterActor::new(Rules).table();
     for key in 0..20u64 {
         let sticky = Route {
             sticky: Some(strategy::sticky_hash(&format!("resp_{key}"))),
             ..route("split")
         };
-        let first = providers(&router, sticky.clone()).await;
+        let first = providers(&table, sticky.clone()).await;
         for _ in 0..10 {
-            assert_eq!(providers(&router, sticky.clone()).await, first);
+            assert_eq!(providers(&table, sticky.clone()).await, first);
         }
     }
 }
 
 #[actix_rt::test]
 async fn least_busy_and_latency_use_the_reported_stats() {
-    let router = RouterActor::new(Rules).start();
+    let actor = RouterActor::new(Rules);
+    let table = actor.table();
+    let router = actor.start();
     router
         .send(update("a", |a| {
             a.stats = InstanceStats {
@@ -203,11 +211,11 @@ async fn least_busy_and_latency_use_the_reported_stats() {
         .await
         .unwrap();
     assert_eq!(
-        providers(&router, route("busy")).await,
+        providers(&table, route("busy")).await,
         ["b", "a", "fallback"]
     );
     assert_eq!(
-        providers(&router, route("fast")).await,
+        providers(&table, route("fast")).await,
         ["a", "b", "fallback"]
     );
     let sized = Route {
@@ -217,12 +225,12 @@ async fn least_busy_and_latency_use_the_reported_stats() {
         },
         ..route("cheap")
     };
-    assert_eq!(providers(&router, sized).await, ["b", "a", "fallback"]);
+    assert_eq!(providers(&table, sized).await, ["b", "a", "fallback"]);
 }
 
 #[actix_rt::test]
 async fn unknown_models_are_reported() {
-    let router = RouterActor::new(Rules).start();
-    let err = router.send(route("unknown")).await.unwrap().unwrap_err();
+    let table = RouterActor::new(Rules).table();
+    let err = table.route(&route("unknown")).unwrap_err();
     assert!(matches!(err, RouteError::UnknownModel(_)));
 }
