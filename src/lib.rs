@@ -14,7 +14,8 @@
 //! actors hold the gates, the router actor the route table (and builds a new one on reload), the
 //! conversation actor runs the store's expiry timer. In fleet mode the `fleet` actor keeps the
 //! gates' lease pools, cooling and breakers in sync with the other replicas through Redis, off
-//! the request path.
+//! the request path. Caller quotas (`quota`) are checked once the input is known and settled from
+//! the real usage at the end; in a fleet they are one Redis script call per limited request.
 //!
 //! Glossary (one name per thing):
 //! - *provider instance*: one `providers:` block (`openai`, `azure-eu`, …) with its kind
