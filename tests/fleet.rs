@@ -92,6 +92,8 @@ async fn a_429_on_one_replica_cools_the_provider_on_the_other() {
         let before = b.hits("/");
         assert_eq!(post_responses(&two, &hi("pool")).await.status, 200);
         if b.hits("/") > before {
+            // The bound is 250 ms; the assertion below allows a loaded CI machine more.
+            eprintln!("cooling reached replica two after {:?}", heard.elapsed());
             break;
         }
         assert!(
