@@ -37,7 +37,7 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
             .app_data(gateway.clone())
             .app_data(bodies.clone())
             // Every route but the probes needs credentials when auth is enabled.
-            .wrap(crate::auth::middleware::authentication())
+            .wrap(crate::http::auth_gate::authentication())
             // Outside auth: a draining replica refuses new work before checking credentials.
             .wrap(actix_web::middleware::from_fn(
                 crate::http::drain_gate::gate,

@@ -6,9 +6,42 @@ use std::{collections::HashMap, time::Duration};
 
 use tokio::time::Instant;
 
-use crate::{
-    breaker::Breaker, bucket::TokenBucket, provider::ReportOutcome, strategy::InstanceStats,
-};
+use actix::Message;
+
+use crate::{breaker::Breaker, bucket::TokenBucket, strategy::InstanceStats};
+
+/// How a call that held a permit went (reported through the permit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// The upstream answered; `ttfb` is the time to its first event.
+    Success {
+        /// Time to first byte (feeds the latency average).
+        ttfb: Duration,
+    },
+    /// A stream ran to its end (its time to first byte was given with [`Permit::first_byte`]).
+    Completed,
+    /// The upstream failed in a way that counts against its health.
+    Failure,
+    /// The upstream answered 429; with a hint, `model` cools for that long.
+    RateLimited {
+        /// The upstream model that was limited.
+        model: String,
+        /// The upstream's `retry-after`.
+        retry_after: Option<Duration>,
+    },
+    /// No verdict (the client left, or the failure was the caller's fault).
+    Abandoned,
+}
+
+/// A provider instance's availability changed.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[rtype(result = "()")]
+pub struct InstanceUpdate {
+    /// Provider instance name.
+    pub provider: String,
+    /// What the router routes by.
+    pub availability: Availability,
+}
 
 /// Weight of the newest sample in the time-to-first-byte average.
 const TTFB_EWMA_WEIGHT: f64 = 0.3;

@@ -31,16 +31,13 @@ pub use bucket::TokenBucket;
 pub use conversation::{
     ConversationActor, ConversationHandle, ConversationRecords, ConversationStats, PutRecord,
 };
-pub use health::{Availability, InstanceHealth, Refusal};
+pub use health::{Availability, InstanceHealth, InstanceUpdate, Refusal, ReportOutcome};
 pub use lease::{Lease, LeasePool, Take};
 pub use provider::{
     AdmissionError, ApplyTrip, Permit, ProviderActor, ProviderGate, ProviderLimits, ProviderStatus,
-    ReportOutcome, Status, Trip, Tripped,
+    Status, Trip, Tripped,
 };
-pub use router::{
-    Candidate, InstanceUpdate, Plan, Replace, Resolve, Route, RouteError, RouteTable, Routed,
-    RouterActor,
-};
+pub use router::{Plan, Replace, Resolve, Route, RouteError, RouteTable, Routed, RouterActor};
 pub use strategy::{
-    Demand, InstanceStats, Price, SplitMix64, Strategy, Target, cost, order, sticky_hash,
+    Candidate, Demand, InstanceStats, Price, SplitMix64, Strategy, Target, cost, order, sticky_hash,
 };

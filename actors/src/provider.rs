@@ -26,34 +26,10 @@ use tokio::{
 
 use crate::{
     breaker::{Breaker, BreakerState},
-    health::{Availability, InstanceHealth, Refusal},
+    health::{Availability, InstanceHealth, InstanceUpdate, Refusal, ReportOutcome},
     lease::LeasePool,
-    router::InstanceUpdate,
     strategy::InstanceStats,
 };
-
-/// How a call that held a permit went (reported through the permit).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReportOutcome {
-    /// The upstream answered; `ttfb` is the time to its first event.
-    Success {
-        /// Time to first byte (feeds the latency average).
-        ttfb: Duration,
-    },
-    /// A stream ran to its end (its time to first byte was given with [`Permit::first_byte`]).
-    Completed,
-    /// The upstream failed in a way that counts against its health.
-    Failure,
-    /// The upstream answered 429; with a hint, `model` cools for that long.
-    RateLimited {
-        /// The upstream model that was limited.
-        model: String,
-        /// The upstream's `retry-after`.
-        retry_after: Option<Duration>,
-    },
-    /// No verdict (the client left, or the failure was the caller's fault).
-    Abandoned,
-}
 
 /// What tripped on one replica and should hold on every replica.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,19 +15,10 @@ use actix::prelude::*;
 use tokio::time::Instant;
 
 use crate::{
-    health::Availability,
+    health::{Availability, InstanceUpdate},
     provider::ProviderGate,
-    strategy::{self, Demand, InstanceStats, SplitMix64, Strategy, Target},
+    strategy::{self, Candidate, Demand, InstanceStats, SplitMix64, Strategy, Target},
 };
-
-/// One place to send a request: a provider instance and the upstream model name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    /// Provider instance name.
-    pub provider: String,
-    /// Model (or deployment) name to send upstream.
-    pub model: String,
-}
 
 /// Why no candidate can be offered.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -87,16 +78,6 @@ pub struct Route {
     pub sticky: Option<u64>,
     /// The request's size, for `cost`.
     pub demand: Demand,
-}
-
-/// A provider instance's availability changed.
-#[derive(Message, Debug, Clone, PartialEq)]
-#[rtype(result = "()")]
-pub struct InstanceUpdate {
-    /// Provider instance name.
-    pub provider: String,
-    /// What the router routes by.
-    pub availability: Availability,
 }
 
 /// What the router routes by, shared between the actor (which applies [`InstanceUpdate`]s) and

@@ -4,7 +4,14 @@
 
 use std::time::Duration;
 
-use crate::router::Candidate;
+/// One place to send a request: a provider instance and the upstream model name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Provider instance name.
+    pub provider: String,
+    /// Model (or deployment) name to send upstream.
+    pub model: String,
+}
 
 /// How a model group picks among its targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

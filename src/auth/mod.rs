@@ -4,7 +4,6 @@
 
 mod api_keys;
 mod jwks;
-pub mod middleware;
 mod validate;
 
 use std::sync::Arc;

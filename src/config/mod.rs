@@ -8,6 +8,7 @@ mod observability;
 mod quotas;
 mod raw;
 mod redis;
+mod retry;
 mod routing;
 mod telemetry;
 mod validate;
@@ -20,6 +21,7 @@ pub use observability::{MetricsConfig, ModelPrice, UsageConfig};
 pub use quotas::{BudgetPeriod, QuotaLimits, QuotasConfig};
 pub use raw::RawConfig;
 pub use redis::FleetConfig;
+pub use retry::RetryPolicy;
 pub use routing::{ModelGroup, ModelTarget, RawModelGroup, RawPrice, RawTarget};
 pub use telemetry::TracingConfig;
 pub use validate::check_log_filter;
@@ -268,7 +270,7 @@ pub struct RoutingConfig {
     /// Model groups by public name.
     pub models: BTreeMap<String, ModelGroup>,
     /// Retries, backoff and the overall deadline.
-    pub retry: crate::routing::RetryPolicy,
+    pub retry: RetryPolicy,
 }
 
 /// A secret string that never prints.

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use gateway_actors::{Price, Strategy};
 use serde::Deserialize;
 
+use super::RetryPolicy;
 use super::{ConfigError, raw::RawRouting};
-use crate::routing::RetryPolicy;
 
 /// One `models:` entry as written.
 #[derive(Debug, Default, Deserialize)]

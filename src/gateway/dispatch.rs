@@ -128,7 +128,7 @@ impl Gateway {
             .await?;
         let rate_limits = admission.as_ref().map(crate::quota::Admission::rate_limits);
         if let Some(admission) = admission {
-            observer.admitted(admission);
+            observer.admitted(Box::new(admission));
         }
         let route = Route {
             model: model.clone(),

@@ -20,10 +20,10 @@ use super::{
 };
 use crate::{
     api::{CreateResponse, Item, ResponseResource},
+    config::RetryPolicy,
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
     observability::RequestObserver,
     providers::{Call, http::generic_message},
-    routing::RetryPolicy,
     stream::ResponseContext,
     telemetry::spans,
 };
@@ -234,7 +234,12 @@ impl Gateway {
             let others_left = index + 1 < candidates.len();
             let mut retry = 0;
             loop {
-                let span = spans::attempt(observer, &slot.provider.config, &candidate.model);
+                let span = spans::attempt(
+                    observer.span(),
+                    observer.attempts() + 1,
+                    &slot.provider.config,
+                    &candidate.model,
+                );
                 let outcome = self
                     .attempt(job, slot, candidate, deadline, observer)
                     .instrument(span.clone())

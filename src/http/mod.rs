@@ -1,6 +1,7 @@
 //! actix-web handlers: extract → validate → ask the gateway → render JSON or SSE. Every error,
 //! including unknown routes and wrong methods, is an Open Responses error object.
 
+pub mod auth_gate;
 mod background;
 pub mod body;
 mod chat;

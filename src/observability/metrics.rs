@@ -4,13 +4,11 @@
 
 use std::{collections::HashSet, sync::OnceLock, time::Duration};
 
-use gateway_actors::{BreakerState, Status};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::{
     config::Config,
     error::{GatewayError, UpstreamErrorKind},
-    gateway::Gateway,
 };
 
 /// Requests answered, by `provider`, `model` and `status`.
@@ -284,40 +282,6 @@ pub fn record_retry(provider: &str) {
 /// Counts rejected credentials; `reason` is the error code (a fixed set).
 pub fn record_auth_failure(reason: &'static str) {
     metrics::counter!(AUTH_FAILURES, "reason" => reason).increment(1);
-}
-
-/// Sets the gauges that live in actors (permits, queues, breakers, the memory store) just
-/// before a scrape renders them: nothing on the request path keeps them.
-pub async fn sample(gateway: &Gateway) {
-    for (name, slot) in gateway.providers.iter() {
-        let Ok(status) = slot.actor.send(Status).await else {
-            continue;
-        };
-        let state = match status.breaker {
-            BreakerState::Closed => 0.0,
-            BreakerState::HalfOpen => 1.0,
-            BreakerState::Open => 2.0,
-        };
-        #[expect(clippy::cast_precision_loss, reason = "permit counts are small")]
-        let (in_flight, waiting) = (status.in_flight as f64, status.waiting as f64);
-        metrics::gauge!(PROVIDER_IN_FLIGHT, "provider" => name.clone()).set(in_flight);
-        metrics::gauge!(PROVIDER_QUEUED, "provider" => name.clone()).set(waiting);
-        metrics::gauge!(PROVIDER_BREAKER, "provider" => name.clone()).set(state);
-    }
-    let store = &gateway.conversations;
-    metrics::counter!(STORE_FAILURES).absolute(store.store_failures());
-    match store.memory_stats().await {
-        Ok(Some(stats)) => {
-            #[expect(clippy::cast_precision_loss, reason = "sizes stay far below 2^52")]
-            let (entries, bytes) = (stats.entries as f64, stats.bytes as f64);
-            metrics::gauge!(STORE_ENTRIES).set(entries);
-            metrics::gauge!(STORE_BYTES).set(bytes);
-            metrics::counter!(STORE_EVICTIONS).absolute(stats.evictions);
-            metrics::counter!(STORE_EXPIRATIONS).absolute(stats.expirations);
-        }
-        Ok(None) => {}
-        Err(err) => tracing::warn!(error = %err, "Cannot sample the conversation store."),
-    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 pub use self::{
     metrics::ModelLabels,
     prices::PriceTable,
-    request::{CLIENT_CLOSED, RequestObserver},
+    request::{CLIENT_CLOSED, RequestObserver, Settle},
     usage::{UsageLedger, UsageRow},
 };
 use crate::{config::Config, error::GatewayError};

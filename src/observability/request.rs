@@ -34,8 +34,16 @@ pub struct RequestObserver {
     /// The gateway-level tracing span (`Span::none()` while tracing is off).
     span: tracing::Span,
     /// The caller's quota claim, settled from the real usage at the end.
-    admission: Option<crate::quota::Admission>,
+    admission: Option<Box<dyn Settle>>,
     done: bool,
+}
+
+/// What a request was admitted against (its caller's quota), settled from the real usage and
+/// cost when the request ends (`quota::Admission`; this layer only calls it).
+pub trait Settle {
+    /// The request used `used_tokens` and cost `cost_usd` (`None`: unpriced); 0 and `None`
+    /// when it failed before any answer.
+    fn settle(&mut self, used_tokens: u64, cost_usd: Option<f64>);
 }
 
 impl RequestObserver {
@@ -149,7 +157,7 @@ impl RequestObserver {
     }
 
     /// The request was admitted against its caller's quota; settled when it ends.
-    pub fn admitted(&mut self, admission: crate::quota::Admission) {
+    pub fn admitted(&mut self, admission: Box<dyn Settle>) {
         self.admission = Some(admission);
     }
 

@@ -456,9 +456,10 @@ impl Admission {
     pub fn rate_limits(&self) -> RateLimits {
         self.rate_limits
     }
+}
 
-    /// The response used `used_tokens` and cost `cost_usd` (`None`: unpriced).
-    pub fn settle(&mut self, used_tokens: u64, cost_usd: Option<f64>) {
+impl crate::observability::Settle for Admission {
+    fn settle(&mut self, used_tokens: u64, cost_usd: Option<f64>) {
         if std::mem::replace(&mut self.settled, true) {
             return;
         }

@@ -1,18 +1,16 @@
 //! The routing rules the router actor applies: `models:` groups (targets + strategy), pinned
 //! provider, `provider/model` names, config aliases, name prefixes (gpt-*/o*/chatgpt-* → Azure
 //! then OpenAI, claude-* → Anthropic, gemini-* → Google) and `routing.fallbacks`. Pure: no
-//! actor, no I/O. Also the request estimates and the retry policy routing uses. Prices for the
+//! actor, no I/O. Also the request estimates. Prices for the
 //! `cost` strategy come from a target's `price:` or the shared price table (`prices:`).
 
 mod estimate;
-mod retry;
 
 use std::collections::BTreeMap;
 
 use gateway_actors::{Candidate, Plan, Price, Resolve, RouteError, Strategy, Target};
 
 pub use estimate::{demand, sticky_key};
-pub use retry::RetryPolicy;
 
 use crate::{
     api::ProviderKind,

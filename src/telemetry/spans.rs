@@ -29,7 +29,6 @@ use crate::{
     api::{Item, ProviderKind, ResponseResource, ResponseStatus},
     config::ProviderConfig,
     error::GatewayError,
-    observability::RequestObserver,
 };
 
 /// `gen_ai.operation.name` of the gateway-level span (every front door runs a Responses request).
@@ -268,14 +267,13 @@ pub fn conversation_store(store: &str) -> Span {
     )
 }
 
-/// The next upstream attempt of `observer`'s request (numbered over every candidate) on
-/// instance `config` for upstream `model`: a child of the request's gateway-level span, which
-/// records the provider it is trying.
-pub fn attempt(observer: &RequestObserver, config: &ProviderConfig, model: &str) -> Span {
+/// Attempt `number` of a request (counted over every candidate) on instance `config` for
+/// upstream `model`: a child of the request's gateway-level span `parent`, which records the
+/// provider it is trying.
+pub fn attempt(parent: &Span, number: u32, config: &ProviderConfig, model: &str) -> Span {
     if !enabled() {
         return Span::none();
     }
-    let (parent, number) = (observer.span(), observer.attempts() + 1);
     let provider = provider_name(config.kind);
     parent.record("gen_ai.provider.name", provider);
     parent.record("gateway.provider.instance", config.name.as_str());

@@ -6,8 +6,7 @@
 use actix_web::{Error, HttpMessage, dev::ServiceRequest, web};
 use actix_web_httpauth::{extractors::bearer::BearerAuth, middleware::HttpAuthentication};
 
-use super::Caller;
-use crate::error::GatewayError;
+use crate::{auth::Caller, error::GatewayError};
 
 /// Paths answered without credentials (probes).
 pub const OPEN_PATHS: [&str; 2] = ["/healthz", "/readyz"];
