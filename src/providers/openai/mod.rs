@@ -19,7 +19,7 @@ use serde_json::Value;
 pub use stream::OpenAiStream;
 pub use translate::{build_request, parse_response};
 
-use super::{Call, UpstreamReply, http};
+use super::{Call, UpstreamReply, http, upstream_error};
 use crate::{
     config::ProviderConfig,
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
@@ -88,18 +88,17 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
     let error = parsed.get("error").unwrap_or(&Value::Null);
     let field = |name: &str| error.get(name).and_then(Value::as_str).map(str::to_owned);
     let code = field("code").or_else(|| field("type")).unwrap_or_default();
-    let mut kind = http::classify_status(status);
+    let mut kind = upstream_error::classify_status(status);
     if code == "insufficient_quota" {
         kind = UpstreamErrorKind::QuotaExceeded;
     }
-    let kind = http::refine_bad_request(kind, Some(&code), &field("message").unwrap_or_default());
-    let message = match kind {
-        // The upstream's words name the field, or the sizes that did not fit.
-        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContextLengthExceeded => {
-            field("message").unwrap_or_else(|| http::generic_message(provider, kind, status))
-        }
-        _ => http::generic_message(provider, kind, status),
-    };
+    let kind = upstream_error::refine_bad_request(
+        kind,
+        Some(&code),
+        &field("message").unwrap_or_default(),
+    );
+    let message =
+        upstream_error::client_message(provider, kind, status, field("message").as_deref());
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -108,12 +107,12 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
         // OpenAI's 429s carry no retry-after header; the wait is in the message
         // ("Please try again in 3.728s").
         .with_retry_after(
-            http::retry_after(headers)
-                .or_else(|| field("message").and_then(|m| super::chat::retry_hint(&m))),
+            upstream_error::retry_after(headers)
+                .or_else(|| field("message").and_then(|m| upstream_error::retry_hint(&m))),
         )
         .with_detail(format!(
             "status {status}, request-id {request_id}: {}",
-            String::from_utf8_lossy(body)
+            upstream_error::excerpt(body)
         ));
     err.param = match kind {
         UpstreamErrorKind::BadRequest => field("param"),

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use super::translate::{emit_dialect_item, emit_reasoning_parts, finish_of, parse_usage, protocol};
+use super::translate::{emit_dialect_item, emit_reasoning_parts, finish_of, parse_usage};
 use crate::{
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    providers::{Call, StreamTranslator, http},
+    providers::{Call, StreamTranslator, upstream_error},
     stream::ResponseEmitter,
 };
 
@@ -73,28 +73,32 @@ impl OpenAiStream {
             "insufficient_quota" => UpstreamErrorKind::QuotaExceeded,
             "server_is_overloaded" | "slow_down" => UpstreamErrorKind::Overloaded,
             "context_length_exceeded" | "invalid_request_error" | "invalid_prompt" => {
-                http::refine_bad_request(UpstreamErrorKind::BadRequest, Some(code), message)
+                upstream_error::refine_bad_request(
+                    UpstreamErrorKind::BadRequest,
+                    Some(code),
+                    message,
+                )
             }
             _ => UpstreamErrorKind::Server,
         };
-        let public = match kind {
-            UpstreamErrorKind::ContextLengthExceeded if !message.is_empty() => message.to_owned(),
-            _ => http::generic_message(&self.provider, kind, 0),
-        };
+        // Inside a stream only a context overflow shows OpenAI's own words; every other
+        // failed-stream code gets the generic message.
+        let shown = (kind == UpstreamErrorKind::ContextLengthExceeded).then_some(message);
+        let public = upstream_error::client_message(&self.provider, kind, 0, shown);
         let retry_after = (kind == UpstreamErrorKind::RateLimited)
-            .then(|| crate::providers::chat::retry_hint(message))
+            .then(|| upstream_error::retry_hint(message))
             .flatten();
         UpstreamError::new(&self.provider, kind, public)
             .with_retry_after(retry_after)
-            .with_detail(event.to_string())
+            .with_detail(upstream_error::excerpt(event.to_string().as_bytes()))
             .into()
     }
 }
 
 impl StreamTranslator for OpenAiStream {
     fn on_data(&mut self, data: &str, out: &mut ResponseEmitter) -> Result<(), GatewayError> {
-        let event: Value =
-            serde_json::from_str(data).map_err(|e| protocol(&self.provider, &e.to_string()))?;
+        let event: Value = serde_json::from_str(data)
+            .map_err(|e| upstream_error::unreadable(&self.provider, &e, data.as_bytes()))?;
         let text = |key: &str| event.get(key).and_then(Value::as_str).unwrap_or_default();
         match text("type") {
             "response.created" | "response.in_progress" | "response.queued" => {
@@ -165,7 +169,7 @@ impl StreamTranslator for OpenAiStream {
         if self.finished {
             return Ok(());
         }
-        Err(crate::providers::http::stream_cut(
+        Err(upstream_error::stream_cut(
             &self.provider,
             "stream ended before response.completed",
         ))

@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 use super::ENCRYPTED_PREFIX;
 use crate::{
     api::{ContentPart, Item, ResponseError},
-    error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    providers::{Call, http},
+    error::GatewayError,
+    providers::{Call, upstream_error},
     stream::{Finish, ResponseEmitter},
 };
 
@@ -111,8 +111,8 @@ pub fn parse_response(
     provider: &str,
 ) -> Result<(), GatewayError> {
     let response: Value =
-        serde_json::from_slice(body).map_err(|e| protocol(provider, &e.to_string()))?;
-    check_response_shape(&response).map_err(|detail| protocol(provider, &detail))?;
+        serde_json::from_slice(body).map_err(|e| upstream_error::unreadable(provider, &e, body))?;
+    check_response_shape(&response).map_err(|detail| upstream_error::protocol(provider, detail))?;
     out.start();
     if let Some(model) = response.get("model").and_then(Value::as_str) {
         out.set_model(model);
@@ -282,12 +282,4 @@ pub fn parse_usage(usage: &Value) -> crate::api::Usage {
         n("/input_tokens_details/cached_tokens"),
         n("/output_tokens_details/reasoning_tokens"),
     )
-}
-
-/// A malformed upstream payload.
-pub fn protocol(provider: &str, detail: &str) -> GatewayError {
-    let kind = UpstreamErrorKind::Protocol;
-    UpstreamError::new(provider, kind, http::generic_message(provider, kind, 0))
-        .with_detail(detail.to_owned())
-        .into()
 }
