@@ -75,7 +75,7 @@ fn request_strips_gateway_state_and_never_stores() {
         )
         .unwrap(),
     );
-    let body = build_request(call(&request, &input, false)).unwrap();
+    let body = serde_json::to_value(build_request(call(&request, &input, false)).unwrap()).unwrap();
     assert_eq!(body["store"], false);
     assert_eq!(body["model"], "gpt-4o-mini");
     assert!(body.get("provider").is_none());
@@ -269,5 +269,100 @@ fn failed_stream_codes_keep_their_meaning() {
             "rate_limit_exceeded" => assert!(shown.ends_with("Please try again in 2s."), "{shown}"),
             _ => assert!(!shown.contains(message), "{shown}"),
         }
+    }
+}
+
+#[test]
+fn tools_and_settings_reach_openai_as_the_caller_sent_them() {
+    let tools = json!([
+        {"type": "function", "name": "f", "description": "d", "parameters": {"type": "object"}, "strict": true},
+        {"type": "web_search", "search_context_size": "high",
+         "user_location": {"type": "approximate", "country": "NL"}},
+        {"type": "future_tool", "anything": [1, {"nested": null}]}
+    ]);
+    let request: CreateResponse = serde_json::from_value(json!({
+        "model": "x", "input": "hi", "tools": tools,
+        "tool_choice": {"type": "function", "name": "f"},
+        "text": {"format": {"type": "json_schema", "name": "s", "schema": {"type": "object"}, "strict": true}},
+        "reasoning": {"effort": "low"}, "temperature": 0.5, "max_output_tokens": 99,
+    }))
+    .unwrap();
+    let input = request.input_items();
+    let body = serde_json::to_value(build_request(call(&request, &input, true)).unwrap()).unwrap();
+    assert_eq!(
+        body.pointer("/tools/1"),
+        tools.pointer("/1"),
+        "hosted tools verbatim"
+    );
+    assert_eq!(
+        body.pointer("/tools/2"),
+        tools.pointer("/2"),
+        "unknown tools verbatim"
+    );
+    assert_eq!(body.pointer("/tools/0/name"), Some(&json!("f")));
+    assert_eq!(body.pointer("/tool_choice/name"), Some(&json!("f")));
+    assert_eq!(body.pointer("/text/format/name"), Some(&json!("s")));
+    assert_eq!(body.pointer("/reasoning/effort"), Some(&json!("low")));
+    assert_eq!(body.pointer("/temperature"), Some(&json!(0.5)));
+    assert_eq!(body.pointer("/max_output_tokens"), Some(&json!(99)));
+    assert_eq!(body.pointer("/stream"), Some(&json!(true)));
+    assert_eq!(
+        body.pointer("/include"),
+        Some(&json!(["reasoning.encrypted_content"]))
+    );
+    assert_eq!(body.pointer("/input/0/content"), Some(&json!("hi")));
+    for absent in ["instructions", "top_p", "service_tier", "truncation"] {
+        assert!(
+            body.get(absent).is_none(),
+            "{absent} is left out when unset"
+        );
+    }
+}
+
+#[test]
+fn delta_events_borrow_their_text() {
+    let data = r#"{"type":"response.output_text.delta","item_id":"msg_1","delta":"Hi","sequence_number":3}"#;
+    let event: super::wire::OpenAiStreamEvent<'_> = serde_json::from_str(data).unwrap();
+    assert!(matches!(
+        event.kind,
+        std::borrow::Cow::Borrowed("response.output_text.delta")
+    ));
+    assert!(matches!(event.delta, std::borrow::Cow::Borrowed("Hi")));
+}
+
+#[test]
+fn events_the_gateway_does_not_read_are_skipped_whatever_they_hold() {
+    let request = CreateResponse::default();
+    let mut out = emitter(&request, true);
+    let mut translator = OpenAiStream::new(call(&request, &[], true), "openai".into());
+    for data in [
+        "null",
+        r#"{"type":"response.future.delta","delta":{"x":[1]},"item":5,"response":"r"}"#,
+        r#"{"sequence_number":1}"#,
+    ] {
+        translator.on_data(data, &mut out).unwrap();
+    }
+    assert!(out.drain().is_empty());
+    assert!(translator.on_data("{not json", &mut out).is_err());
+}
+
+#[test]
+fn an_incomplete_function_call_is_not_an_answer() {
+    let request = CreateResponse::default();
+    for body in [
+        json!({"id": "r", "status": "completed", "output": [{"type": "function_call", "name": "f"}]}),
+        json!({"id": "r", "status": "completed", "output": [{"type": "message"}]}),
+        json!({"id": "r", "status": "completed", "output": [{"content": []}]}),
+        json!({"id": "r", "status": "completed", "output": [], "usage": 5}),
+    ] {
+        let mut out = emitter(&request, false);
+        let err = parse_response(
+            body.to_string().as_bytes(),
+            call(&request, &[], false),
+            &mut out,
+            "openai",
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "upstream_protocol_error", "{body}");
     }
 }
