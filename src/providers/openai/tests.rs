@@ -366,3 +366,36 @@ fn an_incomplete_function_call_is_not_an_answer() {
         assert_eq!(err.code(), "upstream_protocol_error", "{body}");
     }
 }
+
+#[test]
+fn history_items_go_out_as_open_responses_has_them_without_our_state() {
+    let items = json!([
+        {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+         "phase": "final_answer", "content": [{"type": "output_text", "text": "hi", "annotations": []}]},
+        {"type": "function_call_output", "id": "fco_1", "call_id": "c1",
+         "output": [{"type": "input_text", "text": "done"}]},
+        {"type": "custom_tool_call", "id": "ctc_1", "call_id": "c2", "name": "apply_patch",
+         "namespace": "tools", "input": "*** Begin Patch", "status": "completed"},
+        {"type": "custom_tool_call_output", "call_id": "c2", "output": "applied"},
+        {"type": "web_search_call", "id": "ws_1", "status": "completed",
+         "action": {"type": "search", "query": "q", "sources": [{"url": "u"}]}}
+    ]);
+    let input: Vec<Item> = serde_json::from_value(items.clone()).unwrap();
+    let request = CreateResponse::default();
+    let body = serde_json::to_value(build_request(call(&request, &input, false)).unwrap()).unwrap();
+    let sent = body["input"].as_array().unwrap();
+    assert_eq!(sent.len(), 5);
+    for (i, sent) in sent.iter().enumerate() {
+        // Exactly the item's own Open Responses JSON without our `id` and `status`.
+        let mut own = serde_json::to_value(&input[i]).unwrap();
+        let own_map = own.as_object_mut().unwrap();
+        own_map.remove("id");
+        own_map.remove("status");
+        assert_eq!(sent, &own, "item {i}");
+    }
+    assert_eq!(
+        sent[4],
+        json!({"type": "web_search_call", "action": {"type": "search", "query": "q", "sources": [{"url": "u"}]}}),
+        "dialect items verbatim but for our id and status"
+    );
+}

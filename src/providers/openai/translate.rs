@@ -4,8 +4,8 @@
 use super::{
     ENCRYPTED_PREFIX,
     wire::{
-        OpenAiError, OpenAiIncompleteDetails, OpenAiInputItem, OpenAiOutputItem, OpenAiReasoning,
-        OpenAiReasoningInput, OpenAiRequest, OpenAiResponse, OpenAiUsage,
+        OpenAiDialectItem, OpenAiError, OpenAiIncompleteDetails, OpenAiInputItem, OpenAiOutputItem,
+        OpenAiReasoning, OpenAiRequest, OpenAiResponse, OpenAiUsage,
     },
 };
 use crate::{
@@ -56,35 +56,54 @@ pub fn build_request(call: Call<'_>) -> Result<OpenAiRequest<'_>, GatewayError> 
 }
 
 fn upstream_item(item: &Item, index: usize) -> Result<Option<OpenAiInputItem<'_>>, GatewayError> {
-    let value = match item {
+    Ok(Some(match item {
+        Item::Message(m) => OpenAiInputItem::Message {
+            role: m.role,
+            content: &m.content,
+            phase: m.phase.as_deref(),
+        },
+        Item::FunctionCall(c) => OpenAiInputItem::FunctionCall {
+            call_id: &c.call_id,
+            name: &c.name,
+            arguments: &c.arguments,
+            namespace: c.namespace.as_deref(),
+        },
+        Item::FunctionCallOutput(o) => OpenAiInputItem::FunctionCallOutput {
+            call_id: &o.call_id,
+            output: &o.output,
+        },
         Item::Reasoning(r) => {
-            return Ok(r
+            // Reasoning from another provider cannot be replayed to OpenAI: dropped.
+            let Some(state) = r
                 .encrypted_content
                 .as_deref()
                 .and_then(|e| e.strip_prefix(ENCRYPTED_PREFIX))
-                // Reasoning from another provider cannot be replayed to OpenAI: dropped.
-                .map(|state| {
-                    OpenAiInputItem::Reasoning(OpenAiReasoningInput {
-                        kind: "reasoning",
-                        summary: &r.summary,
-                        encrypted_content: state,
-                    })
-                }));
+            else {
+                return Ok(None);
+            };
+            OpenAiInputItem::Reasoning {
+                summary: &r.summary,
+                encrypted_content: state,
+            }
         }
+        Item::CustomToolCall(c) => OpenAiInputItem::CustomToolCall {
+            call_id: &c.call_id,
+            name: &c.name,
+            namespace: c.namespace.as_deref(),
+            input: &c.input,
+        },
+        Item::CustomToolCallOutput(o) => OpenAiInputItem::CustomToolCallOutput {
+            call_id: &o.call_id,
+            output: &o.output,
+        },
+        Item::Other(map) => OpenAiInputItem::Dialect(OpenAiDialectItem(map)),
         Item::ItemReference(_) | Item::Compaction(_) => {
             return Err(GatewayError::invalid(
                 "item_reference and compaction items are not supported for this provider; send the items themselves",
                 Some(&format!("input[{index}]")),
             ));
         }
-        other => serde_json::to_value(other).map_err(|e| GatewayError::Internal(e.to_string()))?,
-    };
-    let mut value = value;
-    if let Some(map) = value.as_object_mut() {
-        map.remove("id");
-        map.remove("status");
-    }
-    Ok(Some(OpenAiInputItem::Item(value)))
+    }))
 }
 
 /// Translates a complete OpenAI response body into the emitter.

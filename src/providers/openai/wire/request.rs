@@ -1,10 +1,13 @@
-//! The OpenAI Responses request we send, borrowing the caller's request: tools and items of
-//! OpenAI's own dialect pass through as the JSON they are.
+//! The OpenAI Responses request we send, borrowing the caller's request and the conversation:
+//! tools and items of OpenAI's own dialect pass through as the JSON they are.
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
 
-use crate::api::{ContentPart, ReasoningConfig, TextConfig, Tool, ToolChoice};
+use crate::api::{
+    ContentPart, FunctionOutput, MessageContent, ReasoningConfig, Role, TextConfig, Tool,
+    ToolChoice,
+};
 
 /// `POST {base_url}/responses` body.
 #[derive(Debug, Serialize)]
@@ -68,26 +71,83 @@ pub struct OpenAiRequest<'a> {
     pub include: Option<&'static [&'static str]>,
 }
 
-/// One input item.
+/// One input item, borrowed from the conversation. Items go out as Open Responses has them
+/// (OpenAI reads the same shapes) without the gateway's own `id` and `status`, which OpenAI would
+/// try to resolve.
 #[derive(Debug, Serialize)]
-#[serde(untagged)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum OpenAiInputItem<'a> {
+    /// A user, assistant, system or developer message.
+    Message {
+        /// Author.
+        role: Role,
+        /// A string or content parts.
+        content: &'a MessageContent,
+        /// `commentary` or `final_answer` for assistant messages.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        phase: Option<&'a str>,
+    },
+    /// A function call the model made.
+    FunctionCall {
+        /// The call id.
+        call_id: &'a str,
+        /// The function name.
+        name: &'a str,
+        /// JSON-encoded arguments.
+        arguments: &'a str,
+        /// The namespace of a namespaced tool.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        namespace: Option<&'a str>,
+    },
+    /// The caller's result for a function call.
+    FunctionCallOutput {
+        /// The call it answers.
+        call_id: &'a str,
+        /// Text or content parts.
+        output: &'a FunctionOutput,
+    },
     /// Reasoning state OpenAI produced, replayed without the gateway's prefix.
-    Reasoning(OpenAiReasoningInput<'a>),
-    /// Any other item, as the Open Responses JSON it is (OpenAI reads the same shapes) minus
-    /// the gateway's own `id` and `status`. Kept as JSON: the item types of OpenAI's dialect
-    /// pass through whatever their fields.
-    Item(Value),
+    Reasoning {
+        /// Summary parts.
+        summary: &'a [ContentPart],
+        /// OpenAI's own opaque state.
+        encrypted_content: &'a str,
+    },
+    /// A freeform tool call the model made.
+    CustomToolCall {
+        /// The call id.
+        call_id: &'a str,
+        /// The tool name.
+        name: &'a str,
+        /// The namespace of a namespaced tool.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        namespace: Option<&'a str>,
+        /// The freeform input.
+        input: &'a str,
+    },
+    /// The caller's result for a freeform tool call.
+    CustomToolCallOutput {
+        /// The call it answers.
+        call_id: &'a str,
+        /// Text or content parts.
+        output: &'a FunctionOutput,
+    },
+    /// Any other item of OpenAI's dialect (`web_search_call`, …), verbatim with its `type`.
+    #[serde(untagged)]
+    Dialect(OpenAiDialectItem<'a>),
 }
 
-/// `{"type": "reasoning", "summary": …, "encrypted_content": …}`.
-#[derive(Debug, Serialize)]
-pub struct OpenAiReasoningInput<'a> {
-    /// Always `reasoning`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// Summary parts.
-    pub summary: &'a [ContentPart],
-    /// OpenAI's own opaque state.
-    pub encrypted_content: &'a str,
+/// An item of OpenAI's own dialect, kept as the JSON it is: its fields pass through whatever
+/// they are, but for the gateway's `id` and `status`.
+#[derive(Debug)]
+pub struct OpenAiDialectItem<'a>(pub &'a Map<String, Value>);
+
+impl Serialize for OpenAiDialectItem<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let kept = self
+            .0
+            .iter()
+            .filter(|(key, _)| !matches!(key.as_str(), "id" | "status"));
+        serializer.collect_map(kept)
+    }
 }
