@@ -373,14 +373,8 @@ async fn cancel_stops_the_upstream_call_and_the_response_ends_cancelled() {
     assert_eq!(events[n - 1]["response"], cancelled);
 
     // The upstream call was dropped.
-    let started = Instant::now();
-    while mock.cancelled_streams() == 0 {
-        assert!(
-            started.elapsed() < PATIENCE,
-            "the upstream stream was not dropped"
-        );
-        tokio::time::sleep(POLL).await;
-    }
+    mock.wait_until("the upstream stream dropped", |m| m.cancelled_streams() > 0)
+        .await;
     assert_eq!(retrieve(&gw, id).await, cancelled);
     // Idempotent.
     let again = call(
@@ -407,11 +401,7 @@ async fn cancel_before_the_first_byte_and_of_finished_or_foreground_responses() 
     .await;
     let id = queued["id"].as_str().unwrap();
     wait_for(&gw, id, &["in_progress"]).await;
-    let started = Instant::now();
-    while mock.hits("/v1/") == 0 {
-        assert!(started.elapsed() < PATIENCE);
-        tokio::time::sleep(POLL).await;
-    }
+    mock.wait_for_hits("/v1/", 1).await;
     let cancelled = call(
         &gw,
         KEY_A,
@@ -685,14 +675,8 @@ async fn with_redis_another_replica_polls_and_cancels_a_running_response() {
     seen.extend(on_a.rest().await);
     assert_eq!(seen.last().unwrap()["response"], cancelled);
     assert_eq!(retrieve(&a, id).await, cancelled);
-    let started = Instant::now();
-    while mock.cancelled_streams() == 0 {
-        assert!(
-            started.elapsed() < PATIENCE,
-            "the upstream stream was not dropped"
-        );
-        tokio::time::sleep(POLL).await;
-    }
+    mock.wait_until("the upstream stream dropped", |m| m.cancelled_streams() > 0)
+        .await;
     // Owner-only across replicas too.
     let intruder = call(&b, KEY_B, "GET", &format!("/v1/responses/{id}"), None).await;
     assert_eq!(intruder.status, 404);

@@ -64,12 +64,40 @@ fn output_text(response: &Value) -> String {
     text
 }
 
-fn upstream_contains(mock: &MockUpstream, needle: &str) -> bool {
-    mock.last_request()
-        .unwrap()
-        .body
-        .to_string()
-        .contains(needle)
+/// Where each `value` sits in the last request the upstream received: `(JSON pointer, value)`
+/// pairs, compared exactly, so an instruction sent as a user message, or a tool result pasted
+/// into a text, fails. A failure lists every pointer the value was found at instead.
+fn assert_upstream(mock: &MockUpstream, expected: &[(&str, Value)]) {
+    let body = mock.last_request().unwrap().body;
+    for (pointer, value) in expected {
+        assert_eq!(
+            body.pointer(pointer),
+            Some(value),
+            "{pointer} in the upstream request; {value} is at {:?} in {body}",
+            pointers_to(&body, value, String::new())
+        );
+    }
+}
+
+/// Every JSON pointer in `body` whose value equals `wanted` (for the failure message).
+fn pointers_to(body: &Value, wanted: &Value, at: String) -> Vec<String> {
+    let mut found = Vec::new();
+    if body == wanted {
+        found.push(at.clone());
+    }
+    let children: Vec<(String, &Value)> = match body {
+        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (key, child) in children {
+        found.extend(pointers_to(child, wanted, format!("{at}/{key}")));
+    }
+    found
 }
 
 async fn text_instructions_and_usage(p: &Provider) {
@@ -91,7 +119,17 @@ async fn text_instructions_and_usage(p: &Provider) {
         usage["total_tokens"].as_u64(),
         Some(usage["input_tokens"].as_u64().unwrap() + usage["output_tokens"].as_u64().unwrap())
     );
-    assert!(upstream_contains(&mock, "Answer briefly."));
+    let instructions = json!("Answer briefly.");
+    let expected: &[(&str, Value)] = match p.name {
+        "openai" => &[("/instructions", instructions)],
+        "azureopenai" => &[
+            ("/messages/0/role", json!("system")),
+            ("/messages/0/content", instructions),
+        ],
+        "anthropic" => &[("/system", instructions)],
+        _ => &[("/systemInstruction/parts/0/text", instructions)],
+    };
+    assert_upstream(&mock, expected);
 }
 
 async fn multi_turn_sends_history(p: &Provider) {
@@ -107,8 +145,39 @@ async fn multi_turn_sends_history(p: &Provider) {
     .await;
     assert_eq!(two.status, 200, "{}", two.text);
     assert_valid_response(&two.json());
-    assert!(upstream_contains(&mock, "My name is Ada."));
-    assert!(upstream_contains(&mock, "What is my name?"));
+    // The stored turn, the model's answer, then the new turn, each in its own message.
+    let (first, second) = (json!("My name is Ada."), json!("What is my name?"));
+    let expected: &[(&str, Value)] = match p.name {
+        "openai" => &[
+            ("/input/0/role", json!("user")),
+            ("/input/0/content", first),
+            ("/input/1/role", json!("assistant")),
+            ("/input/2/role", json!("user")),
+            ("/input/2/content", second),
+        ],
+        "azureopenai" => &[
+            ("/messages/0/role", json!("user")),
+            ("/messages/0/content", first),
+            ("/messages/1/role", json!("assistant")),
+            ("/messages/2/role", json!("user")),
+            ("/messages/2/content", second),
+        ],
+        "anthropic" => &[
+            ("/messages/0/role", json!("user")),
+            ("/messages/0/content/0/text", first),
+            ("/messages/1/role", json!("assistant")),
+            ("/messages/2/role", json!("user")),
+            ("/messages/2/content/0/text", second),
+        ],
+        _ => &[
+            ("/contents/0/role", json!("user")),
+            ("/contents/0/parts/0/text", first),
+            ("/contents/1/role", json!("model")),
+            ("/contents/2/role", json!("user")),
+            ("/contents/2/parts/0/text", second),
+        ],
+    };
+    assert_upstream(&mock, expected);
     let explicit = post_responses(
         &gw,
         &json!({"model":p.model,"input":[
@@ -132,10 +201,26 @@ async fn image_input(p: &Provider) {
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert!(
-        upstream_contains(&mock, png),
-        "the image reaches the upstream"
-    );
+    let url = json!(format!("data:image/png;base64,{png}"));
+    let expected: &[(&str, Value)] = match p.name {
+        "openai" => &[("/input/0/content/1/image_url", url)],
+        "azureopenai" => &[("/messages/0/content/1/image_url/url", url)],
+        "anthropic" => &[
+            (
+                "/messages/0/content/1/source/media_type",
+                json!("image/png"),
+            ),
+            ("/messages/0/content/1/source/data", json!(png)),
+        ],
+        _ => &[
+            (
+                "/contents/0/parts/1/inlineData/mimeType",
+                json!("image/png"),
+            ),
+            ("/contents/0/parts/1/inlineData/data", json!(png)),
+        ],
+    };
+    assert_upstream(&mock, expected);
 }
 
 async fn tool_call_and_follow_up(p: &Provider) {
@@ -161,7 +246,46 @@ async fn tool_call_and_follow_up(p: &Provider) {
         "input":[{"type":"function_call_output","call_id":call["call_id"],"output":"{\"temp_c\":21}"}]})).await;
     assert_eq!(second.status, 200, "{}", second.text);
     assert_valid_response(&second.json());
-    assert!(upstream_contains(&mock, "temp_c"));
+    // The tool's result goes back as the answer to its call, after the call.
+    let output = json!("{\"temp_c\":21}");
+    let expected: &[(&str, Value)] = match p.name {
+        "openai" => &[
+            ("/input/1/type", json!("function_call")),
+            ("/input/1/call_id", call["call_id"].clone()),
+            ("/input/2/type", json!("function_call_output")),
+            ("/input/2/call_id", call["call_id"].clone()),
+            ("/input/2/output", output),
+        ],
+        "azureopenai" => &[
+            ("/messages/1/tool_calls/0/id", call["call_id"].clone()),
+            ("/messages/2/role", json!("tool")),
+            ("/messages/2/tool_call_id", call["call_id"].clone()),
+            ("/messages/2/content", output),
+        ],
+        "anthropic" => &[
+            // The fixture's answer says a sentence before the call.
+            ("/messages/1/content/1/type", json!("tool_use")),
+            ("/messages/1/content/1/id", call["call_id"].clone()),
+            ("/messages/2/content/0/type", json!("tool_result")),
+            ("/messages/2/content/0/tool_use_id", call["call_id"].clone()),
+            ("/messages/2/content/0/content", output),
+        ],
+        _ => &[
+            (
+                "/contents/1/parts/0/functionCall/name",
+                json!("get_weather"),
+            ),
+            (
+                "/contents/2/parts/0/functionResponse/name",
+                json!("get_weather"),
+            ),
+            (
+                "/contents/2/parts/0/functionResponse/response/output",
+                json!({"temp_c": 21}),
+            ),
+        ],
+    };
+    assert_upstream(&mock, expected);
 }
 
 async fn parallel_tool_calls_answered_in_one_turn(p: &Provider) {
@@ -176,7 +300,35 @@ async fn parallel_tool_calls_answered_in_one_turn(p: &Provider) {
     ]);
     let reply = post_responses(&gw, &json!({"model":p.model,"input":input,"tools":tools()})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert!(upstream_contains(&mock, "sunny-paris") && upstream_contains(&mock, "rainy-rome"));
+    let (paris, rome) = (json!("sunny-paris"), json!("rainy-rome"));
+    let expected: &[(&str, Value)] = match p.name {
+        "openai" => &[
+            ("/input/3/call_id", json!("call_a")),
+            ("/input/3/output", paris),
+            ("/input/4/call_id", json!("call_b")),
+            ("/input/4/output", rome),
+        ],
+        "azureopenai" => &[
+            ("/messages/2/tool_call_id", json!("call_a")),
+            ("/messages/2/content", paris),
+            ("/messages/3/tool_call_id", json!("call_b")),
+            ("/messages/3/content", rome),
+        ],
+        "anthropic" => &[
+            ("/messages/2/content/0/tool_use_id", json!("call_a")),
+            ("/messages/2/content/0/content", paris),
+            ("/messages/2/content/1/tool_use_id", json!("call_b")),
+            ("/messages/2/content/1/content", rome),
+        ],
+        _ => &[
+            (
+                "/contents/2/parts/0/functionResponse/response/output",
+                paris,
+            ),
+            ("/contents/2/parts/1/functionResponse/response/output", rome),
+        ],
+    };
+    assert_upstream(&mock, expected);
 }
 
 async fn structured_output(p: &Provider) {
@@ -191,10 +343,23 @@ async fn structured_output(p: &Provider) {
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_valid_response(&reply.json());
-    assert!(
-        upstream_contains(&mock, "city_name"),
-        "the schema reaches the upstream"
-    );
+    let property = json!({"type": "string"});
+    let expected: &[(&str, Value)] = match p.name {
+        "openai" => &[("/text/format/schema/properties/city_name", property)],
+        "azureopenai" => &[(
+            "/response_format/json_schema/schema/properties/city_name",
+            property,
+        )],
+        "anthropic" => &[(
+            "/output_config/format/schema/properties/city_name",
+            property,
+        )],
+        _ => &[(
+            "/generationConfig/responseJsonSchema/properties/city_name",
+            property,
+        )],
+    };
+    assert_upstream(&mock, expected);
 }
 
 async fn streaming_text(p: &Provider) {

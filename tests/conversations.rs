@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{
     gateway::{Reply, TestGateway, get, post_responses, providers_yaml, start_gateway},
@@ -379,10 +379,24 @@ async fn a_follow_up_sent_the_instant_a_stream_ends_finds_it() {
 async fn records_expire_after_the_ttl() {
     let mock = MockUpstream::start();
     let gw = start(&mock, "openai", "  ttl: \"1s\"\n");
+    let before = Instant::now();
     let one = turn(&gw, json!({"model":"gpt-4o","input":"Hi"})).await;
     let path = format!("/v1/responses/{}", one["id"].as_str().unwrap());
     assert_eq!(get(&gw, &path).await.status, 200);
-    actix_web::rt::time::sleep(Duration::from_millis(1300)).await;
+    // Read until it is gone (bounded): never before its TTL ran, and soon after.
+    while get(&gw, &path).await.status == 200 {
+        assert!(
+            before.elapsed() < Duration::from_secs(10),
+            "still stored 10 s later"
+        );
+        // Pacing only: the loop ends on the observed expiry, not on a guessed delay.
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        before.elapsed() >= Duration::from_secs(1),
+        "expired after {:?}, before its 1 s TTL",
+        before.elapsed()
+    );
     assert_eq!(get(&gw, &path).await.status, 404);
     let after = post_responses(
         &gw,

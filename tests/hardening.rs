@@ -186,6 +186,16 @@ async fn a_body_stuck_mid_read_ends_with_the_drain() {
         .write_all(b"POST /v1/responses HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{")
         .await
         .unwrap();
+    // The drain begins once the server holds the request (its drain ticket), not before: a
+    // drain that starts first just closes an idle connection, which this test is not about.
+    let started = std::time::Instant::now();
+    while drain.active() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the server never read the request head"
+        );
+        tokio::task::yield_now().await;
+    }
     let started = std::time::Instant::now();
     drain
         .shutdown(

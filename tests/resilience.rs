@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    gateway::{post_responses, start_gateway},
+    gateway::{TestGateway, get, post_responses, start_gateway},
     mock_upstream::{Behaviour, MockUpstream},
     spec::{assert_valid_error_body, assert_valid_response},
 };
@@ -19,6 +19,24 @@ fn two_instances(mock: &MockUpstream, extra: &str) -> String {
     format!(
         "providers:\n  a-primary:\n    type: openai\n    api_key: key-a\n    base_url: {base}/v1\n{extra}  b-backup:\n    type: openai\n    api_key: key-b\n    base_url: {base}/v1\n{extra}"
     )
+}
+
+/// Scrapes `/metrics` until it has `line` (bounded): the scrape itself reads the actors' state,
+/// so each scrape is a fresh look at the condition.
+async fn await_metric(gw: &TestGateway, line: &str) {
+    let started = std::time::Instant::now();
+    while !get(gw, "/metrics")
+        .await
+        .text
+        .lines()
+        .any(|l| l.trim() == line)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never saw `{line}`"
+        );
+        tokio::task::yield_now().await;
+    }
 }
 
 fn keys(mock: &MockUpstream) -> Vec<String> {
@@ -67,10 +85,11 @@ async fn non_retryable_errors_do_not_fail_over() {
 #[actix_web::test]
 async fn open_breaker_is_skipped_until_cooldown() {
     let mock = MockUpstream::start();
-    let gw = start_gateway(&two_instances(
-        &mock,
-        "    failure_threshold: 1\n    cooldown: \"60s\"\n",
-    ));
+    // Names of its own: the breaker gauge is process-wide, and other tests here use the usual ones.
+    let yaml = two_instances(&mock, "    failure_threshold: 1\n    cooldown: \"60s\"\n")
+        .replace("a-primary", "a-tripped")
+        .replace("b-backup", "b-tripped");
+    let gw = start_gateway(&yaml);
     mock.push_behaviour(Behaviour::Fail500);
     assert_eq!(
         post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"}))
@@ -78,8 +97,12 @@ async fn open_breaker_is_skipped_until_cooldown() {
             .status,
         200
     );
-    // Give the breaker report a moment to reach the router.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The failure report reaches the provider's breaker after the answer: wait until it is open.
+    await_metric(
+        &gw,
+        r#"gateway_provider_breaker_state{provider="a-tripped"} 2"#,
+    )
+    .await;
     mock.clear_requests();
     assert_eq!(
         post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"}))
@@ -125,7 +148,8 @@ async fn full_queue_answers_429_at_once_with_retry_after() {
             .status()
             .as_u16()
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The slow request holds the only slot once the upstream has it.
+    mock.wait_for_hits("/v1/responses", 1).await;
     let started = std::time::Instant::now();
     let refused = post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"})).await;
     assert_eq!(refused.status, 429, "{}", refused.text);
@@ -163,15 +187,13 @@ async fn client_disconnect_cancels_upstream_and_frees_the_slot() {
     let first = body.next().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("response.created"));
     drop(body);
-    let mut cancelled = 0;
-    for _ in 0..40 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        cancelled = mock.cancelled_streams();
-        if cancelled > 0 {
-            break;
-        }
-    }
-    assert_eq!(cancelled, 1, "the upstream stream was dropped");
+    mock.wait_until("the upstream stream dropped", |m| m.cancelled_streams() > 0)
+        .await;
+    assert_eq!(
+        mock.cancelled_streams(),
+        1,
+        "the upstream stream was dropped"
+    );
     let next = post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"})).await;
     assert_eq!(next.status, 200, "the permit was released: {}", next.text);
 }

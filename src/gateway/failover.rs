@@ -21,9 +21,9 @@ use super::{
 use crate::{
     api::{CreateResponse, Item, ResponseResource},
     config::RetryPolicy,
-    error::{GatewayError, UpstreamError, UpstreamErrorKind},
+    error::{GatewayError, UpstreamErrorKind},
     observability::RequestObserver,
-    providers::{Call, http::generic_message},
+    providers::{Call, upstream_error},
     stream::ResponseContext,
     telemetry::spans,
 };
@@ -155,8 +155,7 @@ fn outcome_of(err: &GatewayError, model: &str) -> ReportOutcome {
 }
 
 fn timeout_error(provider: &str) -> GatewayError {
-    let kind = UpstreamErrorKind::Timeout;
-    UpstreamError::new(provider, kind, generic_message(provider, kind, 0)).into()
+    upstream_error::timeout(provider).into()
 }
 
 /// Admission refusals seen so far, summarised into one error when nothing else happened.
@@ -383,6 +382,7 @@ impl Gateway {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::UpstreamError;
 
     #[test]
     fn refusals_prefer_429_with_the_soonest_wait_and_never_500() {

@@ -1,13 +1,17 @@
-//! Shared transport pieces: one reqwest client, POST with timeouts, upstream SSE → `DataStream`,
-//! status classification and retry hints. Provider transports stay a few lines each.
+//! Shared transport pieces: one reqwest client, POST with timeouts, the one capped body reader,
+//! upstream SSE → `DataStream` with its idle timeout. Provider transports stay a few lines each;
+//! how a failure reads is `upstream_error`'s.
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use super::{DataStream, UpstreamReply};
+use super::{
+    DataStream, UpstreamReply,
+    upstream_error::{generic_message, protocol, stream_cut, timeout},
+};
 use crate::{
     config::ProviderConfig,
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
@@ -47,108 +51,6 @@ pub fn path_segment(value: &str) -> String {
         ".." => "%2E%2E".to_owned(),
         _ => percent_encoding::utf8_percent_encode(value, PATH_SEGMENT).to_string(),
     }
-}
-
-/// What providers say when the input does not fit the context window, lowercased: OpenAI
-/// ("maximum context length is …", "exceeds the context window"), Anthropic ("prompt is too
-/// long: … > … maximum", "input length and `max_tokens` exceed context limit") and Gemini
-/// ("The input token count (…) exceeds the maximum number of tokens allowed (…)").
-const CONTEXT_OVERFLOW: [&str; 5] = [
-    "maximum context length",
-    "context window",
-    "prompt is too long",
-    "exceed context limit",
-    "exceeds the maximum number of tokens allowed",
-];
-
-/// `BadRequest` refined to `ContextLengthExceeded` when the upstream's code or message says the
-/// input does not fit, so agents can compact their history and retry.
-pub fn refine_bad_request(
-    kind: UpstreamErrorKind,
-    code: Option<&str>,
-    message: &str,
-) -> UpstreamErrorKind {
-    let lower = message.to_ascii_lowercase();
-    let overflow = code == Some("context_length_exceeded")
-        || CONTEXT_OVERFLOW.iter().any(|phrase| lower.contains(phrase));
-    if kind == UpstreamErrorKind::BadRequest && overflow {
-        UpstreamErrorKind::ContextLengthExceeded
-    } else {
-        kind
-    }
-}
-
-/// Classifies a non-2xx status into an upstream error kind.
-pub fn classify_status(status: u16) -> UpstreamErrorKind {
-    match status {
-        400 | 413 | 415 | 422 => UpstreamErrorKind::BadRequest,
-        401 | 403 => UpstreamErrorKind::Auth,
-        404 => UpstreamErrorKind::NotFound,
-        408 | 504 => UpstreamErrorKind::Timeout,
-        429 => UpstreamErrorKind::RateLimited,
-        503 | 529 => UpstreamErrorKind::Overloaded,
-        _ => UpstreamErrorKind::Server,
-    }
-}
-
-/// `retry-after-ms` or `retry-after` (seconds) from upstream headers.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
-    }
-    get("retry-after")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|s| Duration::from_secs_f64(s.max(0.0)))
-}
-
-/// The client-safe message for an upstream failure whose body we do not pass through.
-pub fn generic_message(provider: &str, kind: UpstreamErrorKind, status: u16) -> String {
-    match kind {
-        UpstreamErrorKind::Auth => format!(
-            "The gateway's credentials for provider `{provider}` were rejected (upstream status {status}); check the configured API key."
-        ),
-        UpstreamErrorKind::RateLimited => {
-            format!("Provider `{provider}` is rate limiting requests.")
-        }
-        UpstreamErrorKind::Overloaded => {
-            format!("Provider `{provider}` is overloaded; retry later.")
-        }
-        UpstreamErrorKind::Timeout => format!("Provider `{provider}` did not answer in time."),
-        UpstreamErrorKind::NotFound => {
-            format!("Provider `{provider}` does not know the requested model or deployment.")
-        }
-        UpstreamErrorKind::QuotaExceeded => {
-            format!("The gateway's quota at provider `{provider}` is exhausted.")
-        }
-        UpstreamErrorKind::Connect => format!("Provider `{provider}` could not be reached."),
-        UpstreamErrorKind::Protocol => {
-            format!("Provider `{provider}` sent a response the gateway could not understand.")
-        }
-        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContentFilter => {
-            format!("Provider `{provider}` rejected the request.")
-        }
-        UpstreamErrorKind::ContextLengthExceeded => format!(
-            "The input exceeds the context window of the model at provider `{provider}`; \
-             shorten or compact the input."
-        ),
-        UpstreamErrorKind::Server if status == 0 => format!("Provider `{provider}` failed."),
-        UpstreamErrorKind::Server => {
-            format!("Provider `{provider}` failed (upstream status {status}).")
-        }
-    }
-}
-
-/// A stream (or body) that ended before its terminal event: the provider or the network cut it.
-/// Retryable before the first byte, like any server failure; after it, the stream fails.
-pub fn stream_cut(provider: &str, detail: impl Into<String>) -> GatewayError {
-    UpstreamError::new(
-        provider,
-        UpstreamErrorKind::Server,
-        format!("`{provider}` closed the stream before it finished."),
-    )
-    .with_detail(detail)
-    .into()
 }
 
 /// Maps a reqwest failure (connect, timeout, body) to an upstream error.
@@ -200,12 +102,7 @@ pub async fn post_json(
         .body(body)
         .send();
     let response = match tokio::time::timeout(config.request_timeout, send).await {
-        Err(_) => {
-            let kind = UpstreamErrorKind::Timeout;
-            return Err(
-                UpstreamError::new(provider, kind, generic_message(provider, kind, 0)).into(),
-            );
-        }
+        Err(_) => return Err(timeout(provider).into()),
         Ok(Err(err)) => return Err(transport_error(provider, &err)),
         Ok(Ok(response)) => response,
     };
@@ -227,10 +124,7 @@ pub async fn post_json(
     let read = read_bounded(response, provider, config.max_response_bytes);
     match tokio::time::timeout(config.request_timeout, read).await {
         Ok(result) => result.map(UpstreamReply::Json),
-        Err(_) => {
-            let kind = UpstreamErrorKind::Timeout;
-            Err(UpstreamError::new(provider, kind, generic_message(provider, kind, 0)).into())
-        }
+        Err(_) => Err(timeout(provider).into()),
     }
 }
 
@@ -242,40 +136,47 @@ async fn read_bounded(
     limit: usize,
 ) -> Result<Bytes, GatewayError> {
     let too_large = || {
-        let kind = UpstreamErrorKind::Protocol;
-        GatewayError::from(
-            UpstreamError::new(provider, kind, generic_message(provider, kind, 0))
-                .with_detail(format!("the response body exceeds {limit} bytes")),
-        )
+        GatewayError::from(protocol(
+            provider,
+            format!("the response body exceeds {limit} bytes"),
+        ))
     };
     if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let mut body = bytes::BytesMut::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body.freeze()),
-            Err(err) => return Err(transport_error(provider, &err)),
-        }
+    let mut body = BytesMut::new();
+    match read_into(&mut response, &mut body, limit).await {
+        Ok(true) => Ok(body.freeze()),
+        Ok(false) => Err(too_large()),
+        Err(err) => Err(transport_error(provider, &err)),
     }
 }
 
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = cap.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= cap {
-            break;
+/// Reads an error body: its first `cap` bytes, or what arrived before the connection failed.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Bytes {
+    let mut body = BytesMut::new();
+    // A truncated or broken error body is still worth its first bytes to `parse_error`.
+    let _ = read_into(&mut response, &mut body, cap).await;
+    body.freeze()
+}
+
+/// The one body reader: appends `response`'s chunks to `body` until the body ends (`Ok(true)`)
+/// or would pass `limit` bytes (`Ok(false)`, `body` holding the first `limit`; the rest is left
+/// unread).
+async fn read_into(
+    response: &mut reqwest::Response,
+    body: &mut BytesMut,
+    limit: usize,
+) -> Result<bool, reqwest::Error> {
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+            return Ok(false);
         }
+        body.extend_from_slice(&chunk);
     }
-    body
+    Ok(true)
 }
 
 /// Decodes an upstream SSE body into its `data:` payloads, enforcing an idle timeout once the
@@ -340,13 +241,7 @@ pub fn sse_data_stream(
                         ),
                         Err(e) => {
                             st.ended = true;
-                            let err = UpstreamError::new(
-                                &provider,
-                                UpstreamErrorKind::Protocol,
-                                generic_message(&provider, UpstreamErrorKind::Protocol, 0),
-                            )
-                            .with_detail(e.to_string());
-                            return Some((Err(err.into()), st));
+                            return Some((Err(protocol(&provider, e.to_string()).into()), st));
                         }
                     },
                     Some(Err(e)) => {
@@ -362,20 +257,6 @@ pub fn sse_data_stream(
             }
         }
     }))
-}
-
-/// Extracts `error.message` (or `message`) from a JSON error body, if any.
-pub fn json_error_message(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let error = value.get("error").unwrap_or(&value);
-    let error = match error {
-        serde_json::Value::Array(items) => items.first()?.get("error").unwrap_or(error),
-        _ => error,
-    };
-    error
-        .get("message")
-        .and_then(|m| m.as_str())
-        .map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -408,39 +289,5 @@ mod tests {
         assert_eq!(upstream.kind, UpstreamErrorKind::Auth);
         let shown = serde_json::to_string(&err.to_object()).unwrap();
         assert!(!shown.contains("sk-ant-secret"), "{shown}");
-    }
-
-    #[test]
-    fn retry_after_prefers_milliseconds() {
-        let mut headers = HeaderMap::new();
-        headers.insert("retry-after", "7".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        headers.insert("retry-after-ms", "250".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
-    }
-
-    #[test]
-    fn statuses_classify() {
-        assert_eq!(classify_status(529), UpstreamErrorKind::Overloaded);
-        assert_eq!(classify_status(401), UpstreamErrorKind::Auth);
-        assert_eq!(classify_status(500), UpstreamErrorKind::Server);
-        assert_eq!(
-            classify_status(409),
-            UpstreamErrorKind::Server,
-            "a conflict is worth a retry"
-        );
-    }
-
-    #[test]
-    fn error_messages_are_found_in_common_shapes() {
-        assert_eq!(
-            json_error_message(br#"{"error":{"message":"m"}}"#).as_deref(),
-            Some("m")
-        );
-        assert_eq!(
-            json_error_message(br#"[{"error":{"message":"g"}}]"#).as_deref(),
-            Some("g")
-        );
-        assert_eq!(json_error_message(b"not json"), None);
     }
 }

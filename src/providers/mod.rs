@@ -9,6 +9,7 @@ pub mod http;
 pub mod openai;
 #[cfg(test)]
 mod test_support;
+pub mod upstream_error;
 
 use std::pin::Pin;
 

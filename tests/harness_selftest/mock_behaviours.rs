@@ -296,9 +296,7 @@ async fn counts_streams_the_client_abandons() {
     let mut stream = resp.bytes_stream();
     assert!(stream.next().await.unwrap().is_ok());
     drop(stream);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while mock.cancelled_streams() == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    mock.wait_until("the stream dropped", |m| m.cancelled_streams() > 0)
+        .await;
     assert_eq!(mock.cancelled_streams(), 1);
 }

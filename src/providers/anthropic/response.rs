@@ -12,12 +12,14 @@ use super::{
 };
 use crate::{
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    providers::{Call, http},
+    providers::{
+        Call,
+        upstream_error::{
+            classify_status, client_message, excerpt, refine_bad_request, retry_after, unreadable,
+        },
+    },
     stream::{Finish, ResponseEmitter},
 };
-
-/// Largest slice of an upstream body kept in log-only error detail.
-const MAX_DETAIL_BYTES: usize = 2048;
 
 /// Translates a complete Messages response into `out` and finishes it.
 pub fn parse_response(
@@ -27,18 +29,15 @@ pub fn parse_response(
     provider: &str,
 ) -> Result<(), GatewayError> {
     let message: AnthropicResponse =
-        serde_json::from_slice(body).map_err(|e| protocol_error(provider, &e, body))?;
+        serde_json::from_slice(body).map_err(|e| unreadable(provider, &e, body))?;
     if message.kind == "error" {
         return Err(event_error(provider, &message.error.unwrap_or_default()).into());
     }
     // Every Messages answer is `{"type": "message", …}` (https://docs.anthropic.com/en/api/messages):
     // anything else (`{}` included) is not an answer, however leniently it parsed.
     if message.kind != "message" {
-        return Err(protocol_error(
-            provider,
-            &"the body is not a message (no `type: message`)",
-            body,
-        ));
+        let what = "the body is not a message (no `type: message`)";
+        return Err(unreadable(provider, &what, body).into());
     }
     tracing::debug!(upstream_id = %message.id, "Anthropic message received.");
     out.start();
@@ -130,18 +129,6 @@ pub(super) fn finish(
     out.finish(finish);
 }
 
-/// An upstream body we could not read.
-pub(super) fn protocol_error(
-    provider: &str,
-    err: &dyn std::fmt::Display,
-    body: &[u8],
-) -> GatewayError {
-    let kind = UpstreamErrorKind::Protocol;
-    UpstreamError::new(provider, kind, http::generic_message(provider, kind, 0))
-        .with_detail(format!("{err}; body: {}", excerpt(body)))
-        .into()
-}
-
 /// The kind an Anthropic `error.type` names, if it names one we map.
 fn kind_of(error: &AnthropicErrorDetail) -> Option<UpstreamErrorKind> {
     let spend_limit = error.details.as_ref().and_then(|d| d.error_code.as_deref())
@@ -158,24 +145,12 @@ fn kind_of(error: &AnthropicErrorDetail) -> Option<UpstreamErrorKind> {
         "api_error" => UpstreamErrorKind::Server,
         "timeout_error" => UpstreamErrorKind::Timeout,
         "invalid_request_error" | "request_too_large" => {
-            http::refine_bad_request(UpstreamErrorKind::BadRequest, None, &error.message)
+            refine_bad_request(UpstreamErrorKind::BadRequest, None, &error.message)
         }
         "authentication_error" | "permission_error" => UpstreamErrorKind::Auth,
         "not_found_error" => UpstreamErrorKind::NotFound,
         _ => return None,
     })
-}
-
-/// The client message: the upstream's own words for invalid requests, generic text otherwise.
-fn client_message(provider: &str, kind: UpstreamErrorKind, status: u16, upstream: &str) -> String {
-    match kind {
-        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContextLengthExceeded
-            if !upstream.is_empty() =>
-        {
-            upstream.to_owned()
-        }
-        _ => http::generic_message(provider, kind, status),
-    }
 }
 
 /// An in-band `error` event (or a 200 body of type `error`).
@@ -184,7 +159,7 @@ pub(super) fn event_error(provider: &str, error: &AnthropicErrorDetail) -> Upstr
     let mut err = UpstreamError::new(
         provider,
         kind,
-        client_message(provider, kind, 0, &error.message),
+        client_message(provider, kind, 0, Some(&error.message)),
     )
     .with_detail(format!("in-stream {}: {}", error.kind, error.message));
     err.param = param_for(kind, &error.message);
@@ -198,7 +173,7 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
     let error = parsed.error.unwrap_or_default();
     let kind = kind_of(&error)
         .filter(|k| !matches!(k, UpstreamErrorKind::BadRequest) || status < 500)
-        .unwrap_or_else(|| http::classify_status(status));
+        .unwrap_or_else(|| classify_status(status));
     let request_id = headers
         .get("request-id")
         .and_then(|v| v.to_str().ok())
@@ -208,9 +183,9 @@ pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]
     let mut err = UpstreamError::new(
         provider,
         kind,
-        client_message(provider, kind, status, &error.message),
+        client_message(provider, kind, status, Some(&error.message)),
     )
-    .with_retry_after(http::retry_after(headers))
+    .with_retry_after(retry_after(headers))
     .with_detail(format!(
         "status {status}; request-id {request_id}; body: {}",
         excerpt(body)
@@ -249,13 +224,4 @@ fn param_of(message: &str) -> Option<String> {
         _ => return None,
     };
     Some(param.to_owned())
-}
-
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut end = text.len().min(MAX_DETAIL_BYTES);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
 }

@@ -4,7 +4,7 @@
 
 use super::{
     artifact::{self, Artifact},
-    response::{compact_arguments, emit_redacted, event_error, finish, protocol_error},
+    response::{compact_arguments, emit_redacted, event_error, finish},
     wire::{
         AnthropicContentBlock, AnthropicDelta, AnthropicStopReason, AnthropicStreamEvent,
         AnthropicUsage,
@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     error::{GatewayError, UpstreamError},
-    providers::{Call, StreamTranslator},
+    providers::{Call, StreamTranslator, upstream_error::unreadable},
     stream::ResponseEmitter,
 };
 
@@ -159,7 +159,7 @@ impl AnthropicStream {
     }
 
     fn cut(&self, what: &str) -> GatewayError {
-        crate::providers::http::stream_cut(&self.provider, what)
+        crate::providers::upstream_error::stream_cut(&self.provider, what)
     }
 }
 
@@ -169,7 +169,7 @@ impl StreamTranslator for AnthropicStream {
             return Ok(());
         }
         let event: AnthropicStreamEvent = serde_json::from_str(data)
-            .map_err(|e| protocol_error(&self.provider, &e, data.as_bytes()))?;
+            .map_err(|e| unreadable(&self.provider, &e, data.as_bytes()))?;
         match event {
             AnthropicStreamEvent::MessageStart { message } => {
                 out.start();

@@ -19,8 +19,12 @@ pub fn parse_response(
     out: &mut ResponseEmitter,
     provider: &str,
 ) -> Result<(), GatewayError> {
-    let completion: ChatCompletion = serde_json::from_slice(body)
-        .map_err(|e| super::protocol_error(provider, format!("invalid chat completion: {e}")))?;
+    let completion: ChatCompletion = serde_json::from_slice(body).map_err(|e| {
+        crate::providers::upstream_error::protocol(
+            provider,
+            format!("invalid chat completion: {e}"),
+        )
+    })?;
     if let Some(error) = completion.error.as_ref().filter(|e| !e.is_null()) {
         return Err(super::in_band_error(provider, &ErrorDetail::from_value(error)).into());
     }
@@ -30,7 +34,10 @@ pub fn parse_response(
         .into_iter()
         .find(|c| c.index.unwrap_or(0) == 0)
         .ok_or_else(|| {
-            super::protocol_error(provider, "chat completion without choices".to_owned())
+            crate::providers::upstream_error::protocol(
+                provider,
+                "chat completion without choices".to_owned(),
+            )
         })?;
     out.set_model(completion.model.as_deref().unwrap_or_default());
     out.start();

@@ -214,7 +214,7 @@ impl ChatStream {
     }
 
     fn cut(&self) -> GatewayError {
-        crate::providers::http::stream_cut(
+        crate::providers::upstream_error::stream_cut(
             &self.provider,
             "chat completions stream ended without a finish_reason",
         )
@@ -227,7 +227,7 @@ impl StreamTranslator for ChatStream {
             return Ok(());
         }
         let chunk: ChatCompletion = serde_json::from_str(data).map_err(|e| {
-            super::protocol_error(
+            crate::providers::upstream_error::protocol(
                 &self.provider,
                 format!("invalid chat completion chunk: {e}"),
             )

@@ -12,8 +12,7 @@ use super::{
 };
 use crate::{
     api::{ResponseError, Usage},
-    error::{UpstreamError, UpstreamErrorKind},
-    providers::{Call, http::generic_message},
+    providers::Call,
     stream::{Finish, ResponseEmitter},
 };
 
@@ -174,10 +173,4 @@ fn to_usage(usage: &GeminiUsage) -> Usage {
         usage.cached_content_token_count,
         usage.thoughts_token_count,
     )
-}
-
-/// An upstream answer the gateway cannot read.
-pub(super) fn protocol_error(provider: &str, detail: impl Into<String>) -> UpstreamError {
-    let kind = UpstreamErrorKind::Protocol;
-    UpstreamError::new(provider, kind, generic_message(provider, kind, 0)).with_detail(detail)
 }

@@ -3,13 +3,13 @@
 //! so a stream that never sent a `finishReason` was cut.
 
 use super::{
-    output::{Output, protocol_error},
+    output::Output,
     transport::{error_body, map_error, status_of},
     wire::GeminiResponse,
 };
 use crate::{
     error::GatewayError,
-    providers::{Call, StreamTranslator},
+    providers::{Call, StreamTranslator, upstream_error},
     stream::ResponseEmitter,
 };
 
@@ -41,11 +41,11 @@ impl StreamTranslator for GeminiStream {
             Err(err) => match error_body(data.as_bytes()) {
                 Some(error) => {
                     return Err(map_error(&self.provider, status_of(&error), Some(&error))
-                        .with_detail(data.to_owned())
+                        .with_detail(upstream_error::excerpt(data.as_bytes()))
                         .into());
                 }
                 None => {
-                    return Err(protocol_error(
+                    return Err(upstream_error::protocol(
                         &self.provider,
                         format!("invalid stream chunk: {err}"),
                     )
@@ -55,7 +55,7 @@ impl StreamTranslator for GeminiStream {
         };
         if let Some(error) = &chunk.error {
             return Err(map_error(&self.provider, status_of(error), Some(error))
-                .with_detail(data.to_owned())
+                .with_detail(upstream_error::excerpt(data.as_bytes()))
                 .into());
         }
         self.output.apply(&chunk, out);
@@ -68,7 +68,7 @@ impl StreamTranslator for GeminiStream {
                 out.finish(finish);
                 Ok(())
             }
-            None => Err(crate::providers::http::stream_cut(
+            None => Err(upstream_error::stream_cut(
                 &self.provider,
                 "Gemini stream ended without a finishReason",
             )),

@@ -3,7 +3,7 @@
 
 use super::{
     contents::build_conversation,
-    output::{Output, protocol_error},
+    output::Output,
     transport::map_error,
     wire::{
         GeminiContent, GeminiFunctionCallingConfig, GeminiFunctionDeclaration, GeminiRequest,
@@ -14,7 +14,7 @@ use crate::{
     api::{CreateResponse, TextFormat, Tool, ToolChoice, ToolChoiceMode, ToolChoiceObject},
     config::ProviderConfig,
     error::GatewayError,
-    providers::Call,
+    providers::{Call, upstream_error},
     stream::{Finish, ResponseEmitter},
 };
 
@@ -244,8 +244,9 @@ pub fn parse_response(
     out: &mut ResponseEmitter,
     provider: &str,
 ) -> Result<(), GatewayError> {
-    let response: GeminiResponse = serde_json::from_slice(body)
-        .map_err(|e| protocol_error(provider, format!("invalid generateContent body: {e}")))?;
+    let response: GeminiResponse = serde_json::from_slice(body).map_err(|e| {
+        upstream_error::protocol(provider, format!("invalid generateContent body: {e}"))
+    })?;
     if let Some(error) = &response.error {
         let status = super::transport::status_of(error);
         return Err(map_error(provider, status, Some(error)).into());
@@ -255,7 +256,9 @@ pub fn parse_response(
         .as_ref()
         .is_some_and(|f| f.block_reason.is_some());
     if response.candidates.is_empty() && !blocked {
-        return Err(protocol_error(provider, "generateContent returned no candidates").into());
+        return Err(
+            upstream_error::protocol(provider, "generateContent returned no candidates").into(),
+        );
     }
     tracing::debug!(provider, response_id = ?response.response_id, "Gemini response received.");
     let mut output = Output::new(call);

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     config::ProviderConfig,
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    providers::{Call, UpstreamReply, http},
+    providers::{Call, UpstreamReply, http, upstream_error},
 };
 
 /// `ErrorInfo.reason`s that mean the gateway's own key is bad (Gemini answers them with 400).
@@ -83,12 +83,12 @@ pub(super) fn endpoint(base_url: &str, model: &str, stream: bool) -> String {
 pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> UpstreamError {
     let error = error_body(body);
     let mut err = map_error(provider, status, error.as_ref());
-    if let Some(wait) = http::retry_after(headers) {
+    if let Some(wait) = upstream_error::retry_after(headers) {
         err.retry_after = Some(wait);
     }
     err.with_detail(format!(
         "status {status}: {}",
-        String::from_utf8_lossy(body)
+        upstream_error::excerpt(body)
     ))
 }
 
@@ -126,18 +126,13 @@ pub(super) fn status_of(error: &GeminiError) -> u16 {
     }
 }
 
-/// Classifies a Gemini error; only 400s pass the upstream message through (it names the problem).
+/// Classifies a Gemini error; the message follows `upstream_error::client_message`.
 pub(super) fn map_error(provider: &str, status: u16, error: Option<&GeminiError>) -> UpstreamError {
     let kind = classify(status, error);
-    let kind = http::refine_bad_request(kind, None, error.map_or("", |e| e.message.as_str()));
-    let message = match (kind, error) {
-        (UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContextLengthExceeded, Some(e))
-            if !e.message.is_empty() =>
-        {
-            e.message.clone()
-        }
-        _ => http::generic_message(provider, kind, status),
-    };
+    let kind =
+        upstream_error::refine_bad_request(kind, None, error.map_or("", |e| e.message.as_str()));
+    let upstream = error.map(|e| e.message.as_str());
+    let message = upstream_error::client_message(provider, kind, status, upstream);
     let retry = match kind {
         UpstreamErrorKind::RateLimited | UpstreamErrorKind::Overloaded => {
             error.and_then(retry_delay)
@@ -156,7 +151,7 @@ fn classify(status: u16, error: Option<&GeminiError>) -> UpstreamErrorKind {
         return if status == 402 {
             UpstreamErrorKind::QuotaExceeded
         } else {
-            http::classify_status(status)
+            upstream_error::classify_status(status)
         };
     };
     let reason = |wanted: &[&str]| {
@@ -173,7 +168,7 @@ fn classify(status: u16, error: Option<&GeminiError>) -> UpstreamErrorKind {
     } else if status == 429 || error.status == "RESOURCE_EXHAUSTED" {
         UpstreamErrorKind::RateLimited
     } else {
-        http::classify_status(status)
+        upstream_error::classify_status(status)
     }
 }
 

@@ -12,14 +12,16 @@ mod stream;
 #[cfg(test)]
 mod tests;
 mod translate;
+mod wire;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap};
-use serde_json::Value;
 
 pub use stream::OpenAiStream;
 pub use translate::{build_request, parse_response};
+use wire::OpenAiErrorBody;
+pub use wire::OpenAiRequest;
 
-use super::{Call, UpstreamReply, http};
+use super::{Call, UpstreamReply, http, upstream_error};
 use crate::{
     config::ProviderConfig,
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
@@ -84,39 +86,36 @@ fn client_request_id(request_id: &str) -> HeaderMap {
 
 /// Maps an OpenAI error response (status, headers, `{"error":{message,type,param,code}}`).
 pub fn parse_error(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> UpstreamError {
-    let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let error = parsed.get("error").unwrap_or(&Value::Null);
-    let field = |name: &str| error.get(name).and_then(Value::as_str).map(str::to_owned);
-    let code = field("code").or_else(|| field("type")).unwrap_or_default();
-    let mut kind = http::classify_status(status);
+    let parsed: OpenAiErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let error = parsed.error.unwrap_or_default();
+    let code = error.code.or(error.kind).unwrap_or_default();
+    let message = error.message.as_deref();
+    let mut kind = upstream_error::classify_status(status);
     if code == "insufficient_quota" {
         kind = UpstreamErrorKind::QuotaExceeded;
     }
-    let kind = http::refine_bad_request(kind, Some(&code), &field("message").unwrap_or_default());
-    let message = match kind {
-        // The upstream's words name the field, or the sizes that did not fit.
-        UpstreamErrorKind::BadRequest | UpstreamErrorKind::ContextLengthExceeded => {
-            field("message").unwrap_or_else(|| http::generic_message(provider, kind, status))
-        }
-        _ => http::generic_message(provider, kind, status),
-    };
+    let kind = upstream_error::refine_bad_request(kind, Some(&code), message.unwrap_or_default());
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mut err = UpstreamError::new(provider, kind, message)
-        // OpenAI's 429s carry no retry-after header; the wait is in the message
-        // ("Please try again in 3.728s").
-        .with_retry_after(
-            http::retry_after(headers)
-                .or_else(|| field("message").and_then(|m| super::chat::retry_hint(&m))),
-        )
-        .with_detail(format!(
-            "status {status}, request-id {request_id}: {}",
-            String::from_utf8_lossy(body)
-        ));
+    let mut err = UpstreamError::new(
+        provider,
+        kind,
+        upstream_error::client_message(provider, kind, status, message),
+    )
+    // OpenAI's 429s carry no retry-after header; the wait is in the message
+    // ("Please try again in 3.728s").
+    .with_retry_after(
+        upstream_error::retry_after(headers)
+            .or_else(|| message.and_then(upstream_error::retry_hint)),
+    )
+    .with_detail(format!(
+        "status {status}, request-id {request_id}: {}",
+        upstream_error::excerpt(body)
+    ));
     err.param = match kind {
-        UpstreamErrorKind::BadRequest => field("param"),
+        UpstreamErrorKind::BadRequest => error.param,
         UpstreamErrorKind::ContextLengthExceeded => Some("input".to_owned()),
         _ => None,
     };

@@ -1,12 +1,13 @@
 //! OpenAI Responses stream events → our emitter. Upstream's ids and sequence numbers are
 //! replaced by ours; OpenAI-only event names (`reasoning_text`, flat `error`) are translated.
 
-use serde_json::Value;
-
-use super::translate::{emit_dialect_item, emit_reasoning_parts, finish_of, parse_usage, protocol};
+use super::{
+    translate::{emit_dialect_item, emit_reasoning_parts, finish_of, or_empty, parse_usage},
+    wire::{OpenAiError, OpenAiOutputItem, OpenAiStreamEvent},
+};
 use crate::{
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    providers::{Call, StreamTranslator, http},
+    providers::{Call, StreamTranslator, upstream_error},
     stream::ResponseEmitter,
 };
 
@@ -29,43 +30,35 @@ impl OpenAiStream {
         }
     }
 
-    fn on_item_done(&mut self, item: &Value, out: &mut ResponseEmitter) {
-        match item.get("type").and_then(Value::as_str) {
-            Some("function_call") => {
+    fn on_item_done(&mut self, item: &OpenAiOutputItem, out: &mut ResponseEmitter) {
+        match item {
+            OpenAiOutputItem::FunctionCall(call) => {
                 if !self.args_streamed {
-                    let args = item
-                        .get("arguments")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    out.function_arguments_delta(args);
+                    out.function_arguments_delta(call.arguments.as_deref().unwrap_or_default());
                 }
                 out.close_item();
             }
-            Some("reasoning") => {
+            OpenAiOutputItem::Reasoning(reasoning) => {
                 if self.reasoning_streamed {
-                    if let Some(state) = item.get("encrypted_content").and_then(Value::as_str) {
+                    if let Some(state) = &reasoning.encrypted_content {
                         out.reasoning_encrypted(&format!("{}{state}", super::ENCRYPTED_PREFIX));
                     }
                 } else {
-                    emit_reasoning_parts(item, out);
+                    emit_reasoning_parts(reasoning, out);
                 }
                 out.close_item();
             }
-            Some("message") => out.close_item(),
-            _ => emit_dialect_item(item, out),
+            OpenAiOutputItem::Message(_) => out.close_item(),
+            other => emit_dialect_item(other, out),
         }
     }
 
-    fn upstream_error(&self, event: &Value) -> GatewayError {
-        let error = event.get("error").unwrap_or(event);
+    /// A failed stream: `error` is the failed response's error or the `error` event's.
+    fn upstream_error(&self, error: Option<&OpenAiError>, data: &str) -> GatewayError {
         let code = error
-            .get("code")
-            .and_then(Value::as_str)
+            .and_then(|e| e.code.as_deref())
             .unwrap_or("server_error");
-        let message = error
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let message = error.and_then(|e| e.message.as_deref()).unwrap_or_default();
         // The codes of a failed Responses stream (`response.failed`, `error`) keep their meaning:
         // agents act on them by name.
         let kind = match code {
@@ -73,88 +66,103 @@ impl OpenAiStream {
             "insufficient_quota" => UpstreamErrorKind::QuotaExceeded,
             "server_is_overloaded" | "slow_down" => UpstreamErrorKind::Overloaded,
             "context_length_exceeded" | "invalid_request_error" | "invalid_prompt" => {
-                http::refine_bad_request(UpstreamErrorKind::BadRequest, Some(code), message)
+                upstream_error::refine_bad_request(
+                    UpstreamErrorKind::BadRequest,
+                    Some(code),
+                    message,
+                )
             }
             _ => UpstreamErrorKind::Server,
         };
-        let public = match kind {
-            UpstreamErrorKind::ContextLengthExceeded if !message.is_empty() => message.to_owned(),
-            _ => http::generic_message(&self.provider, kind, 0),
-        };
+        // Inside a stream only a context overflow shows OpenAI's own words; every other
+        // failed-stream code gets the generic message.
+        let shown = (kind == UpstreamErrorKind::ContextLengthExceeded).then_some(message);
+        let public = upstream_error::client_message(&self.provider, kind, 0, shown);
         let retry_after = (kind == UpstreamErrorKind::RateLimited)
-            .then(|| crate::providers::chat::retry_hint(message))
+            .then(|| upstream_error::retry_hint(message))
             .flatten();
         UpstreamError::new(&self.provider, kind, public)
             .with_retry_after(retry_after)
-            .with_detail(event.to_string())
+            .with_detail(upstream_error::excerpt(data.as_bytes()))
             .into()
+    }
+
+    fn on_item_added(&mut self, item: Option<&OpenAiOutputItem>, out: &mut ResponseEmitter) {
+        match item {
+            Some(OpenAiOutputItem::FunctionCall(call)) => {
+                out.start_namespaced_call(
+                    or_empty(&call.call_id),
+                    or_empty(&call.name),
+                    call.namespace.as_deref(),
+                );
+                self.args_streamed = false;
+            }
+            Some(OpenAiOutputItem::Reasoning(_)) => self.reasoning_streamed = false,
+            _ => {}
+        }
     }
 }
 
 impl StreamTranslator for OpenAiStream {
     fn on_data(&mut self, data: &str, out: &mut ResponseEmitter) -> Result<(), GatewayError> {
-        let event: Value =
-            serde_json::from_str(data).map_err(|e| protocol(&self.provider, &e.to_string()))?;
-        let text = |key: &str| event.get(key).and_then(Value::as_str).unwrap_or_default();
-        match text("type") {
+        let event: Option<OpenAiStreamEvent<'_>> = serde_json::from_str(data)
+            .map_err(|e| upstream_error::unreadable(&self.provider, &e, data.as_bytes()))?;
+        let Some(event) = event else {
+            tracing::debug!("Skipping a null OpenAI stream event.");
+            return Ok(());
+        };
+        match event.kind.as_ref() {
             "response.created" | "response.in_progress" | "response.queued" => {
                 out.start();
-                if let Some(model) = event.pointer("/response/model").and_then(Value::as_str) {
+                if let Some(model) = event.response.as_ref().and_then(|r| r.model.as_deref()) {
                     out.set_model(model);
                 }
             }
-            "response.output_item.added" => {
-                match event.pointer("/item/type").and_then(Value::as_str) {
-                    Some("function_call") => {
-                        let field = |k: &str| {
-                            event
-                                .pointer(&format!("/item/{k}"))
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                        };
-                        let namespace = event.pointer("/item/namespace").and_then(Value::as_str);
-                        out.start_namespaced_call(field("call_id"), field("name"), namespace);
-                        self.args_streamed = false;
-                    }
-                    Some("reasoning") => self.reasoning_streamed = false,
-                    _ => {}
-                }
-            }
-            "response.output_text.delta" => out.text_delta(text("delta")),
-            "response.refusal.delta" => out.refusal_delta(text("delta")),
+            "response.output_item.added" => self.on_item_added(event.item.as_ref(), out),
+            "response.output_text.delta" => out.text_delta(&event.delta),
+            "response.refusal.delta" => out.refusal_delta(&event.delta),
             "response.function_call_arguments.delta" => {
                 self.args_streamed = true;
-                out.function_arguments_delta(text("delta"));
+                out.function_arguments_delta(&event.delta);
             }
             "response.reasoning_summary_text.delta" => {
                 self.reasoning_streamed = true;
-                out.reasoning_summary_delta(text("delta"));
+                out.reasoning_summary_delta(&event.delta);
             }
             "response.reasoning_text.delta" | "response.reasoning.delta" => {
                 self.reasoning_streamed = true;
-                out.reasoning_text_delta(text("delta"));
+                out.reasoning_text_delta(&event.delta);
             }
             "response.output_item.done" => {
-                if let Some(item) = event.get("item") {
+                if let Some(item) = &event.item {
                     self.on_item_done(item, out);
                 }
             }
             "response.completed" | "response.incomplete" => {
-                let response = event.get("response").unwrap_or(&Value::Null);
-                if let Some(usage) = response.get("usage").filter(|u| !u.is_null()) {
+                let response = event.response.unwrap_or_default();
+                if let Some(usage) = &response.usage {
                     out.set_usage(parse_usage(usage));
                 }
                 self.finished = true;
-                out.finish(finish_of(response));
+                out.finish(finish_of(
+                    response.status.as_deref(),
+                    response.incomplete_details.as_ref(),
+                    response.error.as_ref(),
+                ));
             }
             "response.failed" => {
                 self.finished = true;
-                let response = event.get("response").unwrap_or(&Value::Null);
-                return Err(self.upstream_error(response));
+                let error = event.response.and_then(|r| r.error);
+                return Err(self.upstream_error(error.as_ref(), data));
             }
             "error" => {
                 self.finished = true;
-                return Err(self.upstream_error(&event));
+                let flat = OpenAiError {
+                    code: event.code,
+                    message: event.message,
+                    ..OpenAiError::default()
+                };
+                return Err(self.upstream_error(Some(event.error.as_ref().unwrap_or(&flat)), data));
             }
             other => tracing::debug!(event_type = other, "Skipping OpenAI stream event."),
         }
@@ -165,7 +173,7 @@ impl StreamTranslator for OpenAiStream {
         if self.finished {
             return Ok(());
         }
-        Err(crate::providers::http::stream_cut(
+        Err(upstream_error::stream_cut(
             &self.provider,
             "stream ended before response.completed",
         ))

@@ -75,7 +75,7 @@ fn request_strips_gateway_state_and_never_stores() {
         )
         .unwrap(),
     );
-    let body = build_request(call(&request, &input, false)).unwrap();
+    let body = serde_json::to_value(build_request(call(&request, &input, false)).unwrap()).unwrap();
     assert_eq!(body["store"], false);
     assert_eq!(body["model"], "gpt-4o-mini");
     assert!(body.get("provider").is_none());
@@ -270,4 +270,132 @@ fn failed_stream_codes_keep_their_meaning() {
             _ => assert!(!shown.contains(message), "{shown}"),
         }
     }
+}
+
+#[test]
+fn tools_and_settings_reach_openai_as_the_caller_sent_them() {
+    let tools = json!([
+        {"type": "function", "name": "f", "description": "d", "parameters": {"type": "object"}, "strict": true},
+        {"type": "web_search", "search_context_size": "high",
+         "user_location": {"type": "approximate", "country": "NL"}},
+        {"type": "future_tool", "anything": [1, {"nested": null}]}
+    ]);
+    let request: CreateResponse = serde_json::from_value(json!({
+        "model": "x", "input": "hi", "tools": tools,
+        "tool_choice": {"type": "function", "name": "f"},
+        "text": {"format": {"type": "json_schema", "name": "s", "schema": {"type": "object"}, "strict": true}},
+        "reasoning": {"effort": "low"}, "temperature": 0.5, "max_output_tokens": 99,
+    }))
+    .unwrap();
+    let input = request.input_items();
+    let body = serde_json::to_value(build_request(call(&request, &input, true)).unwrap()).unwrap();
+    assert_eq!(
+        body.pointer("/tools/1"),
+        tools.pointer("/1"),
+        "hosted tools verbatim"
+    );
+    assert_eq!(
+        body.pointer("/tools/2"),
+        tools.pointer("/2"),
+        "unknown tools verbatim"
+    );
+    assert_eq!(body.pointer("/tools/0/name"), Some(&json!("f")));
+    assert_eq!(body.pointer("/tool_choice/name"), Some(&json!("f")));
+    assert_eq!(body.pointer("/text/format/name"), Some(&json!("s")));
+    assert_eq!(body.pointer("/reasoning/effort"), Some(&json!("low")));
+    assert_eq!(body.pointer("/temperature"), Some(&json!(0.5)));
+    assert_eq!(body.pointer("/max_output_tokens"), Some(&json!(99)));
+    assert_eq!(body.pointer("/stream"), Some(&json!(true)));
+    assert_eq!(
+        body.pointer("/include"),
+        Some(&json!(["reasoning.encrypted_content"]))
+    );
+    assert_eq!(body.pointer("/input/0/content"), Some(&json!("hi")));
+    for absent in ["instructions", "top_p", "service_tier", "truncation"] {
+        assert!(
+            body.get(absent).is_none(),
+            "{absent} is left out when unset"
+        );
+    }
+}
+
+#[test]
+fn delta_events_borrow_their_text() {
+    let data = r#"{"type":"response.output_text.delta","item_id":"msg_1","delta":"Hi","sequence_number":3}"#;
+    let event: super::wire::OpenAiStreamEvent<'_> = serde_json::from_str(data).unwrap();
+    assert!(matches!(
+        event.kind,
+        std::borrow::Cow::Borrowed("response.output_text.delta")
+    ));
+    assert!(matches!(event.delta, std::borrow::Cow::Borrowed("Hi")));
+}
+
+#[test]
+fn events_the_gateway_does_not_read_are_skipped_whatever_they_hold() {
+    let request = CreateResponse::default();
+    let mut out = emitter(&request, true);
+    let mut translator = OpenAiStream::new(call(&request, &[], true), "openai".into());
+    for data in [
+        "null",
+        r#"{"type":"response.future.delta","delta":{"x":[1]},"item":5,"response":"r"}"#,
+        r#"{"sequence_number":1}"#,
+    ] {
+        translator.on_data(data, &mut out).unwrap();
+    }
+    assert!(out.drain().is_empty());
+    assert!(translator.on_data("{not json", &mut out).is_err());
+}
+
+#[test]
+fn an_incomplete_function_call_is_not_an_answer() {
+    let request = CreateResponse::default();
+    for body in [
+        json!({"id": "r", "status": "completed", "output": [{"type": "function_call", "name": "f"}]}),
+        json!({"id": "r", "status": "completed", "output": [{"type": "message"}]}),
+        json!({"id": "r", "status": "completed", "output": [{"content": []}]}),
+        json!({"id": "r", "status": "completed", "output": [], "usage": 5}),
+    ] {
+        let mut out = emitter(&request, false);
+        let err = parse_response(
+            body.to_string().as_bytes(),
+            call(&request, &[], false),
+            &mut out,
+            "openai",
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "upstream_protocol_error", "{body}");
+    }
+}
+
+#[test]
+fn history_items_go_out_as_open_responses_has_them_without_our_state() {
+    let items = json!([
+        {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+         "phase": "final_answer", "content": [{"type": "output_text", "text": "hi", "annotations": []}]},
+        {"type": "function_call_output", "id": "fco_1", "call_id": "c1",
+         "output": [{"type": "input_text", "text": "done"}]},
+        {"type": "custom_tool_call", "id": "ctc_1", "call_id": "c2", "name": "apply_patch",
+         "namespace": "tools", "input": "*** Begin Patch", "status": "completed"},
+        {"type": "custom_tool_call_output", "call_id": "c2", "output": "applied"},
+        {"type": "web_search_call", "id": "ws_1", "status": "completed",
+         "action": {"type": "search", "query": "q", "sources": [{"url": "u"}]}}
+    ]);
+    let input: Vec<Item> = serde_json::from_value(items.clone()).unwrap();
+    let request = CreateResponse::default();
+    let body = serde_json::to_value(build_request(call(&request, &input, false)).unwrap()).unwrap();
+    let sent = body["input"].as_array().unwrap();
+    assert_eq!(sent.len(), 5);
+    for (i, sent) in sent.iter().enumerate() {
+        // Exactly the item's own Open Responses JSON without our `id` and `status`.
+        let mut own = serde_json::to_value(&input[i]).unwrap();
+        let own_map = own.as_object_mut().unwrap();
+        own_map.remove("id");
+        own_map.remove("status");
+        assert_eq!(sent, &own, "item {i}");
+    }
+    assert_eq!(
+        sent[4],
+        json!({"type": "web_search_call", "action": {"type": "search", "query": "q", "sources": [{"url": "u"}]}}),
+        "dialect items verbatim but for our id and status"
+    );
 }

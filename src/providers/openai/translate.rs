@@ -1,19 +1,26 @@
 //! Open Responses ⇄ OpenAI Responses: nearly the same shape, so translation is mostly
 //! pass-through, minus gateway-only fields and item ids/state that only the gateway knows.
 
-use serde_json::{Map, Value, json};
-
-use super::ENCRYPTED_PREFIX;
+use super::{
+    ENCRYPTED_PREFIX,
+    wire::{
+        OpenAiDialectItem, OpenAiError, OpenAiIncompleteDetails, OpenAiInputItem, OpenAiOutputItem,
+        OpenAiReasoning, OpenAiRequest, OpenAiResponse, OpenAiUsage,
+    },
+};
 use crate::{
-    api::{ContentPart, Item, ResponseError},
-    error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    providers::{Call, http},
+    api::{Item, ResponseError},
+    error::GatewayError,
+    providers::{Call, upstream_error},
     stream::{Finish, ResponseEmitter},
 };
 
+/// Asked for whenever reasoning is on (see `build_request`).
+const INCLUDE_REASONING: &[&str] = &["reasoning.encrypted_content"];
+
 /// Builds the upstream body. The gateway keeps state, so `store` is false and the full input
 /// is sent; our item ids are stripped (OpenAI would try to resolve them).
-pub fn build_request(call: Call<'_>) -> Result<Value, GatewayError> {
+pub fn build_request(call: Call<'_>) -> Result<OpenAiRequest<'_>, GatewayError> {
     let request = call.request;
     let mut input = Vec::with_capacity(call.input.len());
     for (index, item) in call.input.iter().enumerate() {
@@ -21,86 +28,82 @@ pub fn build_request(call: Call<'_>) -> Result<Value, GatewayError> {
             input.push(item);
         }
     }
-    let mut body = Map::new();
-    body.insert("model".into(), json!(call.model));
-    body.insert("input".into(), Value::Array(input));
-    body.insert("store".into(), json!(false));
-    body.insert("stream".into(), json!(call.stream));
-    let mut put = |key: &str, value: Option<Value>| {
-        if let Some(value) = value.filter(|v| !v.is_null()) {
-            body.insert(key.to_owned(), value);
-        }
-    };
-    put(
-        "instructions",
-        request.instructions.as_ref().map(|v| json!(v)),
-    );
-    put("tools", request.tools.as_ref().map(|v| json!(v)));
-    put(
-        "tool_choice",
-        request.tool_choice.as_ref().map(|v| json!(v)),
-    );
-    put(
-        "parallel_tool_calls",
-        request.parallel_tool_calls.map(|v| json!(v)),
-    );
-    put("max_tool_calls", request.max_tool_calls.map(|v| json!(v)));
-    put("text", request.text.as_ref().map(|v| json!(v)));
-    put("temperature", request.temperature.map(|v| json!(v)));
-    put("top_p", request.top_p.map(|v| json!(v)));
-    put("top_logprobs", request.top_logprobs.map(|v| json!(v)));
-    put(
-        "max_output_tokens",
-        request.max_output_tokens.map(|v| json!(v)),
-    );
-    put("reasoning", request.reasoning.as_ref().map(|v| json!(v)));
-    put("truncation", request.truncation.as_ref().map(|v| json!(v)));
-    put(
-        "safety_identifier",
-        request.safety_identifier.as_ref().map(|v| json!(v)),
-    );
-    put(
-        "prompt_cache_key",
-        request.prompt_cache_key.as_ref().map(|v| json!(v)),
-    );
-    put(
-        "service_tier",
-        request.service_tier.as_ref().map(|v| json!(v)),
-    );
     // With store=false OpenAI only returns reasoning state when asked; the gateway always asks
     // when reasoning is configured so stored history can replay it on the next turn.
-    if request.reasoning.is_some() || request.wants_encrypted_reasoning() {
-        put("include", Some(json!(["reasoning.encrypted_content"])));
-    }
-    Ok(Value::Object(body))
+    let wants_reasoning = request.reasoning.is_some() || request.wants_encrypted_reasoning();
+    Ok(OpenAiRequest {
+        model: call.model,
+        input,
+        store: false,
+        stream: call.stream,
+        instructions: request.instructions.as_deref(),
+        tools: request.tools.as_deref(),
+        tool_choice: request.tool_choice.as_ref(),
+        parallel_tool_calls: request.parallel_tool_calls,
+        max_tool_calls: request.max_tool_calls,
+        text: request.text.as_ref(),
+        temperature: request.temperature,
+        top_p: request.top_p,
+        top_logprobs: request.top_logprobs,
+        max_output_tokens: request.max_output_tokens,
+        reasoning: request.reasoning.as_ref(),
+        truncation: request.truncation.as_deref(),
+        safety_identifier: request.safety_identifier.as_deref(),
+        prompt_cache_key: request.prompt_cache_key.as_deref(),
+        service_tier: request.service_tier.as_deref(),
+        include: wants_reasoning.then_some(INCLUDE_REASONING),
+    })
 }
 
-fn upstream_item(item: &Item, index: usize) -> Result<Option<Value>, GatewayError> {
-    let mut value = match item {
-        Item::Reasoning(r) => match r
-            .encrypted_content
-            .as_deref()
-            .and_then(|e| e.strip_prefix(ENCRYPTED_PREFIX))
-        {
-            // Reasoning from another provider cannot be replayed to OpenAI: drop it.
-            None => return Ok(None),
-            Some(state) => {
-                json!({"type":"reasoning","summary":r.summary,"encrypted_content":state})
-            }
+fn upstream_item(item: &Item, index: usize) -> Result<Option<OpenAiInputItem<'_>>, GatewayError> {
+    Ok(Some(match item {
+        Item::Message(m) => OpenAiInputItem::Message {
+            role: m.role,
+            content: &m.content,
+            phase: m.phase.as_deref(),
         },
+        Item::FunctionCall(c) => OpenAiInputItem::FunctionCall {
+            call_id: &c.call_id,
+            name: &c.name,
+            arguments: &c.arguments,
+            namespace: c.namespace.as_deref(),
+        },
+        Item::FunctionCallOutput(o) => OpenAiInputItem::FunctionCallOutput {
+            call_id: &o.call_id,
+            output: &o.output,
+        },
+        Item::Reasoning(r) => {
+            // Reasoning from another provider cannot be replayed to OpenAI: dropped.
+            let Some(state) = r
+                .encrypted_content
+                .as_deref()
+                .and_then(|e| e.strip_prefix(ENCRYPTED_PREFIX))
+            else {
+                return Ok(None);
+            };
+            OpenAiInputItem::Reasoning {
+                summary: &r.summary,
+                encrypted_content: state,
+            }
+        }
+        Item::CustomToolCall(c) => OpenAiInputItem::CustomToolCall {
+            call_id: &c.call_id,
+            name: &c.name,
+            namespace: c.namespace.as_deref(),
+            input: &c.input,
+        },
+        Item::CustomToolCallOutput(o) => OpenAiInputItem::CustomToolCallOutput {
+            call_id: &o.call_id,
+            output: &o.output,
+        },
+        Item::Other(map) => OpenAiInputItem::Dialect(OpenAiDialectItem(map)),
         Item::ItemReference(_) | Item::Compaction(_) => {
             return Err(GatewayError::invalid(
                 "item_reference and compaction items are not supported for this provider; send the items themselves",
                 Some(&format!("input[{index}]")),
             ));
         }
-        other => serde_json::to_value(other).map_err(|e| GatewayError::Internal(e.to_string()))?,
-    };
-    if let Some(map) = value.as_object_mut() {
-        map.remove("id");
-        map.remove("status");
-    }
-    Ok(Some(value))
+    }))
 }
 
 /// Translates a complete OpenAI response body into the emitter.
@@ -110,184 +113,156 @@ pub fn parse_response(
     out: &mut ResponseEmitter,
     provider: &str,
 ) -> Result<(), GatewayError> {
-    let response: Value =
-        serde_json::from_slice(body).map_err(|e| protocol(provider, &e.to_string()))?;
-    check_response_shape(&response).map_err(|detail| protocol(provider, &detail))?;
+    let response: OpenAiResponse =
+        serde_json::from_slice(body).map_err(|e| upstream_error::unreadable(provider, &e, body))?;
+    check_complete_items(&response.output)
+        .map_err(|detail| upstream_error::protocol(provider, detail))?;
     out.start();
-    if let Some(model) = response.get("model").and_then(Value::as_str) {
+    if let Some(model) = &response.model {
         out.set_model(model);
     }
-    for item in response
-        .get("output")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for item in &response.output {
         emit_item(item, out);
     }
-    if let Some(usage) = response.get("usage") {
+    if let Some(usage) = &response.usage {
         out.set_usage(parse_usage(usage));
     }
-    out.finish(finish_of(&response));
+    out.finish(finish_of(
+        Some(&response.status),
+        response.incomplete_details.as_ref(),
+        response.error.as_ref(),
+    ));
     Ok(())
 }
 
-/// The fields every OpenAI response object has, with their types
-/// (https://platform.openai.com/docs/api-reference/responses/object): a body without them is not
-/// an answer, however it parsed, and must never become a stored, completed, empty response.
-fn check_response_shape(response: &Value) -> Result<(), String> {
-    let object = response
-        .as_object()
-        .ok_or("the body is not a JSON object")?;
-    let string = |key: &str| object.get(key).and_then(Value::as_str);
-    if string("id").is_none() || string("status").is_none() {
-        return Err("the response has no string `id` and `status`".to_owned());
-    }
-    let output = object
-        .get("output")
-        .and_then(Value::as_array)
-        .ok_or("the response has no `output` array")?;
+/// What the types leave optional but a complete output item must have
+/// (https://platform.openai.com/docs/api-reference/responses/object): a message's content, a
+/// function call's id, name and arguments. A body without them is not an answer, however it
+/// parsed, and must never become a stored, completed, empty response.
+fn check_complete_items(output: &[OpenAiOutputItem]) -> Result<(), String> {
     for (i, item) in output.iter().enumerate() {
-        let kind = item.get("type").and_then(Value::as_str);
-        let fits = match kind {
-            Some("message") => item
-                .get("content")
-                .and_then(Value::as_array)
-                .is_some_and(|parts| {
-                    parts
-                        .iter()
-                        .all(|p| p.get("type").is_some_and(Value::is_string))
-                }),
-            Some("function_call") => ["call_id", "name", "arguments"]
-                .iter()
-                .all(|k| item.get(*k).is_some_and(Value::is_string)),
-            Some(_) => true,
-            None => false,
+        let fits = match item {
+            OpenAiOutputItem::Message(message) => message.content.is_some(),
+            OpenAiOutputItem::FunctionCall(call) => {
+                call.call_id.is_some() && call.name.is_some() && call.arguments.is_some()
+            }
+            _ => true,
         };
         if !fits {
             return Err(format!("output[{i}] is not a well-formed output item"));
         }
     }
-    if object
-        .get("usage")
-        .is_some_and(|u| !u.is_object() && !u.is_null())
-    {
-        return Err("`usage` is not an object".to_owned());
-    }
     Ok(())
 }
 
 /// Replays one complete upstream output item into the emitter.
-pub fn emit_item(item: &Value, out: &mut ResponseEmitter) {
-    match item.get("type").and_then(Value::as_str) {
-        Some("message") => {
-            let parts: Vec<ContentPart> = item
-                .get("content")
-                .and_then(|c| serde_json::from_value(c.clone()).ok())
-                .unwrap_or_default();
-            for part in parts {
-                match part {
-                    ContentPart::Refusal { refusal } => out.refusal_delta(&refusal),
-                    other => out.text_delta(other.text().unwrap_or_default()),
+pub fn emit_item(item: &OpenAiOutputItem, out: &mut ResponseEmitter) {
+    match item {
+        OpenAiOutputItem::Message(message) => {
+            for part in message.content.iter().flatten() {
+                match part.kind.as_str() {
+                    "refusal" => out.refusal_delta(part.refusal.as_deref().unwrap_or_default()),
+                    _ => out.text_delta(part.text.as_deref().unwrap_or_default()),
                 }
             }
             // An incomplete item stays open: the terminal `finish` closes it as incomplete.
-            if item.get("status").and_then(Value::as_str) != Some("incomplete") {
+            if message.status.as_deref() != Some("incomplete") {
                 out.close_item();
             }
         }
-        Some("function_call") => {
-            let field = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or_default();
-            let namespace = item.get("namespace").and_then(Value::as_str);
-            out.start_namespaced_call(field("call_id"), field("name"), namespace);
-            out.function_arguments_delta(field("arguments"));
+        OpenAiOutputItem::FunctionCall(call) => {
+            out.start_namespaced_call(
+                or_empty(&call.call_id),
+                or_empty(&call.name),
+                call.namespace.as_deref(),
+            );
+            out.function_arguments_delta(or_empty(&call.arguments));
             out.close_item();
         }
-        Some("reasoning") => {
-            emit_reasoning_parts(item, out);
+        OpenAiOutputItem::Reasoning(reasoning) => {
+            emit_reasoning_parts(reasoning, out);
             out.close_item();
         }
-        _ => emit_dialect_item(item, out),
+        other => emit_dialect_item(other, out),
     }
 }
 
 /// The dialect's other output items: custom tool calls, and hosted tools' items
 /// (`web_search_call`, …) kept verbatim. They only come back when the request asked for
 /// such tools, which OpenAI receives unchanged.
-pub fn emit_dialect_item(item: &Value, out: &mut ResponseEmitter) {
-    let field = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or_default();
-    match (field("type"), item.as_object()) {
-        ("custom_tool_call", _) => {
-            let namespace = item.get("namespace").and_then(Value::as_str);
-            out.custom_tool_call(field("call_id"), field("name"), namespace, field("input"));
+pub fn emit_dialect_item(item: &OpenAiOutputItem, out: &mut ResponseEmitter) {
+    match item {
+        OpenAiOutputItem::CustomToolCall(call) => {
+            out.custom_tool_call(
+                or_empty(&call.call_id),
+                or_empty(&call.name),
+                call.namespace.as_deref(),
+                or_empty(&call.input),
+            );
         }
-        (kind, Some(map)) if !kind.is_empty() => out.opaque_item(map),
-        (kind, _) => tracing::debug!(item_type = kind, "Skipping a malformed OpenAI output item."),
+        OpenAiOutputItem::Other(map) => out.opaque_item(map),
+        OpenAiOutputItem::Message(_)
+        | OpenAiOutputItem::FunctionCall(_)
+        | OpenAiOutputItem::Reasoning(_) => {}
     }
 }
 
 /// Emits a reasoning item's summary, raw text and encrypted state.
-pub fn emit_reasoning_parts(item: &Value, out: &mut ResponseEmitter) {
-    let texts = |key: &str| -> Vec<String> {
-        item.get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|p| p.get("text").and_then(Value::as_str).map(str::to_owned))
-            .collect()
-    };
-    for text in texts("summary") {
-        out.reasoning_summary_delta(&text);
+pub fn emit_reasoning_parts(item: &OpenAiReasoning, out: &mut ResponseEmitter) {
+    for text in item.summary.iter().filter_map(|p| p.text.as_deref()) {
+        out.reasoning_summary_delta(text);
     }
-    for text in texts("content") {
-        out.reasoning_text_delta(&text);
+    for text in item.content.iter().filter_map(|p| p.text.as_deref()) {
+        out.reasoning_text_delta(text);
     }
-    if let Some(state) = item.get("encrypted_content").and_then(Value::as_str) {
+    if let Some(state) = &item.encrypted_content {
         out.reasoning_encrypted(&format!("{ENCRYPTED_PREFIX}{state}"));
     }
 }
 
 /// The terminal status of an upstream response object.
-pub fn finish_of(response: &Value) -> Finish {
-    match response.get("status").and_then(Value::as_str) {
+pub fn finish_of(
+    status: Option<&str>,
+    incomplete: Option<&OpenAiIncompleteDetails>,
+    error: Option<&OpenAiError>,
+) -> Finish {
+    match status {
         Some("incomplete") => Finish::Incomplete(
-            response
-                .pointer("/incomplete_details/reason")
-                .and_then(Value::as_str)
-                .unwrap_or("max_output_tokens")
-                .to_owned(),
+            incomplete
+                .and_then(|d| d.reason.clone())
+                .unwrap_or_else(|| "max_output_tokens".to_owned()),
         ),
         Some("failed") => Finish::Failed(ResponseError {
-            code: response
-                .pointer("/error/code")
-                .and_then(Value::as_str)
-                .unwrap_or("server_error")
-                .to_owned(),
-            message: response
-                .pointer("/error/message")
-                .and_then(Value::as_str)
-                .unwrap_or("The model failed to generate a response.")
-                .to_owned(),
+            code: error
+                .and_then(|e| e.code.clone())
+                .unwrap_or_else(|| "server_error".to_owned()),
+            message: error
+                .and_then(|e| e.message.clone())
+                .unwrap_or_else(|| "The model failed to generate a response.".to_owned()),
         }),
         _ => Finish::Completed,
     }
 }
 
 /// Usage from an OpenAI `usage` object.
-pub fn parse_usage(usage: &Value) -> crate::api::Usage {
-    let n = |ptr: &str| usage.pointer(ptr).and_then(Value::as_u64).unwrap_or(0);
+pub fn parse_usage(usage: &OpenAiUsage) -> crate::api::Usage {
     crate::api::Usage::new(
-        n("/input_tokens"),
-        n("/output_tokens"),
-        n("/input_tokens_details/cached_tokens"),
-        n("/output_tokens_details/reasoning_tokens"),
+        usage.input_tokens.unwrap_or(0),
+        usage.output_tokens.unwrap_or(0),
+        usage
+            .input_tokens_details
+            .as_ref()
+            .and_then(|d| d.cached_tokens)
+            .unwrap_or(0),
+        usage
+            .output_tokens_details
+            .as_ref()
+            .and_then(|d| d.reasoning_tokens)
+            .unwrap_or(0),
     )
 }
 
-/// A malformed upstream payload.
-pub fn protocol(provider: &str, detail: &str) -> GatewayError {
-    let kind = UpstreamErrorKind::Protocol;
-    UpstreamError::new(provider, kind, http::generic_message(provider, kind, 0))
-        .with_detail(detail.to_owned())
-        .into()
+/// An optional string field, empty when absent.
+pub fn or_empty(field: &Option<String>) -> &str {
+    field.as_deref().unwrap_or_default()
 }

@@ -161,7 +161,12 @@ pub(crate) struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     queue: Mutex<VecDeque<Behaviour>>,
     cancelled: Arc<AtomicUsize>,
+    /// Bumped whenever a request is recorded or a stream is cancelled: what `wait_until` waits on.
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
+
+/// How long `MockUpstream::wait_until` waits for its condition before failing the test.
+const WAIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// A running mock upstream. Stops its server when dropped.
 pub struct MockUpstream {
@@ -182,6 +187,7 @@ impl MockUpstream {
             requests: Mutex::new(Vec::new()),
             queue: Mutex::new(VecDeque::new()),
             cancelled: Arc::new(AtomicUsize::new(0)),
+            changes: Arc::new(tokio::sync::watch::Sender::new(0)),
         });
         let (tx, rx) = std::sync::mpsc::channel();
         let server_shared = shared.clone();
@@ -281,6 +287,32 @@ impl MockUpstream {
     pub fn cancelled_streams(&self) -> usize {
         self.shared.cancelled.load(Ordering::SeqCst)
     }
+
+    /// Stops the server and waits until it has: its port refuses connections from then on.
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+
+    /// Waits until `condition` holds, woken by each request the mock records and each stream
+    /// it sees cancelled (no polling interval to guess); fails the test after `WAIT_LIMIT`.
+    pub async fn wait_until(&self, what: &str, condition: impl Fn(&Self) -> bool) {
+        // Subscribed before the first check, so a change between the check and the wait is seen.
+        let mut changes = self.shared.changes.subscribe();
+        let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
+        while !condition(self) {
+            let changed = tokio::time::timeout_at(deadline, changes.changed()).await;
+            assert!(
+                matches!(changed, Ok(Ok(()))),
+                "mock upstream: {what} did not happen within {WAIT_LIMIT:?}"
+            );
+        }
+    }
+
+    /// Waits until `n` requests whose path starts with `path_prefix` have arrived.
+    pub async fn wait_for_hits(&self, path_prefix: &str, n: usize) {
+        let what = format!("{n} requests to {path_prefix}");
+        self.wait_until(&what, |m| m.hits(path_prefix) >= n).await;
+    }
 }
 
 impl Drop for MockUpstream {
@@ -297,6 +329,7 @@ async fn dispatch(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>)
         .lock()
         .expect("requests lock")
         .push(recorded.clone());
+    shared.changes.send_modify(|n| *n += 1);
     providers::handle(&shared, &recorded).await
 }
 
@@ -337,7 +370,10 @@ impl Shared {
         self.queue.lock().expect("queue lock").pop_front()
     }
 
-    pub(crate) fn cancel_counter(&self) -> Arc<AtomicUsize> {
-        self.cancelled.clone()
+    pub(crate) fn cancel_counter(&self) -> reply::CancelCounter {
+        reply::CancelCounter {
+            count: self.cancelled.clone(),
+            changes: self.changes.clone(),
+        }
     }
 }

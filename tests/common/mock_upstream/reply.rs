@@ -62,16 +62,24 @@ pub enum End {
     Abort,
 }
 
+/// Where cancelled streams are counted, and who is told.
+#[derive(Clone)]
+pub struct CancelCounter {
+    pub count: Arc<AtomicUsize>,
+    pub changes: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
 /// Counts the stream as cancelled if it is dropped before it finished (the client went away).
 struct Guard {
     finished: bool,
-    cancelled: Arc<AtomicUsize>,
+    cancelled: CancelCounter,
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
         if !self.finished {
-            self.cancelled.fetch_add(1, Ordering::SeqCst);
+            self.cancelled.count.fetch_add(1, Ordering::SeqCst);
+            self.cancelled.changes.send_modify(|n| *n += 1);
         }
     }
 }
@@ -91,7 +99,7 @@ pub fn stream(
     chunks: Vec<String>,
     end: End,
     delay: Duration,
-    cancelled: Arc<AtomicUsize>,
+    cancelled: CancelCounter,
 ) -> HttpResponse {
     let state = State {
         chunks: chunks.into_iter().map(Bytes::from).collect(),
@@ -119,7 +127,7 @@ pub fn stream(
                     End::Abort => {
                         // Yield once (Pending) so actix flushes what was written, then fail: actix drops the
                         // connection without the terminating chunk. The next poll would end the stream.
-                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        tokio::task::yield_now().await;
                         st.end = End::Clean;
                         Some((
                             Err(std::io::Error::other("mock upstream: cut-stream abort")),
