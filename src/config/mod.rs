@@ -8,6 +8,7 @@ mod observability;
 mod raw;
 mod redis;
 mod routing;
+mod secret;
 mod telemetry;
 mod validate;
 
@@ -19,6 +20,7 @@ pub use observability::{MetricsConfig, ModelPrice, UsageConfig};
 pub use raw::RawConfig;
 pub use redis::FleetConfig;
 pub use routing::{ModelGroup, ModelTarget, RawModelGroup, RawPrice, RawTarget};
+pub use secret::SECRET_ENV;
 pub use telemetry::TracingConfig;
 pub use validate::check_log_filter;
 
@@ -134,6 +136,10 @@ pub struct ServerConfig {
     pub shutdown_delay: Duration,
     /// Reload when the config file changes (as on SIGHUP).
     pub watch_config: bool,
+    /// Seals reasoning state in `encrypted_content` (from `server.secret`, else per process).
+    pub reasoning_key: crate::providers::seal::Sealer,
+    /// Whether `reasoning_key` is the per-process random key (no `server.secret`).
+    pub reasoning_key_random: bool,
 }
 
 /// One configured provider instance.

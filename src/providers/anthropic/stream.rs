@@ -3,7 +3,7 @@
 //! blocks become their own items. A stream without `message_stop` is reported as cut.
 
 use super::{
-    artifact::{self, Artifact},
+    artifact::{Artifact, Envelopes},
     response::{compact_arguments, emit_redacted, event_error, finish, protocol_error},
     wire::{
         AnthropicContentBlock, AnthropicDelta, AnthropicStopReason, AnthropicStreamEvent,
@@ -35,6 +35,7 @@ enum OpenBlock {
 #[derive(Debug)]
 pub struct AnthropicStream {
     provider: String,
+    envelopes: Envelopes,
     open: Option<(usize, OpenBlock)>,
     usage: AnthropicUsage,
     stop_reason: Option<AnthropicStopReason>,
@@ -47,9 +48,10 @@ pub struct AnthropicStream {
 
 impl AnthropicStream {
     /// A translator for one attempt against `provider`.
-    pub fn new(_call: Call<'_>, provider: String) -> Self {
+    pub fn new(call: Call<'_>, provider: String) -> Self {
         Self {
             provider,
+            envelopes: Envelopes::new(call),
             open: None,
             usage: AnthropicUsage::default(),
             stop_reason: None,
@@ -80,7 +82,7 @@ impl AnthropicStream {
                 OpenBlock::Thinking { signature }
             }
             AnthropicContentBlock::RedactedThinking { data } => {
-                emit_redacted(out, &data);
+                emit_redacted(out, &data, &self.envelopes);
                 OpenBlock::Other
             }
             AnthropicContentBlock::ToolUse { id, name, input } => {
@@ -144,8 +146,11 @@ impl AnthropicStream {
             // The message stays open: a following text block continues it.
             OpenBlock::Text | OpenBlock::Other => {}
             OpenBlock::Thinking { signature } => {
-                if !signature.is_empty() {
-                    out.reasoning_encrypted(&artifact::encode(&Artifact::Signature(signature)));
+                if let Some(sealed) = Some(signature)
+                    .filter(|s| !s.is_empty())
+                    .and_then(|s| self.envelopes.seal(&Artifact::Signature(s)))
+                {
+                    out.reasoning_encrypted(&sealed);
                 }
                 out.close_item();
             }

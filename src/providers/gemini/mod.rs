@@ -22,9 +22,5 @@ pub use wire::{
     GeminiThinkingConfig, GeminiTool, GeminiToolConfig, GeminiUsage, GenerationConfig,
 };
 
-/// Prefix marking reasoning state (a `thoughtSignature`) that came from Gemini; reasoning items
-/// without it are dropped on the way to Gemini.
-pub const ENCRYPTED_PREFIX: &str = "gemini:";
-
 /// The API version in the URL (`v1beta` has every field the gateway uses).
 pub const API_VERSION: &str = "v1beta";

@@ -1,19 +1,17 @@
 //! Gemini candidates → emitter calls, shared by `parse_response` and `GeminiStream` so JSON and
 //! streams follow one grammar: parts, thought signatures, call ids, finish reasons and usage.
 //!
-//! Thought signatures become a `reasoning` item whose `encrypted_content` is `gemini:<sig>`,
+//! Thought signatures become a `reasoning` item whose `encrypted_content` is the signature sealed
+//! for Gemini and the upstream model in a gateway envelope (`providers::seal`),
 //! emitted just before the item made from the signed part (or after the message, for the
 //! trailing empty-text part of a stream). On replay the signature goes back on the next model
 //! part of the same turn, or on an empty text part if none follows (see `contents.rs`).
 
-use super::{
-    ENCRYPTED_PREFIX,
-    wire::{GeminiPart, GeminiResponse, GeminiUsage},
-};
+use super::wire::{GeminiPart, GeminiResponse, GeminiUsage};
 use crate::{
-    api::{ResponseError, Usage},
+    api::{ProviderKind, ResponseError, Usage},
     error::{UpstreamError, UpstreamErrorKind},
-    providers::{Call, http::generic_message},
+    providers::{Call, http::generic_message, seal::Sealer},
     stream::{Finish, ResponseEmitter},
 };
 
@@ -33,6 +31,8 @@ enum Open {
 #[derive(Debug)]
 pub(super) struct Output {
     call_prefix: String,
+    sealer: Sealer,
+    model: String,
     calls: usize,
     open: Open,
     finish: Option<Finish>,
@@ -54,6 +54,8 @@ impl Output {
         };
         Self {
             call_prefix,
+            sealer: call.sealer.clone(),
+            model: call.model.to_owned(),
             calls: 0,
             open: Open::Nothing,
             finish: None,
@@ -140,7 +142,15 @@ impl Output {
         if self.open != Open::Reasoning {
             out.close_item();
         }
-        out.reasoning_encrypted(&format!("{ENCRYPTED_PREFIX}{signature}"));
+        match self
+            .sealer
+            .seal(ProviderKind::Google, &self.model, signature.as_bytes())
+        {
+            Some(sealed) => out.reasoning_encrypted(&sealed),
+            None => tracing::error!(
+                "Could not seal a Gemini thought signature: the random source failed."
+            ),
+        }
         out.close_item();
         self.open = Open::Nothing;
     }

@@ -73,11 +73,7 @@ pub fn build_request(
 ) -> Result<GeminiRequest, GatewayError> {
     let request = call.request;
     let family = Family::of(call.model);
-    let conversation = build_conversation(
-        request.instructions.as_deref(),
-        call.input,
-        matches!(family, Family::Level { .. }),
-    )?;
+    let conversation = build_conversation(call, matches!(family, Family::Level { .. }))?;
     let declarations: Vec<GeminiFunctionDeclaration> = request
         .tools
         .iter()

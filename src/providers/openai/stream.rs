@@ -44,7 +44,7 @@ impl OpenAiStream {
             Some("reasoning") => {
                 if self.reasoning_streamed {
                     if let Some(state) = item.get("encrypted_content").and_then(Value::as_str) {
-                        out.reasoning_encrypted(&format!("{}{state}", super::ENCRYPTED_PREFIX));
+                        out.reasoning_encrypted(state);
                     }
                 } else {
                     emit_reasoning_parts(item, out);

@@ -3,11 +3,11 @@
 
 use serde_json::{Map, Value, json};
 
-use super::ENCRYPTED_PREFIX;
+use super::LEGACY_PREFIX;
 use crate::{
     api::{ContentPart, Item, ResponseError},
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    providers::{Call, http},
+    providers::{Call, http, seal},
     stream::{Finish, ResponseEmitter},
 };
 
@@ -80,11 +80,13 @@ fn upstream_item(item: &Item, index: usize) -> Result<Option<Value>, GatewayErro
         Item::Reasoning(r) => match r
             .encrypted_content
             .as_deref()
-            .and_then(|e| e.strip_prefix(ENCRYPTED_PREFIX))
+            .filter(|e| !e.is_empty() && !seal::is_envelope(e))
         {
-            // Reasoning from another provider cannot be replayed to OpenAI: drop it.
+            // Without state, or another provider's (a gateway envelope): nothing OpenAI can
+            // replay, so it is left out.
             None => return Ok(None),
             Some(state) => {
+                let state = state.strip_prefix(LEGACY_PREFIX).unwrap_or(state);
                 json!({"type":"reasoning","summary":r.summary,"encrypted_content":state})
             }
         },
@@ -243,7 +245,7 @@ pub fn emit_reasoning_parts(item: &Value, out: &mut ResponseEmitter) {
         out.reasoning_text_delta(&text);
     }
     if let Some(state) = item.get("encrypted_content").and_then(Value::as_str) {
-        out.reasoning_encrypted(&format!("{ENCRYPTED_PREFIX}{state}"));
+        out.reasoning_encrypted(state);
     }
 }
 

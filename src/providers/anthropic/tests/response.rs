@@ -42,7 +42,7 @@ pub(super) fn expected(name: &str) -> Value {
             json!([
                 {"type": "reasoning", "id": "rs_test00", "status": "completed",
                     "summary": [{"type": "summary_text", "text": "The user wants 17 * 23. 17*20 = 340, 17*3 = 51, so 340 + 51 = 391."}],
-                    "encrypted_content": "anthropic:{\"signature\":\"EqQBCkYIBxgCKkDk3mVfXJ0b6wq2n7tZ1hGZcY4mXoP9rL8sA2dF5gH1jK3lM6nO8pQ0rS2tU4vW6xY8zA0bC2dE4fG6hI8jK0lMEgyZ3JhZGllbnQtc2lnGgw\"}"},
+                    "encrypted_content": "sealed:{\"signature\":\"EqQBCkYIBxgCKkDk3mVfXJ0b6wq2n7tZ1hGZcY4mXoP9rL8sA2dF5gH1jK3lM6nO8pQ0rS2tU4vW6xY8zA0bC2dE4fG6hI8jK0lMEgyZ3JhZGllbnQtc2lnGgw\"}"},
                 message("msg_test01", "completed", "17 \u{d7} 23 = 391.")
             ]),
             usage(42, 61, 0, 38),
@@ -149,7 +149,7 @@ fn redacted_thinking_becomes_encrypted_only_reasoning() {
     assert_eq!(
         summary(out.response())["output"],
         json!([
-            {"type": "reasoning", "id": "rs_test00", "status": "completed", "summary": [], "encrypted_content": "anthropic:{\"redacted_thinking\":\"opaque\"}"},
+            {"type": "reasoning", "id": "rs_test00", "status": "completed", "summary": [], "encrypted_content": "sealed:{\"redacted_thinking\":\"opaque\"}"},
             {"type": "function_call", "id": "fc_test01", "call_id": "toolu_1", "name": "f", "arguments": "{\"a\":[1,2]}", "status": "completed"}
         ])
     );

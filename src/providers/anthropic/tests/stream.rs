@@ -5,22 +5,27 @@ use serde_json::{Value, json};
 
 use super::{call, create, emitter, fixture, fixtures_with, response::expected, summary};
 use crate::{
-    api::StreamEvent,
+    api::ProviderKind,
     error::{GatewayError, UpstreamErrorKind},
+    providers::test_support::reveal,
     providers::{StreamTranslator, anthropic::AnthropicStream},
     stream::SseDecoder,
 };
 
 #[derive(Debug, PartialEq)]
 struct Outcome {
-    events: Vec<StreamEvent>,
+    /// Events as JSON, sealed reasoning revealed (each run seals with a fresh nonce).
+    events: Vec<Value>,
     error: Option<(UpstreamErrorKind, String)>,
     response: Value,
 }
 
 impl Outcome {
-    fn types(&self) -> Vec<&'static str> {
-        self.events.iter().map(StreamEvent::event_type).collect()
+    fn types(&self) -> Vec<&str> {
+        self.events
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect()
     }
 }
 
@@ -55,6 +60,14 @@ fn run(bytes: &[u8], cuts: &[usize]) -> Outcome {
         GatewayError::Upstream(u) => (u.kind, u.message),
         other => panic!("unexpected error {other:?}"),
     });
+    let events = events
+        .iter()
+        .map(|e| {
+            let mut value = serde_json::to_value(e).unwrap();
+            reveal(&mut value, ProviderKind::Anthropic, "claude-sonnet-4-5");
+            value
+        })
+        .collect();
     Outcome {
         events,
         error,
@@ -193,7 +206,7 @@ fn every_sse_fixture_gives_the_same_golden_events_however_it_is_split() {
         assert_eq!(outcome.types(), golden_types(&name), "{name}");
         assert_eq!(outcome.response, golden_response(&name), "{name}");
         for (i, event) in outcome.events.iter().enumerate() {
-            assert_eq!(event.sequence_number, i as u64, "{name}");
+            assert_eq!(event["sequence_number"], i as u64, "{name}");
         }
         let expect_error = name == "stream_error_overloaded.sse";
         assert_eq!(
@@ -215,8 +228,8 @@ fn in_stream_overload_is_a_retryable_error_after_content() {
         "client message is ours: {message}"
     );
     assert_eq!(
-        outcome.events.last().map(StreamEvent::event_type),
-        Some("response.output_text.delta")
+        outcome.events.last().map(|e| e["type"].clone()),
+        Some(json!("response.output_text.delta"))
     );
 }
 
@@ -294,7 +307,7 @@ fn redacted_thinking_and_tool_use_without_deltas() {
     assert_eq!(
         outcome.response["output"],
         json!([
-            {"type": "reasoning", "id": "rs_test00", "status": "completed", "summary": [], "encrypted_content": "anthropic:{\"redacted_thinking\":\"opaque\"}"},
+            {"type": "reasoning", "id": "rs_test00", "status": "completed", "summary": [], "encrypted_content": "sealed:{\"redacted_thinking\":\"opaque\"}"},
             {"type": "function_call", "id": "fc_test01", "call_id": "toolu_1", "name": "f", "arguments": "{}", "status": "completed"},
             {"type": "function_call", "id": "fc_test02", "call_id": "toolu_2", "name": "g", "arguments": "{\"k\":true}", "status": "completed"}
         ])

@@ -39,6 +39,7 @@ fn call<'a>(request: &'a CreateResponse, input: &'a [Item], model: &'a str) -> C
         model,
         stream: false,
         request_id: REQUEST_ID,
+        sealer: crate::providers::test_support::sealer(),
     }
 }
 
@@ -54,7 +55,12 @@ fn emitter(request: &CreateResponse, record: bool) -> ResponseEmitter {
 
 /// The parts of a response a translator decides.
 fn projection(response: &ResponseResource) -> Value {
-    let value = serde_json::to_value(response).unwrap();
+    let mut value = serde_json::to_value(response).unwrap();
+    crate::providers::test_support::reveal(
+        &mut value,
+        crate::api::ProviderKind::Google,
+        "gemini-2.5-flash",
+    );
     json!({
         "status": value["status"],
         "model": value["model"],

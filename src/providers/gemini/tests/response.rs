@@ -27,7 +27,7 @@ fn parse_fixture(name: &str) -> Value {
 }
 
 fn signature_item(id: &str, sig: &str) -> Value {
-    json!({"type":"reasoning","id":id,"summary":[],"encrypted_content":format!("gemini:{sig}"),"status":"completed"})
+    json!({"type":"reasoning","id":id,"summary":[],"encrypted_content":format!("sealed:{sig}"),"status":"completed"})
 }
 
 fn call_item(id: &str, call_id: &str, arguments: &str) -> Value {

@@ -42,7 +42,15 @@ fn run(body: &[u8], cuts: &[usize]) -> Result<(Vec<Value>, Value), GatewayError>
     let events = out
         .drain()
         .iter()
-        .map(|e| serde_json::to_value(e).unwrap())
+        .map(|e| {
+            let mut value = serde_json::to_value(e).unwrap();
+            crate::providers::test_support::reveal(
+                &mut value,
+                crate::api::ProviderKind::Google,
+                "gemini-2.5-flash",
+            );
+            value
+        })
         .collect();
     Ok((events, projection(out.response())))
 }
@@ -118,7 +126,7 @@ fn text_stream_golden() {
             "output":[
                 {"type":"message","id":"msg_test00","status":"completed","role":"assistant",
                  "content":[{"type":"output_text","text":JOKE,"annotations":[]}]},
-                {"type":"reasoning","id":"rs_test01","summary":[],"encrypted_content":format!("gemini:{TEXT_SIG}"),"status":"completed"}
+                {"type":"reasoning","id":"rs_test01","summary":[],"encrypted_content":format!("sealed:{TEXT_SIG}"),"status":"completed"}
             ]
         })
     );
@@ -145,7 +153,7 @@ fn function_call_stream_golden() {
     assert_eq!(
         response["output"],
         json!([
-            {"type":"reasoning","id":"rs_test00","summary":[],"encrypted_content":format!("gemini:{CALL_SIG}"),"status":"completed"},
+            {"type":"reasoning","id":"rs_test00","summary":[],"encrypted_content":format!("sealed:{CALL_SIG}"),"status":"completed"},
             {"type":"function_call","id":"fc_test01","call_id":"call_req1_0","name":"get_weather",
              "arguments":r#"{"location":"San Francisco, CA"}"#,"status":"completed"}
         ])
@@ -233,7 +241,7 @@ fn max_tokens_stream_is_incomplete_and_keeps_the_trailing_signature() {
     );
     assert_eq!(
         response["output"][1]["encrypted_content"],
-        format!("gemini:{TEXT_SIG}")
+        format!("sealed:{TEXT_SIG}")
     );
     assert_eq!(response["output"][1]["status"], "completed");
 }
