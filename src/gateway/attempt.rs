@@ -50,7 +50,14 @@ pub(super) async fn attempt_call(
         ProviderKind::AzureOpenAi | ProviderKind::Anthropic | ProviderKind::Google => {
             if dialect::needs_lowering(call.request, call.input) {
                 let name = provider.name();
-                Some(dialect::lower(call.request, call.input, name, unsupported)?)
+                let web_search = crate::providers::web_search::served_by(provider.config.kind);
+                Some(dialect::lower(
+                    call.request,
+                    call.input,
+                    name,
+                    web_search,
+                    unsupported,
+                )?)
             } else {
                 None
             }

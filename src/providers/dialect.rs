@@ -102,14 +102,19 @@ pub fn needs_lowering(request: &CreateResponse, input: &[Item]) -> bool {
 }
 
 /// The tool `type`s `provider` cannot serve, in order without repeats (`tools[i]` order);
-/// with `reject`, the first one is a 400 `unsupported_tool`.
+/// with `reject`, the first one is a 400 `unsupported_tool`. `web_search`: the upstream has a
+/// native live web search (`providers::web_search`).
 pub fn unsupported_tools(
     request: &CreateResponse,
     provider: &str,
+    web_search: bool,
     policy: UnsupportedTools,
 ) -> Result<Vec<String>, GatewayError> {
     let mut dropped: Vec<String> = Vec::new();
     for (i, tool) in request.tools.iter().flatten().enumerate() {
+        if web_search && super::web_search::is_live(tool) {
+            continue;
+        }
         if let Tool::Other(_) = tool {
             if policy == UnsupportedTools::Reject {
                 return Err(GatewayError::InvalidRequest {
@@ -129,21 +134,32 @@ pub fn unsupported_tools(
     Ok(dropped)
 }
 
-/// Rewrites `request` and `input` for a functions-only upstream.
+/// Rewrites `request` and `input` for a functions-only upstream. With `web_search` (the
+/// upstream searches the web natively), live `web_search` tools are kept for its translator and
+/// `web_search_call` items in the input are left out (`providers::web_search` says why).
 pub fn lower(
     request: &CreateResponse,
     input: &[Item],
     provider: &str,
+    web_search: bool,
     policy: UnsupportedTools,
 ) -> Result<Lowered, GatewayError> {
-    let dropped = unsupported_tools(request, provider, policy)?;
-    let (tools, names) = flatten_tools(request.tools.as_deref().unwrap_or_default());
+    let dropped = unsupported_tools(request, provider, web_search, policy)?;
+    let (mut tools, names) = flatten_tools(request.tools.as_deref().unwrap_or_default());
+    if web_search {
+        let live = request.tools.iter().flatten();
+        tools.extend(live.filter(|t| super::web_search::is_live(t)).cloned());
+    }
     let mut lowered_request = request.clone();
     lowered_request.tools = request.tools.as_ref().map(|_| tools);
     let input = input
         .iter()
         .enumerate()
-        .map(|(i, item)| lower_item(item, i, &names, provider))
+        .map(|(i, item)| match item.other_kind() {
+            // Kept in place (positions name items in errors); the translator leaves it out.
+            Some("web_search_call") if web_search => Ok(item.clone()),
+            _ => lower_item(item, i, &names, provider),
+        })
         .collect::<Result<_, _>>()?;
     Ok(Lowered {
         request: lowered_request,
@@ -401,6 +417,7 @@ mod tests {
             &request(codex_tools()),
             &[],
             "anthropic",
+            false,
             UnsupportedTools::Drop,
         )
         .unwrap();
@@ -443,12 +460,21 @@ mod tests {
                 &request(tools.clone()),
                 &[],
                 "google",
+                false,
                 UnsupportedTools::Drop,
             )
             .unwrap(),
         );
-        let again =
-            function_names(&lower(&request(tools), &[], "google", UnsupportedTools::Drop).unwrap());
+        let again = function_names(
+            &lower(
+                &request(tools),
+                &[],
+                "google",
+                false,
+                UnsupportedTools::Drop,
+            )
+            .unwrap(),
+        );
         assert_eq!(first, again);
         let valid = regex_free_valid;
         for name in &first {
@@ -474,6 +500,7 @@ mod tests {
             &request(codex_tools()),
             &[],
             "anthropic",
+            false,
             UnsupportedTools::Reject,
         )
         .unwrap_err();
@@ -496,6 +523,7 @@ mod tests {
             &request(codex_tools()),
             &input,
             "anthropic",
+            false,
             UnsupportedTools::Drop,
         )
         .unwrap();
@@ -531,6 +559,7 @@ mod tests {
             &request(json!([])),
             &input,
             "google",
+            false,
             UnsupportedTools::Drop,
         )
         .unwrap_err();

@@ -10,6 +10,7 @@ pub mod openai;
 pub mod seal;
 #[cfg(test)]
 mod test_support;
+pub mod web_search;
 
 use std::pin::Pin;
 

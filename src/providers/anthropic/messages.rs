@@ -97,6 +97,11 @@ fn add_item(
                 Some("input"),
             ));
         }
+        // Kept by `dialect::lower` only with web search on; `providers::web_search` says why
+        // it is left out.
+        Item::Other(_) if item.other_kind() == Some("web_search_call") => {
+            tracing::debug!("Leaving out a web_search_call item: the search already happened.");
+        }
         Item::CustomToolCall(_) | Item::CustomToolCallOutput(_) | Item::Other(_) => {
             return Err(crate::providers::dialect::not_lowered(item));
         }

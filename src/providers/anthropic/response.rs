@@ -5,6 +5,7 @@ use reqwest::header::HeaderMap;
 
 use super::{
     artifact::{Artifact, Envelopes},
+    search::{self, Searches},
     wire::{
         AnthropicContentBlock, AnthropicErrorBody, AnthropicErrorDetail, AnthropicResponse,
         AnthropicStopReason, AnthropicUsage,
@@ -44,8 +45,9 @@ pub fn parse_response(
     out.start();
     out.set_model(&message.model);
     let envelopes = Envelopes::new(call);
+    let mut searches = Searches::default();
     for block in &message.content {
-        emit_block(out, block, &envelopes);
+        emit_block(out, block, &envelopes, &mut searches);
     }
     let explanation = message
         .stop_details
@@ -56,9 +58,25 @@ pub fn parse_response(
 }
 
 /// One complete content block. Consecutive text blocks share one message item.
-fn emit_block(out: &mut ResponseEmitter, block: &AnthropicContentBlock, envelopes: &Envelopes) {
+fn emit_block(
+    out: &mut ResponseEmitter,
+    block: &AnthropicContentBlock,
+    envelopes: &Envelopes,
+    searches: &mut Searches,
+) {
     match block {
-        AnthropicContentBlock::Text { text } => out.text_delta(text),
+        AnthropicContentBlock::Text { text, citations } => {
+            let start = search::text_position(out);
+            out.text_delta(text);
+            search::annotate(out, start, citations.as_deref().unwrap_or_default());
+        }
+        AnthropicContentBlock::ServerToolUse { id, name, input } => {
+            searches.called(id, name, input);
+        }
+        AnthropicContentBlock::WebSearchToolResult {
+            tool_use_id,
+            content,
+        } => searches.answered(out, tool_use_id, content),
         AnthropicContentBlock::Thinking {
             thinking,
             signature,

@@ -80,6 +80,9 @@ pub(super) fn build_conversation(
                     reference.id
                 )));
             }
+            // Kept by `dialect::lower` only with web search on; `providers::web_search` says
+            // why it is left out.
+            Item::Other(_) if item.other_kind() == Some("web_search_call") => {}
             Item::CustomToolCall(_) | Item::CustomToolCallOutput(_) | Item::Other(_) => {
                 return Err(crate::providers::dialect::not_lowered(item));
             }

@@ -3,6 +3,7 @@
 //! Docs: https://ai.google.dev/api/generate-content (see also docs/providers/gemini.md).
 
 mod contents;
+mod grounding;
 mod output;
 mod stream;
 #[cfg(test)]
@@ -18,8 +19,9 @@ pub use transport::{GeminiClient, parse_error};
 pub use wire::{
     GeminiBlob, GeminiCandidate, GeminiContent, GeminiError, GeminiErrorBody, GeminiFileData,
     GeminiFunctionCall, GeminiFunctionCallingConfig, GeminiFunctionDeclaration,
-    GeminiFunctionResponse, GeminiPart, GeminiPromptFeedback, GeminiRequest, GeminiResponse,
-    GeminiThinkingConfig, GeminiTool, GeminiToolConfig, GeminiUsage, GenerationConfig,
+    GeminiFunctionResponse, GeminiGoogleSearch, GeminiGroundingMetadata, GeminiPart,
+    GeminiPromptFeedback, GeminiRequest, GeminiResponse, GeminiThinkingConfig, GeminiTool,
+    GeminiToolConfig, GeminiUsage, GenerationConfig,
 };
 
 /// The API version in the URL (`v1beta` has every field the gateway uses).

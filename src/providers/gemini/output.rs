@@ -7,7 +7,10 @@
 //! trailing empty-text part of a stream). On replay the signature goes back on the next model
 //! part of the same turn, or on an empty text part if none follows (see `contents.rs`).
 
-use super::wire::{GeminiPart, GeminiResponse, GeminiUsage};
+use super::{
+    grounding::Grounding,
+    wire::{GeminiPart, GeminiResponse, GeminiUsage},
+};
 use crate::{
     api::{ProviderKind, ResponseError, Usage},
     error::{UpstreamError, UpstreamErrorKind},
@@ -36,6 +39,7 @@ pub(super) struct Output {
     calls: usize,
     open: Open,
     finish: Option<Finish>,
+    grounding: Grounding,
 }
 
 impl Output {
@@ -59,6 +63,7 @@ impl Output {
             calls: 0,
             open: Open::Nothing,
             finish: None,
+            grounding: Grounding::default(),
         }
     }
 
@@ -72,8 +77,16 @@ impl Output {
             out.set_usage(to_usage(usage));
         }
         if let Some(candidate) = chunk.candidates.first() {
+            let grounding = candidate.grounding_metadata.as_ref();
+            if let Some(meta) = grounding {
+                self.grounding.before_parts(meta, out);
+            }
             for part in candidate.content.iter().flat_map(|c| &c.parts) {
                 self.part(part, out);
+            }
+            if let Some(meta) = grounding {
+                self.grounding.after_parts(meta, out);
+                self.open = Open::Nothing;
             }
             // Open items stay open: `finish` closes them with the status the reason implies.
             if let Some(reason) = candidate.finish_reason.as_deref() {

@@ -6,15 +6,16 @@ use super::{
     output::{Output, protocol_error},
     transport::map_error,
     wire::{
-        GeminiContent, GeminiFunctionCallingConfig, GeminiFunctionDeclaration, GeminiRequest,
-        GeminiResponse, GeminiThinkingConfig, GeminiTool, GeminiToolConfig, GenerationConfig,
+        GeminiContent, GeminiFunctionCallingConfig, GeminiFunctionDeclaration, GeminiGoogleSearch,
+        GeminiRequest, GeminiResponse, GeminiThinkingConfig, GeminiTool, GeminiToolConfig,
+        GenerationConfig,
     },
 };
 use crate::{
     api::{CreateResponse, TextFormat, Tool, ToolChoice, ToolChoiceMode, ToolChoiceObject},
     config::ProviderConfig,
     error::GatewayError,
-    providers::Call,
+    providers::{Call, web_search},
     stream::{Finish, ResponseEmitter},
 };
 
@@ -93,13 +94,23 @@ pub fn build_request(
     } else {
         request.tool_choice.as_ref().map(tool_config)
     };
-    let tools = if declarations.is_empty() {
-        Vec::new()
-    } else {
-        vec![GeminiTool {
+    let mut tools = Vec::new();
+    if !declarations.is_empty() {
+        tools.push(GeminiTool {
             function_declarations: declarations,
-        }]
-    };
+            google_search: None,
+        });
+    }
+    if let Some(search) = web_search::find(request.tools.as_deref().unwrap_or_default()) {
+        if search.contains_key("filters") || search.contains_key("user_location") {
+            // Google Search grounding takes no domain filter or location (docs/agents.md).
+            tracing::debug!("Google Search grounding ignores web_search filters and location.");
+        }
+        tools.push(GeminiTool {
+            function_declarations: Vec::new(),
+            google_search: Some(GeminiGoogleSearch {}),
+        });
+    }
     let system_instruction = (!conversation.system.is_empty()).then_some(GeminiContent {
         role: None,
         parts: conversation.system,

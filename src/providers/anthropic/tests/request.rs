@@ -436,3 +436,22 @@ fn an_altered_envelope_is_a_400_naming_the_item() {
     assert_eq!(err.status(), 400);
     assert_eq!(err.param().as_deref(), Some("input[1].encrypted_content"));
 }
+
+#[test]
+fn a_live_web_search_becomes_the_server_tool_and_a_cached_one_does_not() {
+    let got = build(json!({"input": "News?", "max_tool_calls": 3, "tools": [
+        {"type": "web_search", "filters": {"allowed_domains": ["example.com"]},
+         "user_location": {"type": "approximate", "country": "GB"}},
+        {"type": "function", "name": "f", "parameters": {"type": "object"}}]}));
+    assert_eq!(
+        got["tools"],
+        json!([
+            {"name": "f", "input_schema": {"type": "object"}},
+            {"type": "web_search_20250305", "name": "web_search", "max_uses": 3,
+             "allowed_domains": ["example.com"], "user_location": {"type": "approximate", "country": "GB"}}
+        ])
+    );
+    let cached = build(json!({"input": "News?", "tools": [
+        {"type": "web_search", "external_web_access": false}]}));
+    assert!(cached.get("tools").is_none(), "{cached}");
+}

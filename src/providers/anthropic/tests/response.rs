@@ -23,6 +23,20 @@ fn message(id: &str, status: &str, text: &str) -> Value {
 pub(super) fn expected(name: &str) -> Value {
     let completed = |model: &str, output: Value, usage: Value| json!({"status": "completed", "incomplete_details": null, "model": model, "output": output, "usage": usage});
     match name {
+        "message_web_search.json" => completed(
+            "claude-sonnet-4-5-20250929",
+            json!([
+                message("msg_test00", "completed", "I'll search for that."),
+                {"type": "web_search_call", "id": "ws_test01", "status": "completed",
+                    "action": {"type": "search", "query": "claude shannon birth date"}},
+                {"type": "message", "id": "msg_test02", "status": "completed", "role": "assistant",
+                    "content": [{"type": "output_text",
+                        "text": "Based on the search results, Claude Shannon was born on April 30, 1916, in Petoskey, Michigan.",
+                        "annotations": [{"type": "url_citation", "url": "https://en.wikipedia.org/wiki/Claude_Shannon",
+                            "title": "Claude Shannon - Wikipedia", "start_index": 29, "end_index": 93}]}]}
+            ]),
+            usage(6039, 931, 0, 0),
+        ),
         "message_text.json" => completed(
             "claude-3-opus-latest",
             json!([message("msg_test00", "completed", "Hello there!")]),

@@ -164,6 +164,18 @@ fn golden_types(name: &str) -> Vec<&'static str> {
             "response.incomplete",
         ]),
         "stream_error_overloaded.sse" => t.extend(TEXT_ITEM),
+        "message_web_search_stream.sse" => {
+            t.extend(TEXT_ITEM);
+            t.extend(TEXT_DONE);
+            t.extend(["response.output_item.added", "response.output_item.done"]);
+            t.extend(TEXT_ITEM);
+            t.extend([
+                "response.output_text.delta",
+                "response.output_text.annotation.added",
+            ]);
+            t.extend(TEXT_DONE);
+            t.push("response.completed");
+        }
         other => panic!("no golden expectation for fixture {other}"),
     }
     t
@@ -172,6 +184,23 @@ fn golden_types(name: &str) -> Vec<&'static str> {
 fn golden_response(name: &str) -> Value {
     match name {
         "message_text_stream.sse" => expected("message_text.json"),
+        "message_web_search_stream.sse" => json!({
+            "status": "completed",
+            "incomplete_details": null,
+            "model": "claude-sonnet-4-5-20250929",
+            "output": [
+                {"type": "message", "id": "msg_test00", "status": "completed", "role": "assistant",
+                    "content": [{"type": "output_text", "text": "I'll check the weather.", "annotations": []}]},
+                {"type": "web_search_call", "id": "ws_test01", "status": "completed",
+                    "action": {"type": "search", "query": "weather NYC today"}},
+                {"type": "message", "id": "msg_test02", "status": "completed", "role": "assistant",
+                    "content": [{"type": "output_text", "text": "It is sunny in NYC, with a high of 72°F.",
+                        "annotations": [{"type": "url_citation", "url": "https://weather.example.com/nyc",
+                            "title": "Weather in New York City", "start_index": 0, "end_index": 40}]}]}
+            ],
+            "usage": {"input_tokens": 2679, "output_tokens": 510, "total_tokens": 3189,
+                "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}
+        }),
         "message_thinking_stream.sse" => expected("message_thinking.json"),
         "message_tool_use_stream.sse" => {
             // Argument fragments are forwarded verbatim, so the upstream's spacing survives.

@@ -115,3 +115,23 @@ const TEXT_SIG: &str = "EjRWCpYicHGtaSE6vbpSyR1Pdczrw8mfV8GFeaMNAtTEBoLSY2FxHPVI
 /// The joke in the text fixtures.
 const JOKE: &str =
     "Why did the gateway break up with the proxy? It needed more personal space in its headers.";
+
+const EURO: &str = "Spain won Euro 2024, defeating England 2–1 in the final. This victory marks Spain's record fourth European Championship title.";
+
+/// The annotations of the grounded fixtures: byte spans 0..58 and 59..128 of `EURO`, in
+/// characters (the en dash is three bytes, one character).
+fn euro_annotations() -> Value {
+    let cite = |url: &str, title: &str, start: usize, end: usize| {
+        json!({"type":"url_citation","url":format!("https://vertexaisearch.cloud.google.com/grounding-api-redirect/{url}"),
+               "title":title,"start_index":start,"end_index":end})
+    };
+    json!([
+        cite("AbF9wXE1", "aljazeera.com", 0, 56),
+        cite("AbF9wXE1", "aljazeera.com", 57, 126),
+        cite("AbF9wXG2", "uefa.com", 57, 126)
+    ])
+}
+
+fn search(id: &str, query: &str) -> Value {
+    json!({"type":"web_search_call","id":id,"status":"completed","action":{"type":"search","query":query}})
+}

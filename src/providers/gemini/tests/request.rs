@@ -447,3 +447,25 @@ fn an_altered_signature_envelope_is_a_400_naming_the_item() {
     assert_eq!(err.status(), 400);
     assert_eq!(err.param().as_deref(), Some("input[1].encrypted_content"));
 }
+
+#[test]
+fn a_live_web_search_becomes_google_search_grounding() {
+    let body = golden(
+        json!({"input":"Who won Euro 2024?","tools":[
+            {"type":"web_search"},
+            {"type":"function","name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"}}}}]}),
+        "gemini-2.5-flash",
+    );
+    assert_eq!(
+        body["tools"],
+        json!([
+            {"functionDeclarations":[{"name":"f","parametersJsonSchema":{"type":"object","properties":{"a":{"type":"string"}}}}]},
+            {"googleSearch":{}}
+        ])
+    );
+    let cached = golden(
+        json!({"input":"q","tools":[{"type":"web_search","external_web_access":false}]}),
+        "gemini-2.5-flash",
+    );
+    assert!(cached.get("tools").is_none(), "{cached}");
+}

@@ -3,16 +3,20 @@
 
 use serde_json::{Value, json};
 
-use super::{CALL_SIG, JOKE, TEXT_SIG, call, emitter, fixture, projection, request, usage};
+use super::{
+    CALL_SIG, EURO, JOKE, TEXT_SIG, call, emitter, euro_annotations, fixture, projection, request,
+    search, usage,
+};
 use crate::{
     error::{GatewayError, UpstreamErrorKind},
     providers::{StreamTranslator, gemini::GeminiStream},
     stream::SseDecoder,
 };
 
-const STREAM_FIXTURES: [&str; 2] = [
+const STREAM_FIXTURES: [&str; 3] = [
     "stream_generate_content_text.sse",
     "stream_generate_content_function_call.sse",
+    "stream_generate_content_grounded.sse",
 ];
 
 /// The events and final response for `body` cut into `chunks`, or the translator's error.
@@ -93,6 +97,52 @@ fn every_fixture_gives_identical_events_for_any_chunking() {
 
 fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn grounded_stream_annotates_the_open_text_then_reports_the_searches() {
+    let (events, response) = run(&fixture("stream_generate_content_grounded.sse"), &[]).unwrap();
+    assert_eq!(
+        types(&events),
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.content_part.added",
+            "response.output_text.delta",
+            "response.output_text.delta",
+            "response.output_text.annotation.added",
+            "response.output_text.annotation.added",
+            "response.output_text.annotation.added",
+            "response.output_text.done",
+            "response.content_part.done",
+            "response.output_item.done",
+            "response.output_item.added",
+            "response.output_item.done",
+            "response.output_item.added",
+            "response.output_item.done",
+            "response.completed",
+        ]
+    );
+    let added: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_text.annotation.added")
+        .collect();
+    assert_eq!(added[2]["annotation_index"], 2);
+    assert_eq!(added[2]["annotation"], euro_annotations()[2]);
+    assert_eq!(
+        response,
+        json!({
+            "status":"completed","model":"gemini-2.5-flash","incomplete_details":null,"error":null,
+            "usage":usage(192, 31, 0, 0),
+            "output":[
+                {"type":"message","id":"msg_test00","status":"completed","role":"assistant",
+                 "content":[{"type":"output_text","text":EURO,"annotations":euro_annotations()}]},
+                search("ws_test01", "UEFA Euro 2024 winner"),
+                search("ws_test02", "who won euro 2024")
+            ]
+        })
+    );
 }
 
 #[test]
