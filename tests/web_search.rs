@@ -200,3 +200,23 @@ async fn past_searches_in_the_input_are_left_out() {
         assert!(upstream.contains("Spain."), "{provider}: {upstream}");
     }
 }
+
+#[actix_web::test]
+async fn gemini_leaves_the_search_out_when_function_tools_come_with_it() {
+    let mock = MockUpstream::start();
+    let gw = start_gateway(&providers_yaml(&mock, &["google"], ""));
+    let reply = post_responses(
+        &gw,
+        &json!({"model": "gemini-2.5-flash", "input": "Weather?", "tools": [
+            {"type": "web_search"},
+            {"type": "function", "name": "get_weather",
+             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("x-gateway-dropped-tools"), Some("web_search"));
+    assert_valid_response(&reply.json());
+    let upstream = mock.last_request().unwrap().body;
+    assert_eq!(upstream["tools"].as_array().unwrap().len(), 1, "{upstream}");
+    assert!(upstream["tools"][0]["functionDeclarations"].is_array());
+}

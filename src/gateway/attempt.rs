@@ -50,7 +50,8 @@ pub(super) async fn attempt_call(
         ProviderKind::AzureOpenAi | ProviderKind::Anthropic | ProviderKind::Google => {
             if dialect::needs_lowering(call.request, call.input) {
                 let name = provider.name();
-                let web_search = crate::providers::web_search::served_by(provider.config.kind);
+                let web_search =
+                    crate::providers::web_search::native(provider.config.kind, call.request);
                 Some(dialect::lower(
                     call.request,
                     call.input,

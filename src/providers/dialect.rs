@@ -13,6 +13,7 @@ use crate::{
     },
     config::UnsupportedTools,
     error::GatewayError,
+    providers::web_search::Native,
 };
 
 /// The longest function name accepted by all three: Chat Completions and Anthropic allow
@@ -102,17 +103,17 @@ pub fn needs_lowering(request: &CreateResponse, input: &[Item]) -> bool {
 }
 
 /// The tool `type`s `provider` cannot serve, in order without repeats (`tools[i]` order);
-/// with `reject`, the first one is a 400 `unsupported_tool`. `web_search`: the upstream has a
-/// native live web search (`providers::web_search`).
+/// with `reject`, the first one is a 400 `unsupported_tool`. `web_search`: what the upstream's
+/// own web search takes for this request (`providers::web_search`).
 pub fn unsupported_tools(
     request: &CreateResponse,
     provider: &str,
-    web_search: bool,
+    web_search: Native,
     policy: UnsupportedTools,
 ) -> Result<Vec<String>, GatewayError> {
     let mut dropped: Vec<String> = Vec::new();
     for (i, tool) in request.tools.iter().flatten().enumerate() {
-        if web_search && super::web_search::is_live(tool) {
+        if web_search.search && super::web_search::is_live(tool) {
             continue;
         }
         if let Tool::Other(_) = tool {
@@ -134,19 +135,19 @@ pub fn unsupported_tools(
     Ok(dropped)
 }
 
-/// Rewrites `request` and `input` for a functions-only upstream. With `web_search` (the
-/// upstream searches the web natively), live `web_search` tools are kept for its translator and
-/// `web_search_call` items in the input are left out (`providers::web_search` says why).
+/// Rewrites `request` and `input` for a functions-only upstream. `web_search` says whether live
+/// `web_search` tools are kept for the upstream's own search, and whether `web_search_call`
+/// items in the input are left out (`providers::web_search` says why).
 pub fn lower(
     request: &CreateResponse,
     input: &[Item],
     provider: &str,
-    web_search: bool,
+    web_search: Native,
     policy: UnsupportedTools,
 ) -> Result<Lowered, GatewayError> {
     let dropped = unsupported_tools(request, provider, web_search, policy)?;
     let (mut tools, names) = flatten_tools(request.tools.as_deref().unwrap_or_default());
-    if web_search {
+    if web_search.search {
         let live = request.tools.iter().flatten();
         tools.extend(live.filter(|t| super::web_search::is_live(t)).cloned());
     }
@@ -157,7 +158,7 @@ pub fn lower(
         .enumerate()
         .map(|(i, item)| match item.other_kind() {
             // Kept in place (positions name items in errors); the translator leaves it out.
-            Some("web_search_call") if web_search => Ok(item.clone()),
+            Some("web_search_call") if web_search.past_searches => Ok(item.clone()),
             _ => lower_item(item, i, &names, provider),
         })
         .collect::<Result<_, _>>()?;
@@ -417,7 +418,7 @@ mod tests {
             &request(codex_tools()),
             &[],
             "anthropic",
-            false,
+            Native::default(),
             UnsupportedTools::Drop,
         )
         .unwrap();
@@ -460,7 +461,7 @@ mod tests {
                 &request(tools.clone()),
                 &[],
                 "google",
-                false,
+                Native::default(),
                 UnsupportedTools::Drop,
             )
             .unwrap(),
@@ -470,7 +471,7 @@ mod tests {
                 &request(tools),
                 &[],
                 "google",
-                false,
+                Native::default(),
                 UnsupportedTools::Drop,
             )
             .unwrap(),
@@ -500,7 +501,7 @@ mod tests {
             &request(codex_tools()),
             &[],
             "anthropic",
-            false,
+            Native::default(),
             UnsupportedTools::Reject,
         )
         .unwrap_err();
@@ -523,7 +524,7 @@ mod tests {
             &request(codex_tools()),
             &input,
             "anthropic",
-            false,
+            Native::default(),
             UnsupportedTools::Drop,
         )
         .unwrap();
@@ -559,7 +560,7 @@ mod tests {
             &request(json!([])),
             &input,
             "google",
-            false,
+            Native::default(),
             UnsupportedTools::Drop,
         )
         .unwrap_err();

@@ -11,16 +11,40 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::{ProviderKind, Tool};
+use crate::api::{CreateResponse, ProviderKind, Tool};
 
 /// The `type`s OpenAI gives its hosted web search tool.
 const WEB_SEARCH_TYPES: [&str; 3] = ["web_search", "web_search_preview", "web_search_2025_08_26"];
 
-/// Whether `kind` has a native live web search the gateway maps `web_search` to.
-pub fn served_by(kind: ProviderKind) -> bool {
+/// What an upstream's own web search takes for one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Native {
+    /// A live `web_search` tool becomes the upstream's search tool.
+    pub search: bool,
+    /// `web_search_call` items in the input are left out (else they are a 400).
+    pub past_searches: bool,
+}
+
+/// What `kind` does with web search for `request`. Gemini grounds with Google Search only when
+/// the request has no function tools: combining a built-in tool with function calling needs
+/// Gemini 3's tool combination, whose server-side tool calls must be circulated back in the
+/// history (https://ai.google.dev/gemini-api/docs/tool-combination), which the gateway does not
+/// translate; the search is then left out (and named) rather than failing upstream.
+pub fn native(kind: ProviderKind, request: &CreateResponse) -> Native {
     match kind {
-        ProviderKind::Anthropic | ProviderKind::Google => true,
-        ProviderKind::OpenAi | ProviderKind::AzureOpenAi => false,
+        ProviderKind::Anthropic => Native {
+            search: true,
+            past_searches: true,
+        },
+        ProviderKind::Google => Native {
+            search: !request
+                .tools
+                .iter()
+                .flatten()
+                .any(|t| matches!(t, Tool::Function(_) | Tool::Namespace(_) | Tool::Custom(_))),
+            past_searches: true,
+        },
+        ProviderKind::OpenAi | ProviderKind::AzureOpenAi => Native::default(),
     }
 }
 
@@ -115,7 +139,20 @@ mod tests {
             json!({"type": "web_search", "external_web_access": false})
         )));
         assert!(!is_live(&tool(json!({"type": "tool_search"}))));
-        assert!(served_by(ProviderKind::Anthropic) && !served_by(ProviderKind::AzureOpenAi));
+        let search_only: CreateResponse =
+            serde_json::from_value(json!({"model": "m", "tools": [{"type": "web_search"}]}))
+                .unwrap();
+        let with_functions: CreateResponse = serde_json::from_value(json!({"model": "m",
+            "tools": [{"type": "web_search"}, {"type": "function", "name": "f"}]}))
+        .unwrap();
+        assert!(native(ProviderKind::Anthropic, &with_functions).search);
+        assert!(native(ProviderKind::Google, &search_only).search);
+        let gemini = native(ProviderKind::Google, &with_functions);
+        assert!(!gemini.search && gemini.past_searches);
+        assert_eq!(
+            native(ProviderKind::AzureOpenAi, &search_only),
+            Native::default()
+        );
     }
 
     #[test]

@@ -125,4 +125,7 @@ async fn hosted_web_search_tools_are_checked_like_the_real_apis() {
             "{bad}"
         );
     }
+    let mixed = json!({"contents":[{"role":"user","parts":[{"text":"x"}]}],
+        "tools":[{"functionDeclarations":[{"name":"f"}]},{"googleSearch":{}}]});
+    assert_eq!(status(&mock, path, &gem, mixed).await, 400);
 }

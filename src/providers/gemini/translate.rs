@@ -95,13 +95,14 @@ pub fn build_request(
         request.tool_choice.as_ref().map(tool_config)
     };
     let mut tools = Vec::new();
+    let search = web_search::find(request.tools.as_deref().unwrap_or_default());
     if !declarations.is_empty() {
         tools.push(GeminiTool {
             function_declarations: declarations,
             google_search: None,
         });
-    }
-    if let Some(search) = web_search::find(request.tools.as_deref().unwrap_or_default()) {
+    } else if let Some(search) = search {
+        // Only without function tools (`web_search::native` leaves it out otherwise).
         if search.contains_key("filters") || search.contains_key("user_location") {
             // Google Search grounding takes no domain filter or location (docs/agents.md).
             tracing::debug!("Google Search grounding ignores web_search filters and location.");

@@ -260,6 +260,9 @@ fn gemini(body: &Value) -> Option<String> {
             }
         }
     }
+    if let Some(violation) = super::search::gemini_tool_mix(body) {
+        return Some(violation);
+    }
     for tool in array(body, "tools") {
         if let Some(key) = tool.as_object().and_then(|t| {
             t.keys().find(|k| {

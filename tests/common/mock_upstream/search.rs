@@ -80,6 +80,24 @@ pub fn anthropic_server_tool(i: usize, tool: &Value) -> Option<String> {
     None
 }
 
+/// `Some(violation)` when `googleSearch` comes with function declarations: combining built-in
+/// tools with function calling is Gemini 3's tool combination, which needs
+/// `toolConfig.includeServerSideToolInvocations` (https://ai.google.dev/gemini-api/docs/tool-combination).
+pub fn gemini_tool_mix(body: &Value) -> Option<String> {
+    let tools = body.get("tools")?.as_array()?;
+    let search = tools.iter().any(|t| t.get("googleSearch").is_some());
+    let functions = tools
+        .iter()
+        .any(|t| t.get("functionDeclarations").is_some());
+    let combination = body
+        .pointer("/toolConfig/includeServerSideToolInvocations")
+        .and_then(Value::as_bool)
+        == Some(true);
+    (search && functions && !combination).then(|| {
+        "Built-in tools (google_search) and function calling can only be combined with include_server_side_tool_invocations".to_owned()
+    })
+}
+
 /// `Some(violation)` for a malformed `googleSearch` tool entry.
 pub fn gemini_google_search(tool: &Value) -> Option<String> {
     let search = tool.get("googleSearch")?;

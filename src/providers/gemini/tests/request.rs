@@ -449,19 +449,21 @@ fn an_altered_signature_envelope_is_a_400_naming_the_item() {
 }
 
 #[test]
-fn a_live_web_search_becomes_google_search_grounding() {
+fn a_live_web_search_becomes_google_search_grounding_without_function_tools() {
     let body = golden(
+        json!({"input":"Who won Euro 2024?","tools":[{"type":"web_search"}]}),
+        "gemini-2.5-flash",
+    );
+    assert_eq!(body["tools"], json!([{"googleSearch":{}}]));
+    let with_function = golden(
         json!({"input":"Who won Euro 2024?","tools":[
             {"type":"web_search"},
             {"type":"function","name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"}}}}]}),
         "gemini-2.5-flash",
     );
     assert_eq!(
-        body["tools"],
-        json!([
-            {"functionDeclarations":[{"name":"f","parametersJsonSchema":{"type":"object","properties":{"a":{"type":"string"}}}}]},
-            {"googleSearch":{}}
-        ])
+        with_function["tools"],
+        json!([{"functionDeclarations":[{"name":"f","parametersJsonSchema":{"type":"object","properties":{"a":{"type":"string"}}}}]}])
     );
     let cached = golden(
         json!({"input":"q","tools":[{"type":"web_search","external_web_access":false}]}),
