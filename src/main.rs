@@ -184,6 +184,11 @@ fn main() -> ExitCode {
         // The source only (`config` or the variable's name): never the key itself.
         tracing::info!(provider = %provider.name, kind = provider.kind.as_str(), base_url = %provider.base_url, key_source = %provider.key_source, "Provider configured.");
     }
+    if config.server.reasoning_key_random {
+        tracing::info!(
+            "No server.secret (or GATEWAY_SECRET): reasoning state in encrypted_content is sealed with a random per-process key, so it does not survive a restart and other replicas cannot open it. Set a shared secret to keep it."
+        );
+    }
     if providers.is_empty() {
         tracing::warn!(
             "No provider is configured: set OPENAI_API_KEY, AZURE_OPENAI_API_KEY (+ endpoint, deployment), ANTHROPIC_API_KEY or GOOGLE_API_KEY. /readyz answers 503 until one is."

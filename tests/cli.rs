@@ -15,7 +15,7 @@ use std::{
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/config.example.yaml");
 
 /// Variables the binary reads, removed so the caller's shell cannot change a test.
-const READ_VARS: [&str; 12] = [
+const READ_VARS: [&str; 13] = [
     "GATEWAY_CONFIG",
     "RUST_LOG",
     "OPENAI_API_KEY",
@@ -24,6 +24,7 @@ const READ_VARS: [&str; 12] = [
     "AZURE_OPENAI_DEPLOYMENT_ID",
     "ANTHROPIC_API_KEY",
     "GOOGLE_API_KEY",
+    "GATEWAY_SECRET",
     "REDIS_URL",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",

@@ -176,6 +176,7 @@ fn translate_stream(provider: &Provider, chunks: &[&[u8]], validate: bool) -> Op
         model: "m",
         stream: true,
         request_id: "r",
+        sealer: &sealer(),
     };
     let ctx = ResponseContext::fresh();
     let skeleton = llm_gateway::api::ResponseResource::in_progress(
@@ -282,7 +283,7 @@ proptest! {
         })).unwrap();
         let input = request.input_items();
         for provider in providers() {
-            let call = Call { request: &request, input: &input, model: "m", stream: false, request_id: "r" };
+            let call = Call { request: &request, input: &input, model: "m", stream: false, request_id: "r", sealer: &sealer() };
             let config = &provider.config;
             let _ = match config.kind {
                 llm_gateway::api::ProviderKind::OpenAi => llm_gateway::providers::openai::build_request(call).map(|_| ()),
@@ -327,7 +328,7 @@ proptest! {
         let request: CreateResponse = serde_json::from_value(json!({"model": "m", "input": "hi"})).unwrap();
         let input = request.input_items();
         for provider in providers() {
-            let call = Call { request: &request, input: &input, model: "m", stream: false, request_id: "r" };
+            let call = Call { request: &request, input: &input, model: "m", stream: false, request_id: "r", sealer: &sealer() };
             let ctx = ResponseContext::fresh();
             let skeleton = llm_gateway::api::ResponseResource::in_progress(&request, &ctx.response_id, "m", ctx.created_at);
             let mut emitter = ResponseEmitter::new(skeleton, &ctx, false);
@@ -339,4 +340,9 @@ proptest! {
             }
         }
     }
+}
+
+/// A sealer for the translators under test (any secret will do).
+fn sealer() -> llm_gateway::providers::seal::Sealer {
+    llm_gateway::providers::seal::Sealer::from_secret("property tests' sealing secret")
 }

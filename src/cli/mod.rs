@@ -30,6 +30,8 @@ Environment:
   AZURE_OPENAI_DEPLOYMENT_ID          ...and the deployment used for models without a mapping.
   ANTHROPIC_API_KEY                   Anthropic key: configures the `anthropic` provider.
   GOOGLE_API_KEY                      Gemini API key: configures the `google` provider.
+  GATEWAY_SECRET                      server.secret: seals reasoning state in encrypted_content
+                                      (shared by replicas; unset: a random key per process).
   REDIS_URL                           Conversation store URL in the example config
                                       (conversations.redis_url: ${REDIS_URL:-redis://127.0.0.1:6379}).
   REDIS_USERNAME, REDIS_PASSWORD      Redis credentials when the `redis:` block names none.

@@ -52,11 +52,17 @@ fn write_server(out: &mut impl Write, config: &Config) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "  shutdown_delay={} shutdown_timeout={} keepalive={}",
+        "  shutdown_delay={} shutdown_timeout={} keepalive={} secret={}",
         human(s.shutdown_delay),
         human(s.shutdown_timeout),
         s.keepalive
             .map_or_else(|| "off".to_owned(), |k| human(k).to_string()),
+        // Whether one is set, never the value (nor anything derived from it).
+        if s.reasoning_key_random {
+            "unset (random per process)"
+        } else {
+            "set"
+        },
     )
 }
 
@@ -269,12 +275,17 @@ conversations:
   store: redis
   redis_url: "redis://:hunter2@cache:6379"
 "#;
-        let env =
-            |name: &str| (name == "ANTHROPIC_API_KEY").then(|| "sk-ant-from-env-02".to_owned());
+        let env = |name: &str| match name {
+            "ANTHROPIC_API_KEY" => Some("sk-ant-from-env-02".to_owned()),
+            "GATEWAY_SECRET" => Some("sealing-secret-from-env-03".to_owned()),
+            _ => None,
+        };
         let text = report(yaml, &env);
+        assert!(text.contains(" secret=set"), "{text}");
         for secret in [
             "sk-in-the-file-0001",
             "sk-ant-from-env-02",
+            "sealing-secret-from-env-03",
             "sk-gw-ci-0123456789abcdef",
             "hunter2",
         ] {

@@ -10,6 +10,7 @@ mod raw;
 mod redis;
 mod retry;
 mod routing;
+mod secret;
 mod telemetry;
 mod validate;
 
@@ -23,6 +24,7 @@ pub use raw::RawConfig;
 pub use redis::FleetConfig;
 pub use retry::RetryPolicy;
 pub use routing::{ModelGroup, ModelTarget, RawModelGroup, RawPrice, RawTarget};
+pub use secret::SECRET_ENV;
 pub use telemetry::TracingConfig;
 pub use validate::check_log_filter;
 
@@ -140,6 +142,10 @@ pub struct ServerConfig {
     pub shutdown_delay: Duration,
     /// Reload when the config file changes (as on SIGHUP).
     pub watch_config: bool,
+    /// Seals reasoning state in `encrypted_content` (from `server.secret`, else per process).
+    pub reasoning_key: crate::providers::seal::Sealer,
+    /// Whether `reasoning_key` is the per-process random key (no `server.secret`).
+    pub reasoning_key_random: bool,
 }
 
 /// One configured provider instance.

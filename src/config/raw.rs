@@ -84,6 +84,8 @@ pub struct RawServer {
     pub shutdown_delay: Option<String>,
     /// Reload when the config file changes, as on SIGHUP (default false).
     pub watch_config: Option<bool>,
+    /// Key material for sealed reasoning envelopes (`GATEWAY_SECRET` fills it when empty).
+    pub secret: Option<String>,
 }
 
 /// One provider block.

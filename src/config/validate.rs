@@ -288,6 +288,8 @@ pub fn check_log_filter(filter: &str) -> Result<(), String> {
 /// Validates `raw` into a `Config`.
 pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
     let keys_from_env = apply_env_overrides(&mut raw, env);
+    let (reasoning_key, reasoning_key_random) =
+        super::secret::reasoning_key(raw.server.secret.as_deref(), env)?;
     let server = ServerConfig {
         address: parse_address(raw.server.address.as_deref().unwrap_or(DEFAULT_ADDRESS))?,
         max_body_bytes: raw.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
@@ -318,6 +320,8 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
             "server.shutdown_delay",
         )?,
         watch_config: raw.server.watch_config.unwrap_or(false),
+        reasoning_key,
+        reasoning_key_random,
     };
     if server.body_timeout.is_zero() {
         return Err(invalid("server.body_timeout", "must be longer than 0s"));

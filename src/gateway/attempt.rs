@@ -50,7 +50,15 @@ pub(super) async fn attempt_call(
         ProviderKind::AzureOpenAi | ProviderKind::Anthropic | ProviderKind::Google => {
             if dialect::needs_lowering(call.request, call.input) {
                 let name = provider.name();
-                Some(dialect::lower(call.request, call.input, name, unsupported)?)
+                let web_search =
+                    crate::providers::web_search::native(provider.config.kind, call.request);
+                Some(dialect::lower(
+                    call.request,
+                    call.input,
+                    name,
+                    web_search,
+                    unsupported,
+                )?)
             } else {
                 None
             }

@@ -324,6 +324,7 @@ impl Gateway {
             model: &candidate.model,
             stream: job.request.is_stream(),
             request_id: job.request_id,
+            sealer: &self.config.server.reasoning_key,
         };
         let skeleton = ResponseResource::in_progress(
             job.request,

@@ -13,6 +13,7 @@ use crate::{
     },
     config::UnsupportedTools,
     error::GatewayError,
+    providers::web_search::Native,
 };
 
 /// The longest function name accepted by all three: Chat Completions and Anthropic allow
@@ -102,14 +103,19 @@ pub fn needs_lowering(request: &CreateResponse, input: &[Item]) -> bool {
 }
 
 /// The tool `type`s `provider` cannot serve, in order without repeats (`tools[i]` order);
-/// with `reject`, the first one is a 400 `unsupported_tool`.
+/// with `reject`, the first one is a 400 `unsupported_tool`. `web_search`: what the upstream's
+/// own web search takes for this request (`providers::web_search`).
 pub fn unsupported_tools(
     request: &CreateResponse,
     provider: &str,
+    web_search: Native,
     policy: UnsupportedTools,
 ) -> Result<Vec<String>, GatewayError> {
     let mut dropped: Vec<String> = Vec::new();
     for (i, tool) in request.tools.iter().flatten().enumerate() {
+        if web_search.search && super::web_search::is_live(tool) {
+            continue;
+        }
         if let Tool::Other(_) = tool {
             if policy == UnsupportedTools::Reject {
                 return Err(GatewayError::InvalidRequest {
@@ -129,21 +135,32 @@ pub fn unsupported_tools(
     Ok(dropped)
 }
 
-/// Rewrites `request` and `input` for a functions-only upstream.
+/// Rewrites `request` and `input` for a functions-only upstream. `web_search` says whether live
+/// `web_search` tools are kept for the upstream's own search, and whether `web_search_call`
+/// items in the input are left out (`providers::web_search` says why).
 pub fn lower(
     request: &CreateResponse,
     input: &[Item],
     provider: &str,
+    web_search: Native,
     policy: UnsupportedTools,
 ) -> Result<Lowered, GatewayError> {
-    let dropped = unsupported_tools(request, provider, policy)?;
-    let (tools, names) = flatten_tools(request.tools.as_deref().unwrap_or_default());
+    let dropped = unsupported_tools(request, provider, web_search, policy)?;
+    let (mut tools, names) = flatten_tools(request.tools.as_deref().unwrap_or_default());
+    if web_search.search {
+        let live = request.tools.iter().flatten();
+        tools.extend(live.filter(|t| super::web_search::is_live(t)).cloned());
+    }
     let mut lowered_request = request.clone();
     lowered_request.tools = request.tools.as_ref().map(|_| tools);
     let input = input
         .iter()
         .enumerate()
-        .map(|(i, item)| lower_item(item, i, &names, provider))
+        .map(|(i, item)| match item.other_kind() {
+            // Kept in place (positions name items in errors); the translator leaves it out.
+            Some("web_search_call") if web_search.past_searches => Ok(item.clone()),
+            _ => lower_item(item, i, &names, provider),
+        })
         .collect::<Result<_, _>>()?;
     Ok(Lowered {
         request: lowered_request,
@@ -401,6 +418,7 @@ mod tests {
             &request(codex_tools()),
             &[],
             "anthropic",
+            Native::default(),
             UnsupportedTools::Drop,
         )
         .unwrap();
@@ -443,12 +461,21 @@ mod tests {
                 &request(tools.clone()),
                 &[],
                 "google",
+                Native::default(),
                 UnsupportedTools::Drop,
             )
             .unwrap(),
         );
-        let again =
-            function_names(&lower(&request(tools), &[], "google", UnsupportedTools::Drop).unwrap());
+        let again = function_names(
+            &lower(
+                &request(tools),
+                &[],
+                "google",
+                Native::default(),
+                UnsupportedTools::Drop,
+            )
+            .unwrap(),
+        );
         assert_eq!(first, again);
         let valid = regex_free_valid;
         for name in &first {
@@ -474,6 +501,7 @@ mod tests {
             &request(codex_tools()),
             &[],
             "anthropic",
+            Native::default(),
             UnsupportedTools::Reject,
         )
         .unwrap_err();
@@ -496,6 +524,7 @@ mod tests {
             &request(codex_tools()),
             &input,
             "anthropic",
+            Native::default(),
             UnsupportedTools::Drop,
         )
         .unwrap();
@@ -531,6 +560,7 @@ mod tests {
             &request(json!([])),
             &input,
             "google",
+            Native::default(),
             UnsupportedTools::Drop,
         )
         .unwrap_err();

@@ -7,9 +7,11 @@ pub mod dialect;
 pub mod gemini;
 pub mod http;
 pub mod openai;
+pub mod seal;
 #[cfg(test)]
 mod test_support;
 pub mod upstream_error;
+pub mod web_search;
 
 use std::pin::Pin;
 
@@ -36,6 +38,25 @@ pub struct Call<'a> {
     pub stream: bool,
     /// The gateway request id, forwarded where the provider accepts one.
     pub request_id: &'a str,
+    /// Seals and opens the reasoning state carried in `encrypted_content`.
+    pub sealer: &'a seal::Sealer,
+}
+
+impl Call<'_> {
+    /// How the caller names `input[index]` (an index into history + new input): `input[j]` for
+    /// an item of this request's own input, `input` for one from stored history.
+    pub fn item_param(&self, index: usize) -> String {
+        let own = match &self.request.input {
+            None => 0,
+            Some(crate::api::Input::Text(_)) => 1,
+            Some(crate::api::Input::Items(items)) => items.len(),
+        };
+        let history = self.input.len().saturating_sub(own);
+        match index.checked_sub(history) {
+            Some(j) => format!("input[{j}]"),
+            None => "input".to_owned(),
+        }
+    }
 }
 
 /// The `data:` payloads of an upstream SSE stream, in order.

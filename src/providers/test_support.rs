@@ -34,3 +34,42 @@ pub fn parse_http(raw: &[u8]) -> (u16, HeaderMap, Vec<u8>) {
     }
     (status, headers, body.as_bytes().to_vec())
 }
+
+/// The sealer the provider unit tests seal and open reasoning envelopes with.
+pub fn sealer() -> &'static crate::providers::seal::Sealer {
+    static SEALER: std::sync::LazyLock<crate::providers::seal::Sealer> =
+        std::sync::LazyLock::new(|| {
+            crate::providers::seal::Sealer::from_secret("provider unit tests' secret")
+        });
+    &SEALER
+}
+
+/// `payload` sealed for `kind` and `model` with [`sealer`], as a reasoning item carries it.
+pub fn sealed(kind: crate::api::ProviderKind, model: &str, payload: &str) -> String {
+    sealer().seal(kind, model, payload.as_bytes()).unwrap()
+}
+
+/// Replaces every gateway envelope in an `encrypted_content` under `value` by `sealed:<payload>`
+/// (opened for `kind` and `model`), so golden expectations can name what was sealed. Panics on an
+/// envelope that does not open for them.
+pub fn reveal(value: &mut serde_json::Value, kind: crate::api::ProviderKind, model: &str) {
+    use crate::providers::seal::{Unsealed, is_envelope};
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match child {
+                    Value::String(s) if key == "encrypted_content" && is_envelope(s) => {
+                        let Ok(Unsealed::Payload(bytes)) = sealer().open(kind, model, s) else {
+                            panic!("{s} does not open for {kind:?} {model}");
+                        };
+                        *s = format!("sealed:{}", String::from_utf8(bytes).unwrap());
+                    }
+                    other => reveal(other, kind, model),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| reveal(v, kind, model)),
+        _ => {}
+    }
+}

@@ -82,7 +82,8 @@ enum OpenItem {
 
 #[derive(Debug)]
 enum OpenPart {
-    Text(String),
+    /// Output text and its annotations so far (`citations.rs`).
+    Text(String, Vec<serde_json::Value>),
     Refusal(String),
 }
 
@@ -452,6 +453,7 @@ pub(super) fn reasoning_item(
     })
 }
 
+mod citations;
 mod message;
 mod reasoning;
 #[cfg(test)]

@@ -81,3 +81,51 @@ async fn unknown_top_level_fields_are_rejected_like_the_real_apis() {
     extra["temperature"] = json!(0.5);
     assert_eq!(status(&mock, path, &gem, extra).await, 400);
 }
+
+#[actix_web::test]
+async fn hosted_web_search_tools_are_checked_like_the_real_apis() {
+    let mock = MockUpstream::start();
+    let ant = [("x-api-key", "k"), ("anthropic-version", "2023-06-01")];
+    let with_tool = |tool: serde_json::Value| json!({"model":"claude","max_tokens":100,"messages":[{"role":"user","content":"hi"}],"tools":[tool]});
+    let good = json!({"type":"web_search_20250305","name":"web_search","max_uses":3,
+        "allowed_domains":["example.com"],"user_location":{"type":"approximate","country":"GB"}});
+    assert_eq!(
+        status(&mock, "/v1/messages", &ant, with_tool(good)).await,
+        200
+    );
+    for bad in [
+        json!({"type":"web_search_20250305","name":"search"}),
+        json!({"type":"web_search_20250305","name":"web_search","max_uses":0}),
+        json!({"type":"web_search_20250305","name":"web_search","filters":{}}),
+        json!({"type":"web_search_20250305","name":"web_search","allowed_domains":["a.com"],"blocked_domains":["b.com"]}),
+        json!({"type":"web_search_20250305","name":"web_search","user_location":{"type":"exact"}}),
+        json!({"type":"web_search","name":"web_search"}),
+    ] {
+        assert_eq!(
+            status(&mock, "/v1/messages", &ant, with_tool(bad.clone())).await,
+            400,
+            "{bad}"
+        );
+    }
+    let gem = [("x-goog-api-key", "k")];
+    let path = "/v1beta/models/gemini-2.5-flash:generateContent";
+    let with_tool = |tool: serde_json::Value| json!({"contents":[{"role":"user","parts":[{"text":"x"}]}],"tools":[tool]});
+    assert_eq!(
+        status(&mock, path, &gem, with_tool(json!({"googleSearch":{}}))).await,
+        200
+    );
+    for bad in [
+        json!({"googleSearch": {"allowedDomains": ["a.com"]}}),
+        json!({"googleSearch": true}),
+        json!({"webSearch": {}}),
+    ] {
+        assert_eq!(
+            status(&mock, path, &gem, with_tool(bad.clone())).await,
+            400,
+            "{bad}"
+        );
+    }
+    let mixed = json!({"contents":[{"role":"user","parts":[{"text":"x"}]}],
+        "tools":[{"functionDeclarations":[{"name":"f"}]},{"googleSearch":{}}]});
+    assert_eq!(status(&mock, path, &gem, mixed).await, 400);
+}

@@ -1,11 +1,18 @@
-//! The namespaced `encrypted_content` that carries Anthropic thinking state through Open
-//! Responses reasoning items: `anthropic:` + compact JSON (`{"signature":…}` or
-//! `{"redacted_thinking":…}`). Anything without the prefix (OpenAI, Gemini state) is not ours.
+//! The Anthropic thinking state carried through Open Responses reasoning items: a thinking block's
+//! signature or a `redacted_thinking` block's data, as compact JSON sealed for Anthropic and the
+//! upstream model in a gateway envelope (`providers::seal`). Values that are not envelopes for
+//! this model (OpenAI or Gemini state, another model's) are not ours and are left out.
 
 use serde::{Deserialize, Serialize};
 
-/// The namespace prefix.
-pub(super) const PREFIX: &str = "anthropic:";
+use crate::{
+    api::ProviderKind,
+    error::GatewayError,
+    providers::{
+        Call,
+        seal::{Sealer, Unsealed, forged_error},
+    },
+};
 
 /// What a reasoning item can carry back to Anthropic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,23 +30,58 @@ enum Wire {
     RedactedThinking(String),
 }
 
-/// Encodes an artifact as `encrypted_content`.
-pub(super) fn encode(artifact: &Artifact) -> String {
-    let wire = match artifact {
-        Artifact::Signature(s) => Wire::Signature(s.clone()),
-        Artifact::Redacted(d) => Wire::RedactedThinking(d.clone()),
-    };
-    // Serializing a one-string enum cannot fail; an empty object would decode to nothing.
-    let json = serde_json::to_string(&wire).unwrap_or_default();
-    format!("{PREFIX}{json}")
+/// Seals artifacts for one attempt's upstream model.
+#[derive(Debug, Clone)]
+pub(super) struct Envelopes {
+    sealer: Sealer,
+    model: String,
 }
 
-/// Decodes `encrypted_content`; `None` for other providers' state or a damaged value.
-pub(super) fn decode(encrypted: &str) -> Option<Artifact> {
-    let json = encrypted.strip_prefix(PREFIX)?;
-    match serde_json::from_str::<Wire>(json) {
-        Ok(Wire::Signature(s)) if !s.is_empty() => Some(Artifact::Signature(s)),
-        Ok(Wire::RedactedThinking(d)) if !d.is_empty() => Some(Artifact::Redacted(d)),
-        Ok(_) | Err(_) => None,
+impl Envelopes {
+    /// Envelopes for `call`'s model.
+    pub(super) fn new(call: Call<'_>) -> Self {
+        Self {
+            sealer: call.sealer.clone(),
+            model: call.model.to_owned(),
+        }
+    }
+
+    /// `encrypted_content` for `artifact`; `None` (logged) if sealing failed.
+    pub(super) fn seal(&self, artifact: &Artifact) -> Option<String> {
+        let wire = match artifact {
+            Artifact::Signature(s) => Wire::Signature(s.clone()),
+            Artifact::Redacted(d) => Wire::RedactedThinking(d.clone()),
+        };
+        let json = serde_json::to_vec(&wire).ok()?;
+        let sealed = self
+            .sealer
+            .seal(ProviderKind::Anthropic, &self.model, &json);
+        if sealed.is_none() {
+            tracing::error!("Could not seal Anthropic thinking state: the random source failed.");
+        }
+        sealed
+    }
+}
+
+/// The artifact in input item `index`'s `encrypted_content`: `None` when it is not an envelope
+/// for this model; a 400 naming the item when it is one that was altered.
+pub(super) fn open(
+    call: Call<'_>,
+    encrypted: &str,
+    index: usize,
+) -> Result<Option<Artifact>, GatewayError> {
+    let item = call.item_param(index);
+    let payload =
+        match call
+            .sealer
+            .open_item(ProviderKind::Anthropic, call.model, encrypted, &item)?
+        {
+            Unsealed::Payload(payload) => payload,
+            Unsealed::Foreign | Unsealed::Elsewhere => return Ok(None),
+        };
+    match serde_json::from_slice::<Wire>(&payload) {
+        Ok(Wire::Signature(s)) if !s.is_empty() => Ok(Some(Artifact::Signature(s))),
+        Ok(Wire::RedactedThinking(d)) if !d.is_empty() => Ok(Some(Artifact::Redacted(d))),
+        Ok(_) | Err(_) => Err(forged_error(&item)),
     }
 }

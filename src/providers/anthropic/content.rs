@@ -10,6 +10,7 @@ use super::{
 use crate::{
     api::{ContentPart, FunctionOutput, ReasoningItem},
     error::GatewayError,
+    providers::Call,
 };
 
 /// A 400 blaming `input` (item positions there include stored history, so no index).
@@ -192,10 +193,18 @@ pub(super) fn tool_result_content(
     }
 }
 
-/// A reasoning item carrying an Anthropic artifact → the block it came from; others → `None`.
-pub(super) fn thinking_block(reasoning: &ReasoningItem) -> Option<AnthropicBlock> {
-    match artifact::decode(reasoning.encrypted_content.as_deref()?)? {
-        Artifact::Signature(signature) => Some(AnthropicBlock::Thinking {
+/// A reasoning item (input item `index`) carrying an Anthropic artifact sealed for this model →
+/// the block it came from; others → `None`; an altered envelope → a 400 naming the item.
+pub(super) fn thinking_block(
+    reasoning: &ReasoningItem,
+    call: Call<'_>,
+    index: usize,
+) -> Result<Option<AnthropicBlock>, GatewayError> {
+    let Some(encrypted) = reasoning.encrypted_content.as_deref() else {
+        return Ok(None);
+    };
+    Ok(match artifact::open(call, encrypted, index)? {
+        Some(Artifact::Signature(signature)) => Some(AnthropicBlock::Thinking {
             thinking: reasoning
                 .summary
                 .iter()
@@ -203,6 +212,7 @@ pub(super) fn thinking_block(reasoning: &ReasoningItem) -> Option<AnthropicBlock
                 .collect(),
             signature,
         }),
-        Artifact::Redacted(data) => Some(AnthropicBlock::RedactedThinking { data }),
-    }
+        Some(Artifact::Redacted(data)) => Some(AnthropicBlock::RedactedThinking { data }),
+        None => None,
+    })
 }

@@ -37,8 +37,8 @@ pub(super) fn build_conversation(call: Call<'_>) -> Result<Conversation, Gateway
         system.push(text.to_owned());
     }
     let mut turns = Vec::new();
-    for item in call.input {
-        add_item(item, &mut system, &mut turns)?;
+    for (index, item) in call.input.iter().enumerate() {
+        add_item(item, index, call, &mut system, &mut turns)?;
     }
     let messages = normalize(turns);
     if messages.is_empty() {
@@ -53,16 +53,18 @@ pub(super) fn build_conversation(call: Call<'_>) -> Result<Conversation, Gateway
 /// Adds one input item to `system` or to the turns (merging same-role neighbours).
 fn add_item(
     item: &Item,
+    index: usize,
+    call: Call<'_>,
     system: &mut Vec<String>,
     turns: &mut Vec<AnthropicMessage>,
 ) -> Result<(), GatewayError> {
     match item {
         Item::Message(message) => add_message(message, system, turns)?,
-        Item::FunctionCall(call) => {
-            let input = parse_arguments(&call.call_id, &call.arguments);
+        Item::FunctionCall(function_call) => {
+            let input = parse_arguments(&function_call.call_id, &function_call.arguments);
             let block = AnthropicBlock::ToolUse {
-                id: call.call_id.clone(),
-                name: call.name.clone(),
+                id: function_call.call_id.clone(),
+                name: function_call.name.clone(),
                 input,
             };
             push(turns, AnthropicRole::Assistant, block);
@@ -76,9 +78,12 @@ fn add_item(
             };
             push(turns, AnthropicRole::User, block);
         }
-        Item::Reasoning(reasoning) => match thinking_block(reasoning) {
+        Item::Reasoning(reasoning) => match thinking_block(reasoning, call, index)? {
             Some(block) => push(turns, AnthropicRole::Assistant, block),
-            None => tracing::debug!("Dropping a reasoning item without an Anthropic artifact."),
+            // Another provider's or model's state (or none): Anthropic cannot use it.
+            None => tracing::debug!(
+                "Leaving out a reasoning item without Anthropic state for this model."
+            ),
         },
         Item::Compaction(_) => {
             return Err(GatewayError::invalid(
@@ -91,6 +96,11 @@ fn add_item(
                 format!("item_reference `{}` could not be resolved", reference.id),
                 Some("input"),
             ));
+        }
+        // Kept by `dialect::lower` only with web search on; `providers::web_search` says why
+        // it is left out.
+        Item::Other(_) if item.other_kind() == Some("web_search_call") => {
+            tracing::debug!("Leaving out a web_search_call item: the search already happened.");
         }
         Item::CustomToolCall(_) | Item::CustomToolCallOutput(_) | Item::Other(_) => {
             return Err(crate::providers::dialect::not_lowered(item));

@@ -12,6 +12,7 @@ mod artifact;
 mod content;
 mod messages;
 mod response;
+mod search;
 mod stream;
 mod translate;
 mod transport;

@@ -4,7 +4,8 @@
 use reqwest::header::HeaderMap;
 
 use super::{
-    artifact::{self, Artifact},
+    artifact::{Artifact, Envelopes},
+    search::{self, Searches},
     wire::{
         AnthropicContentBlock, AnthropicErrorBody, AnthropicErrorDetail, AnthropicResponse,
         AnthropicStopReason, AnthropicUsage,
@@ -24,7 +25,7 @@ use crate::{
 /// Translates a complete Messages response into `out` and finishes it.
 pub fn parse_response(
     body: &[u8],
-    _call: Call<'_>,
+    call: Call<'_>,
     out: &mut ResponseEmitter,
     provider: &str,
 ) -> Result<(), GatewayError> {
@@ -42,8 +43,10 @@ pub fn parse_response(
     tracing::debug!(upstream_id = %message.id, "Anthropic message received.");
     out.start();
     out.set_model(&message.model);
+    let envelopes = Envelopes::new(call);
+    let mut searches = Searches::default();
     for block in &message.content {
-        emit_block(out, block);
+        emit_block(out, block, &envelopes, &mut searches);
     }
     let explanation = message
         .stop_details
@@ -54,21 +57,40 @@ pub fn parse_response(
 }
 
 /// One complete content block. Consecutive text blocks share one message item.
-fn emit_block(out: &mut ResponseEmitter, block: &AnthropicContentBlock) {
+fn emit_block(
+    out: &mut ResponseEmitter,
+    block: &AnthropicContentBlock,
+    envelopes: &Envelopes,
+    searches: &mut Searches,
+) {
     match block {
-        AnthropicContentBlock::Text { text } => out.text_delta(text),
+        AnthropicContentBlock::Text { text, citations } => {
+            let start = search::text_position(out);
+            out.text_delta(text);
+            search::annotate(out, start, citations.as_deref().unwrap_or_default());
+        }
+        AnthropicContentBlock::ServerToolUse { id, name, input } => {
+            searches.called(id, name, input);
+        }
+        AnthropicContentBlock::WebSearchToolResult {
+            tool_use_id,
+            content,
+        } => searches.answered(out, tool_use_id, content),
         AnthropicContentBlock::Thinking {
             thinking,
             signature,
         } => {
             out.close_item();
             out.reasoning_summary_delta(thinking);
-            if !signature.is_empty() {
-                out.reasoning_encrypted(&artifact::encode(&Artifact::Signature(signature.clone())));
+            if let Some(sealed) = Some(signature)
+                .filter(|s| !s.is_empty())
+                .and_then(|s| envelopes.seal(&Artifact::Signature(s.clone())))
+            {
+                out.reasoning_encrypted(&sealed);
             }
             out.close_item();
         }
-        AnthropicContentBlock::RedactedThinking { data } => emit_redacted(out, data),
+        AnthropicContentBlock::RedactedThinking { data } => emit_redacted(out, data, envelopes),
         AnthropicContentBlock::ToolUse { id, name, input } => {
             out.function_call(id, name, &compact_arguments(input));
         }
@@ -79,10 +101,13 @@ fn emit_block(out: &mut ResponseEmitter, block: &AnthropicContentBlock) {
 }
 
 /// A `redacted_thinking` block: a reasoning item with only encrypted content.
-pub(super) fn emit_redacted(out: &mut ResponseEmitter, data: &str) {
+pub(super) fn emit_redacted(out: &mut ResponseEmitter, data: &str, envelopes: &Envelopes) {
     out.close_item();
-    if !data.is_empty() {
-        out.reasoning_encrypted(&artifact::encode(&Artifact::Redacted(data.to_owned())));
+    if let Some(sealed) = Some(data)
+        .filter(|d| !d.is_empty())
+        .and_then(|d| envelopes.seal(&Artifact::Redacted(d.to_owned())))
+    {
+        out.reasoning_encrypted(&sealed);
         out.close_item();
     }
 }

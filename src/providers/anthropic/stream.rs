@@ -3,11 +3,12 @@
 //! blocks become their own items. A stream without `message_stop` is reported as cut.
 
 use super::{
-    artifact::{self, Artifact},
+    artifact::{Artifact, Envelopes},
     response::{compact_arguments, emit_redacted, event_error, finish},
+    search::{self, Searches},
     wire::{
-        AnthropicContentBlock, AnthropicDelta, AnthropicStopReason, AnthropicStreamEvent,
-        AnthropicUsage,
+        AnthropicCitation, AnthropicContentBlock, AnthropicDelta, AnthropicStopReason,
+        AnthropicStreamEvent, AnthropicUsage,
     },
 };
 use crate::{
@@ -19,7 +20,17 @@ use crate::{
 /// The block being streamed.
 #[derive(Debug)]
 enum OpenBlock {
-    Text,
+    /// Text starting at character `start` of the output text part, with its citations.
+    Text {
+        start: usize,
+        citations: Vec<AnthropicCitation>,
+    },
+    /// A server tool call whose input JSON is streamed.
+    ServerToolUse {
+        id: String,
+        name: String,
+        input: String,
+    },
     Thinking {
         signature: String,
     },
@@ -35,6 +46,8 @@ enum OpenBlock {
 #[derive(Debug)]
 pub struct AnthropicStream {
     provider: String,
+    envelopes: Envelopes,
+    searches: Searches,
     open: Option<(usize, OpenBlock)>,
     usage: AnthropicUsage,
     stop_reason: Option<AnthropicStopReason>,
@@ -47,9 +60,11 @@ pub struct AnthropicStream {
 
 impl AnthropicStream {
     /// A translator for one attempt against `provider`.
-    pub fn new(_call: Call<'_>, provider: String) -> Self {
+    pub fn new(call: Call<'_>, provider: String) -> Self {
         Self {
             provider,
+            envelopes: Envelopes::new(call),
+            searches: Searches::default(),
             open: None,
             usage: AnthropicUsage::default(),
             stop_reason: None,
@@ -67,9 +82,28 @@ impl AnthropicStream {
     ) {
         self.stop_block(out);
         let state = match block {
-            AnthropicContentBlock::Text { text } => {
+            AnthropicContentBlock::Text { text, citations } => {
+                let start = search::text_position(out);
                 out.text_delta(&text);
-                OpenBlock::Text
+                OpenBlock::Text {
+                    start,
+                    citations: citations.unwrap_or_default(),
+                }
+            }
+            AnthropicContentBlock::ServerToolUse { id, name, input } => OpenBlock::ServerToolUse {
+                id,
+                name,
+                input: match input {
+                    serde_json::Value::Object(map) if map.is_empty() => String::new(),
+                    other => other.to_string(),
+                },
+            },
+            AnthropicContentBlock::WebSearchToolResult {
+                tool_use_id,
+                content,
+            } => {
+                self.searches.answered(out, &tool_use_id, &content);
+                OpenBlock::Other
             }
             AnthropicContentBlock::Thinking {
                 thinking,
@@ -80,7 +114,7 @@ impl AnthropicStream {
                 OpenBlock::Thinking { signature }
             }
             AnthropicContentBlock::RedactedThinking { data } => {
-                emit_redacted(out, &data);
+                emit_redacted(out, &data, &self.envelopes);
                 OpenBlock::Other
             }
             AnthropicContentBlock::ToolUse { id, name, input } => {
@@ -113,7 +147,14 @@ impl AnthropicStream {
             return;
         }
         match (block, delta) {
-            (OpenBlock::Text, AnthropicDelta::TextDelta { text }) => out.text_delta(&text),
+            (OpenBlock::Text { .. }, AnthropicDelta::TextDelta { text }) => out.text_delta(&text),
+            (OpenBlock::Text { citations, .. }, AnthropicDelta::CitationsDelta { citation }) => {
+                citations.push(citation);
+            }
+            (
+                OpenBlock::ServerToolUse { input, .. },
+                AnthropicDelta::InputJsonDelta { partial_json },
+            ) => input.push_str(&partial_json),
             (OpenBlock::Thinking { .. }, AnthropicDelta::ThinkingDelta { thinking }) => {
                 out.reasoning_summary_delta(&thinking)
             }
@@ -142,10 +183,18 @@ impl AnthropicStream {
         };
         match block {
             // The message stays open: a following text block continues it.
-            OpenBlock::Text | OpenBlock::Other => {}
+            OpenBlock::Other => {}
+            OpenBlock::Text { start, citations } => search::annotate(out, start, &citations),
+            OpenBlock::ServerToolUse { id, name, input } => {
+                let input = serde_json::from_str(&input).unwrap_or(serde_json::Value::Null);
+                self.searches.called(&id, &name, &input);
+            }
             OpenBlock::Thinking { signature } => {
-                if !signature.is_empty() {
-                    out.reasoning_encrypted(&artifact::encode(&Artifact::Signature(signature)));
+                if let Some(sealed) = Some(signature)
+                    .filter(|s| !s.is_empty())
+                    .and_then(|s| self.envelopes.seal(&Artifact::Signature(s)))
+                {
+                    out.reasoning_encrypted(&sealed);
                 }
                 out.close_item();
             }

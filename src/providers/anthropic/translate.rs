@@ -8,7 +8,7 @@ use super::{
     wire::{
         AnthropicCacheControl, AnthropicMessage, AnthropicMetadata, AnthropicOutputConfig,
         AnthropicOutputFormat, AnthropicRequest, AnthropicThinking, AnthropicTool,
-        AnthropicToolChoice,
+        AnthropicToolChoice, AnthropicToolSpec,
     },
 };
 use crate::{
@@ -61,7 +61,11 @@ pub fn build_request(
         .unwrap_or(config.default_max_tokens);
     let thinking = build_thinking(request, &messages, &mut max_tokens);
 
-    let tools = build_tools(request)?;
+    let mut tools: Vec<AnthropicToolSpec> = build_tools(request)?
+        .into_iter()
+        .map(AnthropicToolSpec::Function)
+        .collect();
+    tools.extend(super::search::tool(request));
     let tool_choice = build_tool_choice(request, !tools.is_empty(), thinking.is_some());
 
     // Thinking requires default sampling; the newest API version rejects sampling fields.

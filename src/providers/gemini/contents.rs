@@ -3,19 +3,17 @@
 
 use serde_json::{Value, json};
 
-use super::{
-    ENCRYPTED_PREFIX,
-    wire::{
-        GeminiBlob, GeminiContent, GeminiFileData, GeminiFunctionCall, GeminiFunctionResponse,
-        GeminiPart, ROLE_MODEL, ROLE_USER,
-    },
+use super::wire::{
+    GeminiBlob, GeminiContent, GeminiFileData, GeminiFunctionCall, GeminiFunctionResponse,
+    GeminiPart, ROLE_MODEL, ROLE_USER,
 };
 use crate::{
     api::{
         ContentPart, FunctionCallItem, FunctionCallOutputItem, FunctionOutput, Item, MessageItem,
-        Role,
+        ProviderKind, ReasoningItem, Role,
     },
     error::GatewayError,
+    providers::{Call, seal::Unsealed},
 };
 
 /// The signature Google documents for replaying function calls Gemini did not sign (history from
@@ -41,31 +39,34 @@ pub(super) struct Conversation {
 /// Translates instructions and input items. `sign_calls` adds the documented dummy signature to
 /// unsigned model turns with function calls (Gemini 3 enforces signatures).
 pub(super) fn build_conversation(
-    instructions: Option<&str>,
-    input: &[Item],
+    call: Call<'_>,
     sign_calls: bool,
 ) -> Result<Conversation, GatewayError> {
+    let input = call.input;
     let mut system = Vec::new();
-    if let Some(text) = instructions.filter(|t| !t.is_empty()) {
+    if let Some(text) = call
+        .request
+        .instructions
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
         system.push(text_part(text));
     }
     let mut turns = Turns::default();
-    for item in input {
+    for (index, item) in input.iter().enumerate() {
         match item {
             Item::Message(message) => add_message(message, &mut system, &mut turns)?,
-            Item::FunctionCall(call) => turns.push(ROLE_MODEL, function_call_part(call)),
+            Item::FunctionCall(function_call) => {
+                turns.push(ROLE_MODEL, function_call_part(function_call));
+            }
             Item::FunctionCallOutput(output) => {
                 turns.push(ROLE_USER, function_response_part(output, input)?);
             }
             Item::Reasoning(reasoning) => {
-                let signature = reasoning
-                    .encrypted_content
-                    .as_deref()
-                    .and_then(|e| e.strip_prefix(ENCRYPTED_PREFIX))
-                    .filter(|s| !s.is_empty());
-                // Reasoning from other providers (or without state) has no Gemini equivalent.
-                if let Some(signature) = signature {
-                    turns.signature(signature);
+                // Reasoning from other providers or models (or without state) has no Gemini
+                // equivalent; an altered envelope is the caller's 400.
+                if let Some(signature) = thought_signature(reasoning, call, index)? {
+                    turns.signature(&signature);
                 }
             }
             Item::Compaction(_) => {
@@ -79,6 +80,9 @@ pub(super) fn build_conversation(
                     reference.id
                 )));
             }
+            // Kept by `dialect::lower` only with web search on; `providers::web_search` says
+            // why it is left out.
+            Item::Other(_) if item.other_kind() == Some("web_search_call") => {}
             Item::CustomToolCall(_) | Item::CustomToolCallOutput(_) | Item::Other(_) => {
                 return Err(crate::providers::dialect::not_lowered(item));
             }
@@ -101,6 +105,28 @@ pub(super) fn build_conversation(
             Ok(Conversation { system, contents })
         }
         Some(_) => Ok(Conversation { system, contents }),
+    }
+}
+
+/// The thought signature sealed in input item `index` for this model, if any.
+fn thought_signature(
+    reasoning: &ReasoningItem,
+    call: Call<'_>,
+    index: usize,
+) -> Result<Option<String>, GatewayError> {
+    let Some(encrypted) = reasoning.encrypted_content.as_deref() else {
+        return Ok(None);
+    };
+    let item = call.item_param(index);
+    match call
+        .sealer
+        .open_item(ProviderKind::Google, call.model, encrypted, &item)?
+    {
+        Unsealed::Payload(bytes) => match String::from_utf8(bytes) {
+            Ok(signature) if !signature.is_empty() => Ok(Some(signature)),
+            Ok(_) | Err(_) => Err(crate::providers::seal::forged_error(&item)),
+        },
+        Unsealed::Foreign | Unsealed::Elsewhere => Ok(None),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Docs: https://ai.google.dev/api/generate-content (see also docs/providers/gemini.md).
 
 mod contents;
+mod grounding;
 mod output;
 mod stream;
 #[cfg(test)]
@@ -18,13 +19,10 @@ pub use transport::{GeminiClient, parse_error};
 pub use wire::{
     GeminiBlob, GeminiCandidate, GeminiContent, GeminiError, GeminiErrorBody, GeminiFileData,
     GeminiFunctionCall, GeminiFunctionCallingConfig, GeminiFunctionDeclaration,
-    GeminiFunctionResponse, GeminiPart, GeminiPromptFeedback, GeminiRequest, GeminiResponse,
-    GeminiThinkingConfig, GeminiTool, GeminiToolConfig, GeminiUsage, GenerationConfig,
+    GeminiFunctionResponse, GeminiGoogleSearch, GeminiGroundingMetadata, GeminiPart,
+    GeminiPromptFeedback, GeminiRequest, GeminiResponse, GeminiThinkingConfig, GeminiTool,
+    GeminiToolConfig, GeminiUsage, GenerationConfig,
 };
-
-/// Prefix marking reasoning state (a `thoughtSignature`) that came from Gemini; reasoning items
-/// without it are dropped on the way to Gemini.
-pub const ENCRYPTED_PREFIX: &str = "gemini:";
 
 /// The API version in the URL (`v1beta` has every field the gateway uses).
 pub const API_VERSION: &str = "v1beta";

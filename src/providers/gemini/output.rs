@@ -1,18 +1,19 @@
 //! Gemini candidates → emitter calls, shared by `parse_response` and `GeminiStream` so JSON and
 //! streams follow one grammar: parts, thought signatures, call ids, finish reasons and usage.
 //!
-//! Thought signatures become a `reasoning` item whose `encrypted_content` is `gemini:<sig>`,
+//! Thought signatures become a `reasoning` item whose `encrypted_content` is the signature sealed
+//! for Gemini and the upstream model in a gateway envelope (`providers::seal`),
 //! emitted just before the item made from the signed part (or after the message, for the
 //! trailing empty-text part of a stream). On replay the signature goes back on the next model
 //! part of the same turn, or on an empty text part if none follows (see `contents.rs`).
 
 use super::{
-    ENCRYPTED_PREFIX,
+    grounding::Grounding,
     wire::{GeminiPart, GeminiResponse, GeminiUsage},
 };
 use crate::{
-    api::{ResponseError, Usage},
-    providers::Call,
+    api::{ProviderKind, ResponseError, Usage},
+    providers::{Call, seal::Sealer},
     stream::{Finish, ResponseEmitter},
 };
 
@@ -32,9 +33,12 @@ enum Open {
 #[derive(Debug)]
 pub(super) struct Output {
     call_prefix: String,
+    sealer: Sealer,
+    model: String,
     calls: usize,
     open: Open,
     finish: Option<Finish>,
+    grounding: Grounding,
 }
 
 impl Output {
@@ -53,9 +57,12 @@ impl Output {
         };
         Self {
             call_prefix,
+            sealer: call.sealer.clone(),
+            model: call.model.to_owned(),
             calls: 0,
             open: Open::Nothing,
             finish: None,
+            grounding: Grounding::default(),
         }
     }
 
@@ -69,8 +76,16 @@ impl Output {
             out.set_usage(to_usage(usage));
         }
         if let Some(candidate) = chunk.candidates.first() {
+            let grounding = candidate.grounding_metadata.as_ref();
+            if let Some(meta) = grounding {
+                self.grounding.before_parts(meta, out);
+            }
             for part in candidate.content.iter().flat_map(|c| &c.parts) {
                 self.part(part, out);
+            }
+            if let Some(meta) = grounding {
+                self.grounding.after_parts(meta, out);
+                self.open = Open::Nothing;
             }
             // Open items stay open: `finish` closes them with the status the reason implies.
             if let Some(reason) = candidate.finish_reason.as_deref() {
@@ -139,7 +154,15 @@ impl Output {
         if self.open != Open::Reasoning {
             out.close_item();
         }
-        out.reasoning_encrypted(&format!("{ENCRYPTED_PREFIX}{signature}"));
+        match self
+            .sealer
+            .seal(ProviderKind::Google, &self.model, signature.as_bytes())
+        {
+            Some(sealed) => out.reasoning_encrypted(&sealed),
+            None => tracing::error!(
+                "Could not seal a Gemini thought signature: the random source failed."
+            ),
+        }
         out.close_item();
         self.open = Open::Nothing;
     }

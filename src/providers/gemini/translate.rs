@@ -6,15 +6,16 @@ use super::{
     output::Output,
     transport::map_error,
     wire::{
-        GeminiContent, GeminiFunctionCallingConfig, GeminiFunctionDeclaration, GeminiRequest,
-        GeminiResponse, GeminiThinkingConfig, GeminiTool, GeminiToolConfig, GenerationConfig,
+        GeminiContent, GeminiFunctionCallingConfig, GeminiFunctionDeclaration, GeminiGoogleSearch,
+        GeminiRequest, GeminiResponse, GeminiThinkingConfig, GeminiTool, GeminiToolConfig,
+        GenerationConfig,
     },
 };
 use crate::{
     api::{CreateResponse, TextFormat, Tool, ToolChoice, ToolChoiceMode, ToolChoiceObject},
     config::ProviderConfig,
     error::GatewayError,
-    providers::{Call, upstream_error},
+    providers::{Call, upstream_error, web_search},
     stream::{Finish, ResponseEmitter},
 };
 
@@ -73,11 +74,7 @@ pub fn build_request(
 ) -> Result<GeminiRequest, GatewayError> {
     let request = call.request;
     let family = Family::of(call.model);
-    let conversation = build_conversation(
-        request.instructions.as_deref(),
-        call.input,
-        matches!(family, Family::Level { .. }),
-    )?;
+    let conversation = build_conversation(call, matches!(family, Family::Level { .. }))?;
     let declarations: Vec<GeminiFunctionDeclaration> = request
         .tools
         .iter()
@@ -97,13 +94,24 @@ pub fn build_request(
     } else {
         request.tool_choice.as_ref().map(tool_config)
     };
-    let tools = if declarations.is_empty() {
-        Vec::new()
-    } else {
-        vec![GeminiTool {
+    let mut tools = Vec::new();
+    let search = web_search::find(request.tools.as_deref().unwrap_or_default());
+    if !declarations.is_empty() {
+        tools.push(GeminiTool {
             function_declarations: declarations,
-        }]
-    };
+            google_search: None,
+        });
+    } else if let Some(search) = search {
+        // Only without function tools (`web_search::native` leaves it out otherwise).
+        if search.contains_key("filters") || search.contains_key("user_location") {
+            // Google Search grounding takes no domain filter or location (docs/agents.md).
+            tracing::debug!("Google Search grounding ignores web_search filters and location.");
+        }
+        tools.push(GeminiTool {
+            function_declarations: Vec::new(),
+            google_search: Some(GeminiGoogleSearch {}),
+        });
+    }
     let system_instruction = (!conversation.system.is_empty()).then_some(GeminiContent {
         role: None,
         parts: conversation.system,

@@ -127,8 +127,74 @@ pub struct GeminiFunctionResponse {
 #[serde(rename_all = "camelCase")]
 pub struct GeminiTool {
     /// Function declarations.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub function_declarations: Vec<GeminiFunctionDeclaration>,
+    /// Grounding with Google Search (`{}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub google_search: Option<GeminiGoogleSearch>,
+}
+
+/// `googleSearch`: no options the gateway sets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GeminiGoogleSearch {}
+
+/// `groundingMetadata` of a candidate grounded with Google Search
+/// (https://ai.google.dev/gemini-api/docs/google-search).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeminiGroundingMetadata {
+    /// The searches the model ran.
+    #[serde(default)]
+    pub web_search_queries: Vec<String>,
+    /// The sources (`web: {uri, title}`).
+    #[serde(default)]
+    pub grounding_chunks: Vec<GeminiGroundingChunk>,
+    /// Which text each source supports.
+    #[serde(default)]
+    pub grounding_supports: Vec<GeminiGroundingSupport>,
+}
+
+/// One grounding source.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct GeminiGroundingChunk {
+    /// A web page.
+    #[serde(default)]
+    pub web: Option<GeminiWebSource>,
+}
+
+/// A web page a grounded answer used.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct GeminiWebSource {
+    /// Its URL (often a Google redirect).
+    #[serde(default)]
+    pub uri: Option<String>,
+    /// Its title (often the domain).
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// A span of the answer and the sources that support it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeminiGroundingSupport {
+    /// The span.
+    #[serde(default)]
+    pub segment: Option<GeminiSegment>,
+    /// Indices into `groundingChunks`.
+    #[serde(default)]
+    pub grounding_chunk_indices: Vec<usize>,
+}
+
+/// A span of the answer text, in bytes (omitted indices are 0).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeminiSegment {
+    /// First byte.
+    #[serde(default)]
+    pub start_index: usize,
+    /// One past the last byte.
+    #[serde(default)]
+    pub end_index: usize,
 }
 
 /// One function declaration.
@@ -246,6 +312,9 @@ pub struct GeminiCandidate {
     /// Human-readable detail for some finish reasons.
     #[serde(default)]
     pub finish_message: Option<String>,
+    /// Google Search grounding: searches, sources and the spans they support.
+    #[serde(default)]
+    pub grounding_metadata: Option<GeminiGroundingMetadata>,
 }
 
 /// `promptFeedback`.

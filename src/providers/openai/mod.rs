@@ -27,8 +27,10 @@ use crate::{
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
 };
 
-/// Prefix marking reasoning state that came from OpenAI (other providers' state is not sent).
-pub const ENCRYPTED_PREFIX: &str = "openai:";
+/// The prefix earlier gateway versions put on OpenAI's reasoning state; stored history may still
+/// carry it, so it is removed before the value goes back upstream. OpenAI's own values are now
+/// passed through untouched (the gateway's envelopes for other providers start `gw1.`).
+pub const LEGACY_PREFIX: &str = "openai:";
 
 /// The OpenAI upstream client.
 pub struct OpenAiClient {

@@ -41,7 +41,7 @@ impl OpenAiStream {
             OpenAiOutputItem::Reasoning(reasoning) => {
                 if self.reasoning_streamed {
                     if let Some(state) = &reasoning.encrypted_content {
-                        out.reasoning_encrypted(&format!("{}{state}", super::ENCRYPTED_PREFIX));
+                        out.reasoning_encrypted(state);
                     }
                 } else {
                     emit_reasoning_parts(reasoning, out);

@@ -35,6 +35,7 @@ fn call<'a>(request: &'a CreateResponse, input: &'a [Item], stream: bool) -> Cal
         model: "gpt-4o-mini",
         stream,
         request_id: "req_1",
+        sealer: crate::providers::test_support::sealer(),
     }
 }
 
@@ -68,10 +69,29 @@ fn request_strips_gateway_state_and_never_stores() {
     .unwrap();
     let mut input = request.input_items();
     input.push(serde_json::from_value(json!({"type":"function_call","id":"fc_ours","call_id":"c1","name":"f","arguments":"{}","status":"completed"})).unwrap());
-    input.push(serde_json::from_value(json!({"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"anthropic:abc"})).unwrap());
+    let envelope = crate::providers::test_support::sealer()
+        .seal(
+            crate::api::ProviderKind::Anthropic,
+            "claude-sonnet-4-5",
+            b"{}",
+        )
+        .unwrap();
+    input.push(
+        serde_json::from_value(
+            json!({"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":envelope}),
+        )
+        .unwrap(),
+    );
+    // Earlier gateway versions prefixed OpenAI's state; OpenAI's own values pass untouched.
     input.push(
         serde_json::from_value(
             json!({"type":"reasoning","id":"rs_2","summary":[],"encrypted_content":"openai:xyz"}),
+        )
+        .unwrap(),
+    );
+    input.push(
+        serde_json::from_value(
+            json!({"type":"reasoning","id":"rs_3","summary":[],"encrypted_content":"gAAAAABraw"}),
         )
         .unwrap(),
     );
@@ -81,9 +101,14 @@ fn request_strips_gateway_state_and_never_stores() {
     assert!(body.get("provider").is_none());
     assert!(body.get("metadata").is_none());
     let items = body["input"].as_array().unwrap();
-    assert_eq!(items.len(), 3, "foreign reasoning is dropped");
+    assert_eq!(
+        items.len(),
+        4,
+        "another provider's sealed reasoning is left out"
+    );
     assert!(items[1].get("id").is_none() && items[1].get("status").is_none());
     assert_eq!(items[2]["encrypted_content"], "xyz");
+    assert_eq!(items[3]["encrypted_content"], "gAAAAABraw");
 }
 
 #[test]

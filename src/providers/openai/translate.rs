@@ -2,7 +2,7 @@
 //! pass-through, minus gateway-only fields and item ids/state that only the gateway knows.
 
 use super::{
-    ENCRYPTED_PREFIX,
+    LEGACY_PREFIX,
     wire::{
         OpenAiDialectItem, OpenAiError, OpenAiIncompleteDetails, OpenAiInputItem, OpenAiOutputItem,
         OpenAiReasoning, OpenAiRequest, OpenAiResponse, OpenAiUsage,
@@ -11,7 +11,7 @@ use super::{
 use crate::{
     api::{Item, ResponseError},
     error::GatewayError,
-    providers::{Call, upstream_error},
+    providers::{Call, seal, upstream_error},
     stream::{Finish, ResponseEmitter},
 };
 
@@ -73,14 +73,17 @@ fn upstream_item(item: &Item, index: usize) -> Result<Option<OpenAiInputItem<'_>
             output: &o.output,
         },
         Item::Reasoning(r) => {
-            // Reasoning from another provider cannot be replayed to OpenAI: dropped.
+            // Without state, or another provider's (a gateway envelope): nothing OpenAI can
+            // replay, so it is left out. OpenAI's own value goes back untouched (history stored
+            // before it was kept so still carries the old `openai:` prefix).
             let Some(state) = r
                 .encrypted_content
                 .as_deref()
-                .and_then(|e| e.strip_prefix(ENCRYPTED_PREFIX))
+                .filter(|e| !e.is_empty() && !seal::is_envelope(e))
             else {
                 return Ok(None);
             };
+            let state = state.strip_prefix(LEGACY_PREFIX).unwrap_or(state);
             OpenAiInputItem::Reasoning {
                 summary: &r.summary,
                 encrypted_content: state,
@@ -216,7 +219,7 @@ pub fn emit_reasoning_parts(item: &OpenAiReasoning, out: &mut ResponseEmitter) {
         out.reasoning_text_delta(text);
     }
     if let Some(state) = &item.encrypted_content {
-        out.reasoning_encrypted(&format!("{ENCRYPTED_PREFIX}{state}"));
+        out.reasoning_encrypted(state);
     }
 }
 

@@ -52,7 +52,7 @@ impl ResponseEmitter {
                 ..
             }) => refusal,
             Some(OpenItem::Message {
-                open_part: Some(OpenPart::Text(_)),
+                open_part: Some(OpenPart::Text(..)),
                 ..
             }) => !refusal,
             _ => false,
@@ -78,7 +78,10 @@ impl ResponseEmitter {
                 OpenPart::Refusal(String::new()),
             )
         } else {
-            (ContentPart::output_text(""), OpenPart::Text(String::new()))
+            (
+                ContentPart::output_text(""),
+                OpenPart::Text(String::new(), Vec::new()),
+            )
         };
         *open_part = Some(new_open);
         let body = EventBody::ContentPartAdded {
@@ -102,7 +105,7 @@ impl ResponseEmitter {
         };
         let (item_id, output_index, content_index) = (id.clone(), *index, parts.len());
         let body = match part {
-            OpenPart::Text(text) => {
+            OpenPart::Text(text, _) => {
                 text.push_str(delta);
                 EventBody::OutputTextDelta {
                     item_id,
@@ -140,7 +143,7 @@ impl ResponseEmitter {
         };
         let (item_id, output_index, content_index) = (id.clone(), *index, parts.len());
         let (done, final_part) = match part {
-            OpenPart::Text(text) => (
+            OpenPart::Text(text, annotations) => (
                 EventBody::OutputTextDone {
                     item_id: item_id.clone(),
                     output_index,
@@ -148,7 +151,11 @@ impl ResponseEmitter {
                     text: text.clone(),
                     logprobs: Vec::new(),
                 },
-                ContentPart::output_text(&text),
+                ContentPart::OutputText {
+                    text,
+                    annotations,
+                    logprobs: None,
+                },
             ),
             OpenPart::Refusal(refusal) => (
                 EventBody::RefusalDone {

@@ -41,11 +41,16 @@ impl ResponseEmitter {
     /// An output item of a type the gateway does not model (`web_search_call`, …) from an
     /// upstream that speaks the dialect, kept verbatim with our id.
     pub fn opaque_item(&mut self, item: &Map<String, Value>) {
+        self.complete_item(item.clone(), "item");
+    }
+
+    /// A complete item the gateway does not model (e.g. `web_search_call`), under an id of its
+    /// own (`prefix_…`), added and done at once.
+    pub(super) fn complete_item(&mut self, mut item: Map<String, Value>, prefix: &str) {
         self.start();
         self.close_item();
         let index = self.response.output.len();
-        let mut item = item.clone();
-        item.insert("id".to_owned(), Value::String(self.item_id("item", index)));
+        item.insert("id".to_owned(), Value::String(self.item_id(prefix, index)));
         let item = Item::Other(item);
         self.response.output.push(item.clone());
         self.push(EventBody::OutputItemAdded {

@@ -41,6 +41,7 @@ pub(super) fn success(call: &Call, behaviour: &Behaviour) -> Answer {
             let plain = Call {
                 tools: false,
                 thinking: false,
+                web_search: false,
                 ..call.clone()
             };
             return success(&plain, &Behaviour::Ok);
@@ -220,6 +221,8 @@ fn chat(call: &Call, behaviour: &Behaviour, dir: &str) -> Answer {
 fn anthropic(call: &Call, behaviour: &Behaviour) -> Answer {
     let kind = if call.thinking {
         "thinking"
+    } else if call.web_search {
+        "web_search"
     } else if call.tools {
         "tool_use"
     } else {
@@ -284,7 +287,11 @@ fn gemini(call: &Call, behaviour: &Behaviour) -> Answer {
         Behaviour::MaxTokens if !call.stream => Some("gemini/generate_content_max_tokens.json"),
         _ => None,
     };
-    let kind = if call.tools { "function_call" } else { "text" };
+    let kind = match (call.web_search, call.tools) {
+        (true, _) => "grounded",
+        (false, true) => "function_call",
+        (false, false) => "text",
+    };
     match (single, call.stream) {
         (Some(name), false) => Answer::Json(fixture(name).to_owned()),
         (Some(name), true) => Answer::Stream(

@@ -13,6 +13,7 @@ pub mod fixtures;
 mod providers;
 mod reply;
 mod rules;
+mod search;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;

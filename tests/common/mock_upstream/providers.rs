@@ -25,6 +25,9 @@ pub(super) struct Call {
     pub(super) tools: bool,
     /// Anthropic request with a `thinking` field.
     pub(super) thinking: bool,
+    /// Every tool is the provider's hosted web search (Anthropic's server tool, Gemini's
+    /// `googleSearch`): the model searches and answers with citations.
+    pub(super) web_search: bool,
 }
 
 pub(super) async fn handle(shared: &Shared, req: &RecordedRequest) -> HttpResponse {
@@ -118,6 +121,15 @@ fn route(req: &RecordedRequest) -> Option<Call> {
     };
     let tools = non_empty("tools");
     let thinking = req.body.get("thinking").is_some_and(|t| !t.is_null());
+    let web_search = tools
+        && req.body["tools"].as_array().is_some_and(|all| {
+            all.iter().all(|t| {
+                t.get("googleSearch").is_some()
+                    || t["type"]
+                        .as_str()
+                        .is_some_and(|k| k.starts_with("web_search_"))
+            })
+        });
     let mut call = Call {
         api: Api::Responses,
         model: body_model,
@@ -125,6 +137,7 @@ fn route(req: &RecordedRequest) -> Option<Call> {
         json_array: false,
         tools,
         thinking,
+        web_search,
     };
     let path = req.path.as_str();
     if path == "/v1/responses" {

@@ -170,6 +170,12 @@ fn anthropic(body: &Value) -> Option<String> {
         return Some("`max_tokens` must be greater than `thinking.budget_tokens`".into());
     }
     for (i, tool) in array(body, "tools").iter().enumerate() {
+        if tool.get("type").is_some_and(|t| t != "custom") {
+            if let Some(violation) = super::search::anthropic_server_tool(i, tool) {
+                return Some(violation);
+            }
+            continue;
+        }
         if !valid_tool_name(tool["name"].as_str().unwrap_or(""), false) {
             return Some(format!(
                 "tools.{i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
@@ -254,6 +260,9 @@ fn gemini(body: &Value) -> Option<String> {
             }
         }
     }
+    if let Some(violation) = super::search::gemini_tool_mix(body) {
+        return Some(violation);
+    }
     for tool in array(body, "tools") {
         if let Some(key) = tool.as_object().and_then(|t| {
             t.keys().find(|k| {
@@ -263,6 +272,9 @@ fn gemini(body: &Value) -> Option<String> {
             return Some(format!(
                 "Invalid JSON payload received. Unknown name \"{key}\" at 'tools[0]'"
             ));
+        }
+        if let Some(violation) = super::search::gemini_google_search(tool) {
+            return Some(violation);
         }
         for decl in array(tool, "functionDeclarations") {
             let name = decl["name"].as_str().unwrap_or("");

@@ -60,6 +60,7 @@ fn call<'a>(request: &'a CreateResponse, input: &'a [Item], stream: bool) -> Cal
         model: "claude-sonnet-4-5",
         stream,
         request_id: "req_test",
+        sealer: crate::providers::test_support::sealer(),
     }
 }
 
@@ -75,7 +76,12 @@ fn emitter(request: &CreateResponse) -> ResponseEmitter {
 
 /// The parts of a response a translator decides.
 fn summary(response: &ResponseResource) -> Value {
-    let value = serde_json::to_value(response).unwrap();
+    let mut value = serde_json::to_value(response).unwrap();
+    crate::providers::test_support::reveal(
+        &mut value,
+        crate::api::ProviderKind::Anthropic,
+        "claude-sonnet-4-5",
+    );
     serde_json::json!({
         "status": value["status"],
         "incomplete_details": value["incomplete_details"],

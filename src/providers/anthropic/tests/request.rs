@@ -3,7 +3,11 @@
 use serde_json::{Value, json};
 
 use super::{call, config, config_with, create};
-use crate::{error::GatewayError, providers::anthropic::build_request};
+use crate::{
+    api::ProviderKind,
+    error::GatewayError,
+    providers::{anthropic::build_request, test_support::sealed},
+};
 
 fn build_on(
     request: Value,
@@ -373,13 +377,17 @@ fn temperature_is_clamped_and_preferred_over_top_p() {
 
 #[test]
 fn reasoning_items_replay_only_anthropic_artifacts() {
+    let mine = |payload: &str| sealed(ProviderKind::Anthropic, "claude-sonnet-4-5", payload);
     let got = build(json!({"reasoning": {"effort": "low"}, "input": [
         {"role": "user", "content": "Go."},
         {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Plan: call it."}],
-            "encrypted_content": "anthropic:{\"signature\":\"sig-1\"}"},
-        {"type": "reasoning", "id": "rs_2", "summary": [], "encrypted_content": "anthropic:{\"redacted_thinking\":\"opaque\"}"},
+            "encrypted_content": mine("{\"signature\":\"sig-1\"}")},
+        {"type": "reasoning", "id": "rs_2", "summary": [], "encrypted_content": mine("{\"redacted_thinking\":\"opaque\"}")},
         {"type": "reasoning", "id": "rs_3", "summary": [{"type": "summary_text", "text": "openai"}], "encrypted_content": "gAAAAABopenai"},
-        {"type": "reasoning", "id": "rs_4", "summary": [], "encrypted_content": "anthropic:not json"},
+        // Earlier gateways' plain form, and state sealed for another model: left out.
+        {"type": "reasoning", "id": "rs_4", "summary": [], "encrypted_content": "anthropic:{\"signature\":\"old\"}"},
+        {"type": "reasoning", "id": "rs_5", "summary": [], "encrypted_content":
+            sealed(ProviderKind::Anthropic, "claude-opus-4-1", "{\"signature\":\"other\"}")},
         {"type": "function_call", "call_id": "toolu_1", "name": "f", "arguments": "{}"},
         {"type": "function_call_output", "call_id": "toolu_1", "output": "ok"}
     ]}));
@@ -407,4 +415,43 @@ fn thinking_is_disabled_when_the_continued_tool_turn_has_none() {
     ]}));
     assert!(got.get("thinking").is_none());
     assert_eq!(got["messages"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn an_altered_envelope_is_a_400_naming_the_item() {
+    let mut envelope = sealed(
+        ProviderKind::Anthropic,
+        "claude-sonnet-4-5",
+        "{\"signature\":\"s\"}",
+    );
+    let last = envelope.pop().unwrap();
+    envelope.push(if last == 'A' { 'B' } else { 'A' });
+    let request = create(json!({"input": [
+        {"role": "user", "content": "Go."},
+        {"type": "reasoning", "summary": [], "encrypted_content": envelope},
+        {"type": "function_call", "call_id": "toolu_1", "name": "f", "arguments": "{}"}
+    ]}));
+    let input = request.input_items();
+    let err = build_request(call(&request, &input, false), &config()).unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert_eq!(err.param().as_deref(), Some("input[1].encrypted_content"));
+}
+
+#[test]
+fn a_live_web_search_becomes_the_server_tool_and_a_cached_one_does_not() {
+    let got = build(json!({"input": "News?", "max_tool_calls": 3, "tools": [
+        {"type": "web_search", "filters": {"allowed_domains": ["example.com"]},
+         "user_location": {"type": "approximate", "country": "GB"}},
+        {"type": "function", "name": "f", "parameters": {"type": "object"}}]}));
+    assert_eq!(
+        got["tools"],
+        json!([
+            {"name": "f", "input_schema": {"type": "object"}},
+            {"type": "web_search_20250305", "name": "web_search", "max_uses": 3,
+             "allowed_domains": ["example.com"], "user_location": {"type": "approximate", "country": "GB"}}
+        ])
+    );
+    let cached = build(json!({"input": "News?", "tools": [
+        {"type": "web_search", "external_web_access": false}]}));
+    assert!(cached.get("tools").is_none(), "{cached}");
 }

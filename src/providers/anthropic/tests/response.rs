@@ -23,6 +23,20 @@ fn message(id: &str, status: &str, text: &str) -> Value {
 pub(super) fn expected(name: &str) -> Value {
     let completed = |model: &str, output: Value, usage: Value| json!({"status": "completed", "incomplete_details": null, "model": model, "output": output, "usage": usage});
     match name {
+        "message_web_search.json" => completed(
+            "claude-sonnet-4-5-20250929",
+            json!([
+                message("msg_test00", "completed", "I'll search for that."),
+                {"type": "web_search_call", "id": "ws_test01", "status": "completed",
+                    "action": {"type": "search", "query": "claude shannon birth date"}},
+                {"type": "message", "id": "msg_test02", "status": "completed", "role": "assistant",
+                    "content": [{"type": "output_text",
+                        "text": "Based on the search results, Claude Shannon was born on April 30, 1916, in Petoskey, Michigan.",
+                        "annotations": [{"type": "url_citation", "url": "https://en.wikipedia.org/wiki/Claude_Shannon",
+                            "title": "Claude Shannon - Wikipedia", "start_index": 29, "end_index": 93}]}]}
+            ]),
+            usage(6039, 931, 0, 0),
+        ),
         "message_text.json" => completed(
             "claude-3-opus-latest",
             json!([message("msg_test00", "completed", "Hello there!")]),
@@ -42,7 +56,7 @@ pub(super) fn expected(name: &str) -> Value {
             json!([
                 {"type": "reasoning", "id": "rs_test00", "status": "completed",
                     "summary": [{"type": "summary_text", "text": "The user wants 17 * 23. 17*20 = 340, 17*3 = 51, so 340 + 51 = 391."}],
-                    "encrypted_content": "anthropic:{\"signature\":\"EqQBCkYIBxgCKkDk3mVfXJ0b6wq2n7tZ1hGZcY4mXoP9rL8sA2dF5gH1jK3lM6nO8pQ0rS2tU4vW6xY8zA0bC2dE4fG6hI8jK0lMEgyZ3JhZGllbnQtc2lnGgw\"}"},
+                    "encrypted_content": "sealed:{\"signature\":\"EqQBCkYIBxgCKkDk3mVfXJ0b6wq2n7tZ1hGZcY4mXoP9rL8sA2dF5gH1jK3lM6nO8pQ0rS2tU4vW6xY8zA0bC2dE4fG6hI8jK0lMEgyZ3JhZGllbnQtc2lnGgw\"}"},
                 message("msg_test01", "completed", "17 \u{d7} 23 = 391.")
             ]),
             usage(42, 61, 0, 38),
@@ -149,7 +163,7 @@ fn redacted_thinking_becomes_encrypted_only_reasoning() {
     assert_eq!(
         summary(out.response())["output"],
         json!([
-            {"type": "reasoning", "id": "rs_test00", "status": "completed", "summary": [], "encrypted_content": "anthropic:{\"redacted_thinking\":\"opaque\"}"},
+            {"type": "reasoning", "id": "rs_test00", "status": "completed", "summary": [], "encrypted_content": "sealed:{\"redacted_thinking\":\"opaque\"}"},
             {"type": "function_call", "id": "fc_test01", "call_id": "toolu_1", "name": "f", "arguments": "{\"a\":[1,2]}", "status": "completed"}
         ])
     );

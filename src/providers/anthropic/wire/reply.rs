@@ -46,6 +46,9 @@ pub enum AnthropicContentBlock {
         /// The text (empty at `content_block_start`).
         #[serde(default)]
         text: String,
+        /// Sources of this text (web search results, documents).
+        #[serde(default)]
+        citations: Option<Vec<AnthropicCitation>>,
     },
     /// Summarized thinking with its signature.
     Thinking {
@@ -72,9 +75,42 @@ pub enum AnthropicContentBlock {
         #[serde(default)]
         input: Value,
     },
-    /// Server-tool blocks and anything newer: skipped.
+    /// A server tool call (`web_search` with `{query}`).
+    ServerToolUse {
+        /// `srvtoolu_…`.
+        id: String,
+        /// The server tool's name.
+        #[serde(default)]
+        name: String,
+        /// Its input (`{}` at `content_block_start`).
+        #[serde(default)]
+        input: Value,
+    },
+    /// The results of a server web search: a list of results, or an error object.
+    WebSearchToolResult {
+        /// The `server_tool_use` it answers.
+        tool_use_id: String,
+        /// `[{type: web_search_result, url, title, …}]` or `{type: web_search_tool_result_error, error_code}`.
+        #[serde(default)]
+        content: Value,
+    },
+    /// Other server-tool blocks and anything newer: skipped.
     #[serde(other)]
     Unknown,
+}
+
+/// A citation on a text block; only web search results carry a URL.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct AnthropicCitation {
+    /// `web_search_result_location`, `char_location`, …
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The cited page.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The cited page's title.
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
 /// `stop_reason`.
@@ -271,7 +307,13 @@ pub enum AnthropicDelta {
         #[serde(default)]
         partial_json: String,
     },
-    /// Citations and anything newer: skipped.
+    /// A citation of the text block being streamed.
+    CitationsDelta {
+        /// The citation.
+        #[serde(default)]
+        citation: AnthropicCitation,
+    },
+    /// Anything newer: skipped.
     #[serde(other)]
     Unknown,
 }

@@ -26,7 +26,7 @@ pub struct AnthropicRequest {
     pub metadata: Option<AnthropicMetadata>,
     /// Client tools.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tools: Vec<AnthropicTool>,
+    pub tools: Vec<AnthropicToolSpec>,
     /// How the model may use the tools.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<AnthropicToolChoice>,
@@ -177,6 +177,36 @@ pub struct AnthropicTool {
     /// Validated tool inputs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
+}
+
+/// One entry of `tools`: a client tool, or a server tool Anthropic runs itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AnthropicToolSpec {
+    /// A client tool (a function).
+    Function(AnthropicTool),
+    /// The server web search tool.
+    WebSearch(AnthropicWebSearchTool),
+}
+
+/// The server web search tool (`web_search_20250305`,
+/// https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/web-search-tool).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnthropicWebSearchTool {
+    /// The dated tool type.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Always `web_search`.
+    pub name: &'static str,
+    /// Most searches in one request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u32>,
+    /// Only results from these domains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_domains: Option<Vec<String>>,
+    /// Where the user is (`{type: "approximate", city, region, country, timezone}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_location: Option<Value>,
 }
 
 /// `tool_choice`.

@@ -42,6 +42,7 @@ fn call<'a>(request: &'a CreateResponse, input: &'a [Item], stream: bool) -> Cal
         model: "gpt-4o",
         stream,
         request_id: "req_1",
+        sealer: crate::providers::test_support::sealer(),
     }
 }
 

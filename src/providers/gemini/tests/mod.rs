@@ -39,6 +39,7 @@ fn call<'a>(request: &'a CreateResponse, input: &'a [Item], model: &'a str) -> C
         model,
         stream: false,
         request_id: REQUEST_ID,
+        sealer: crate::providers::test_support::sealer(),
     }
 }
 
@@ -54,7 +55,12 @@ fn emitter(request: &CreateResponse, record: bool) -> ResponseEmitter {
 
 /// The parts of a response a translator decides.
 fn projection(response: &ResponseResource) -> Value {
-    let value = serde_json::to_value(response).unwrap();
+    let mut value = serde_json::to_value(response).unwrap();
+    crate::providers::test_support::reveal(
+        &mut value,
+        crate::api::ProviderKind::Google,
+        "gemini-2.5-flash",
+    );
     json!({
         "status": value["status"],
         "model": value["model"],
@@ -109,3 +115,23 @@ const TEXT_SIG: &str = "EjRWCpYicHGtaSE6vbpSyR1Pdczrw8mfV8GFeaMNAtTEBoLSY2FxHPVI
 /// The joke in the text fixtures.
 const JOKE: &str =
     "Why did the gateway break up with the proxy? It needed more personal space in its headers.";
+
+const EURO: &str = "Spain won Euro 2024, defeating England 2–1 in the final. This victory marks Spain's record fourth European Championship title.";
+
+/// The annotations of the grounded fixtures: byte spans 0..58 and 59..128 of `EURO`, in
+/// characters (the en dash is three bytes, one character).
+fn euro_annotations() -> Value {
+    let cite = |url: &str, title: &str, start: usize, end: usize| {
+        json!({"type":"url_citation","url":format!("https://vertexaisearch.cloud.google.com/grounding-api-redirect/{url}"),
+               "title":title,"start_index":start,"end_index":end})
+    };
+    json!([
+        cite("AbF9wXE1", "aljazeera.com", 0, 56),
+        cite("AbF9wXE1", "aljazeera.com", 57, 126),
+        cite("AbF9wXG2", "uefa.com", 57, 126)
+    ])
+}
+
+fn search(id: &str, query: &str) -> Value {
+    json!({"type":"web_search_call","id":id,"status":"completed","action":{"type":"search","query":query}})
+}

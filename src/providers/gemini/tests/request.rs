@@ -4,9 +4,12 @@ use serde_json::{Value, json};
 
 use super::{CALL_SIG, JOKE, TEXT_SIG, call, config, emitter, fixture, request};
 use crate::{
-    api::{CreateResponse, Item},
+    api::{CreateResponse, Item, ProviderKind},
     error::GatewayError,
-    providers::gemini::{build_request, parse_response},
+    providers::{
+        gemini::{build_request, parse_response},
+        test_support::sealed,
+    },
 };
 
 fn build(req: &CreateResponse, model: &str) -> Result<Value, GatewayError> {
@@ -67,7 +70,10 @@ fn multi_turn_tool_use_merges_turns_and_looks_up_names() {
         json!({"input":[
             {"role":"user","content":"Weather in Paris and London?"},
             {"type":"reasoning","summary":[],"encrypted_content":"anthropic:claude:xyz"},
-            {"type":"reasoning","summary":[],"encrypted_content": format!("gemini:{CALL_SIG}")},
+            {"type":"reasoning","summary":[],"encrypted_content":
+                sealed(ProviderKind::Google, "gemini-2.5-pro", "for another model")},
+            {"type":"reasoning","summary":[],"encrypted_content":
+                sealed(ProviderKind::Google, "gemini-2.5-flash", CALL_SIG)},
             {"type":"function_call","call_id":"call_req0_0","name":"get_weather","arguments":"{\"location\":\"Paris\"}"},
             {"type":"function_call","call_id":"call_req0_1","name":"get_time","arguments":"not json"},
             {"type":"function_call_output","call_id":"call_req0_0","output":"{\"temp\":20}"},
@@ -403,7 +409,8 @@ fn a_trailing_stream_signature_is_replayed_on_an_empty_text_part() {
     let history: Vec<Item> = serde_json::from_value(json!([
         {"type":"message","role":"user","content":"Tell me a joke"},
         {"type":"message","role":"assistant","content":[{"type":"output_text","text":JOKE,"annotations":[]}]},
-        {"type":"reasoning","summary":[],"encrypted_content":format!("gemini:{TEXT_SIG}")},
+        {"type":"reasoning","summary":[],"encrypted_content":
+            sealed(ProviderKind::Google, "gemini-2.5-flash", TEXT_SIG)},
         {"type":"message","role":"user","content":"Another"}
     ]))
     .unwrap();
@@ -421,4 +428,46 @@ fn a_trailing_stream_signature_is_replayed_on_an_empty_text_part() {
             {"role":"user","parts":[{"text":"Another"}]}
         ])
     );
+}
+
+#[test]
+fn an_altered_signature_envelope_is_a_400_naming_the_item() {
+    let envelope = sealed(ProviderKind::Google, "gemini-2.5-flash", CALL_SIG);
+    let altered = format!("{}{}", &envelope[..envelope.len() - 4], "AAAA");
+    let req = request(json!({"input":[
+        {"role":"user","content":"Hi"},
+        {"type":"reasoning","summary":[],"encrypted_content": altered}
+    ]}));
+    let input = req.input_items();
+    let err = build_request(
+        call(&req, &input, "gemini-2.5-flash"),
+        &config("http://unused"),
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert_eq!(err.param().as_deref(), Some("input[1].encrypted_content"));
+}
+
+#[test]
+fn a_live_web_search_becomes_google_search_grounding_without_function_tools() {
+    let body = golden(
+        json!({"input":"Who won Euro 2024?","tools":[{"type":"web_search"}]}),
+        "gemini-2.5-flash",
+    );
+    assert_eq!(body["tools"], json!([{"googleSearch":{}}]));
+    let with_function = golden(
+        json!({"input":"Who won Euro 2024?","tools":[
+            {"type":"web_search"},
+            {"type":"function","name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"}}}}]}),
+        "gemini-2.5-flash",
+    );
+    assert_eq!(
+        with_function["tools"],
+        json!([{"functionDeclarations":[{"name":"f","parametersJsonSchema":{"type":"object","properties":{"a":{"type":"string"}}}}]}])
+    );
+    let cached = golden(
+        json!({"input":"q","tools":[{"type":"web_search","external_web_access":false}]}),
+        "gemini-2.5-flash",
+    );
+    assert!(cached.get("tools").is_none(), "{cached}");
 }

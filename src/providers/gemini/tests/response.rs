@@ -2,7 +2,10 @@
 
 use serde_json::{Value, json};
 
-use super::{CALL_SIG, JOKE, TEXT_SIG, call, emitter, fixture, projection, request, usage};
+use super::{
+    CALL_SIG, EURO, JOKE, TEXT_SIG, call, emitter, euro_annotations, fixture, projection, request,
+    search, usage,
+};
 use crate::{
     error::{GatewayError, UpstreamErrorKind},
     providers::gemini::parse_response,
@@ -27,11 +30,28 @@ fn parse_fixture(name: &str) -> Value {
 }
 
 fn signature_item(id: &str, sig: &str) -> Value {
-    json!({"type":"reasoning","id":id,"summary":[],"encrypted_content":format!("gemini:{sig}"),"status":"completed"})
+    json!({"type":"reasoning","id":id,"summary":[],"encrypted_content":format!("sealed:{sig}"),"status":"completed"})
 }
 
 fn call_item(id: &str, call_id: &str, arguments: &str) -> Value {
     json!({"type":"function_call","id":id,"call_id":call_id,"name":"get_weather","arguments":arguments,"status":"completed"})
+}
+
+#[test]
+fn grounded_fixture_gives_searches_then_cited_text() {
+    assert_eq!(
+        parse_fixture("generate_content_grounded.json"),
+        json!({
+            "status":"completed","model":"gemini-2.5-flash","incomplete_details":null,"error":null,
+            "usage":usage(192, 31, 0, 0),
+            "output":[
+                search("ws_test00", "UEFA Euro 2024 winner"),
+                search("ws_test01", "who won euro 2024"),
+                {"type":"message","id":"msg_test02","status":"completed","role":"assistant",
+                 "content":[{"type":"output_text","text":EURO,"annotations":euro_annotations()}]}
+            ]
+        })
+    );
 }
 
 #[test]

@@ -3,16 +3,20 @@
 
 use serde_json::{Value, json};
 
-use super::{CALL_SIG, JOKE, TEXT_SIG, call, emitter, fixture, projection, request, usage};
+use super::{
+    CALL_SIG, EURO, JOKE, TEXT_SIG, call, emitter, euro_annotations, fixture, projection, request,
+    search, usage,
+};
 use crate::{
     error::{GatewayError, UpstreamErrorKind},
     providers::{StreamTranslator, gemini::GeminiStream},
     stream::SseDecoder,
 };
 
-const STREAM_FIXTURES: [&str; 2] = [
+const STREAM_FIXTURES: [&str; 3] = [
     "stream_generate_content_text.sse",
     "stream_generate_content_function_call.sse",
+    "stream_generate_content_grounded.sse",
 ];
 
 /// The events and final response for `body` cut into `chunks`, or the translator's error.
@@ -42,7 +46,15 @@ fn run(body: &[u8], cuts: &[usize]) -> Result<(Vec<Value>, Value), GatewayError>
     let events = out
         .drain()
         .iter()
-        .map(|e| serde_json::to_value(e).unwrap())
+        .map(|e| {
+            let mut value = serde_json::to_value(e).unwrap();
+            crate::providers::test_support::reveal(
+                &mut value,
+                crate::api::ProviderKind::Google,
+                "gemini-2.5-flash",
+            );
+            value
+        })
         .collect();
     Ok((events, projection(out.response())))
 }
@@ -88,6 +100,52 @@ fn types(events: &[Value]) -> Vec<&str> {
 }
 
 #[test]
+fn grounded_stream_annotates_the_open_text_then_reports_the_searches() {
+    let (events, response) = run(&fixture("stream_generate_content_grounded.sse"), &[]).unwrap();
+    assert_eq!(
+        types(&events),
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.content_part.added",
+            "response.output_text.delta",
+            "response.output_text.delta",
+            "response.output_text.annotation.added",
+            "response.output_text.annotation.added",
+            "response.output_text.annotation.added",
+            "response.output_text.done",
+            "response.content_part.done",
+            "response.output_item.done",
+            "response.output_item.added",
+            "response.output_item.done",
+            "response.output_item.added",
+            "response.output_item.done",
+            "response.completed",
+        ]
+    );
+    let added: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_text.annotation.added")
+        .collect();
+    assert_eq!(added[2]["annotation_index"], 2);
+    assert_eq!(added[2]["annotation"], euro_annotations()[2]);
+    assert_eq!(
+        response,
+        json!({
+            "status":"completed","model":"gemini-2.5-flash","incomplete_details":null,"error":null,
+            "usage":usage(192, 31, 0, 0),
+            "output":[
+                {"type":"message","id":"msg_test00","status":"completed","role":"assistant",
+                 "content":[{"type":"output_text","text":EURO,"annotations":euro_annotations()}]},
+                search("ws_test01", "UEFA Euro 2024 winner"),
+                search("ws_test02", "who won euro 2024")
+            ]
+        })
+    );
+}
+
+#[test]
 fn text_stream_golden() {
     let (events, response) = run(&fixture("stream_generate_content_text.sse"), &[]).unwrap();
     assert_eq!(
@@ -118,7 +176,7 @@ fn text_stream_golden() {
             "output":[
                 {"type":"message","id":"msg_test00","status":"completed","role":"assistant",
                  "content":[{"type":"output_text","text":JOKE,"annotations":[]}]},
-                {"type":"reasoning","id":"rs_test01","summary":[],"encrypted_content":format!("gemini:{TEXT_SIG}"),"status":"completed"}
+                {"type":"reasoning","id":"rs_test01","summary":[],"encrypted_content":format!("sealed:{TEXT_SIG}"),"status":"completed"}
             ]
         })
     );
@@ -145,7 +203,7 @@ fn function_call_stream_golden() {
     assert_eq!(
         response["output"],
         json!([
-            {"type":"reasoning","id":"rs_test00","summary":[],"encrypted_content":format!("gemini:{CALL_SIG}"),"status":"completed"},
+            {"type":"reasoning","id":"rs_test00","summary":[],"encrypted_content":format!("sealed:{CALL_SIG}"),"status":"completed"},
             {"type":"function_call","id":"fc_test01","call_id":"call_req1_0","name":"get_weather",
              "arguments":r#"{"location":"San Francisco, CA"}"#,"status":"completed"}
         ])
@@ -233,7 +291,7 @@ fn max_tokens_stream_is_incomplete_and_keeps_the_trailing_signature() {
     );
     assert_eq!(
         response["output"][1]["encrypted_content"],
-        format!("gemini:{TEXT_SIG}")
+        format!("sealed:{TEXT_SIG}")
     );
     assert_eq!(response["output"][1]["status"], "completed");
 }
