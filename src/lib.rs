@@ -44,6 +44,7 @@ pub mod providers;
 pub mod quota;
 pub mod rate_limits;
 pub mod routing;
+pub mod seal;
 pub mod stream;
 pub mod telemetry;
 

@@ -343,6 +343,6 @@ proptest! {
 }
 
 /// A sealer for the translators under test (any secret will do).
-fn sealer() -> llm_gateway::providers::seal::Sealer {
-    llm_gateway::providers::seal::Sealer::from_secret("property tests' sealing secret")
+fn sealer() -> llm_gateway::seal::Sealer {
+    llm_gateway::seal::Sealer::from_secret("property tests' sealing secret")
 }

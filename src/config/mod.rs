@@ -143,7 +143,7 @@ pub struct ServerConfig {
     /// Reload when the config file changes (as on SIGHUP).
     pub watch_config: bool,
     /// Seals reasoning state in `encrypted_content` (from `server.secret`, else per process).
-    pub reasoning_key: crate::providers::seal::Sealer,
+    pub reasoning_key: crate::seal::Sealer,
     /// Whether `reasoning_key` is the per-process random key (no `server.secret`).
     pub reasoning_key_random: bool,
 }

@@ -3,7 +3,7 @@
 //! are not understood by other replicas).
 
 use super::{ConfigError, EnvLookup, invalid};
-use crate::providers::seal::Sealer;
+use crate::seal::Sealer;
 
 /// The environment variable that fills `server.secret` when the file leaves it empty.
 pub const SECRET_ENV: &str = "GATEWAY_SECRET";
@@ -51,13 +51,13 @@ mod tests {
         let same = Sealer::from_secret("written in the file, long");
         assert!(
             same.open(ProviderKind::Google, "m", &sealed)
-                .is_ok_and(|u| u != crate::providers::seal::Unsealed::Elsewhere)
+                .is_ok_and(|u| u != crate::seal::Unsealed::Elsewhere)
         );
         let (from_env, random) = reasoning_key(None, &env).unwrap();
         assert!(!random);
         assert_eq!(
             from_env.open(ProviderKind::Google, "m", &sealed),
-            Ok(crate::providers::seal::Unsealed::Elsewhere)
+            Ok(crate::seal::Unsealed::Elsewhere)
         );
         let err = reasoning_key(Some("short"), &env).unwrap_err().to_string();
         assert!(err.contains("server.secret"), "{err}");

@@ -9,11 +9,8 @@ use crate::{
     api::{ProviderKind, ResponseResource},
     config::UnsupportedTools,
     error::GatewayError,
-    providers::{
-        Call, DataStream, StreamTranslator, UpstreamReply,
-        dialect::{self, ToolNames},
-    },
-    stream::{ResponseContext, ResponseEmitter},
+    providers::{Call, DataStream, StreamTranslator, UpstreamReply, dialect},
+    stream::{ResponseContext, ResponseEmitter, ToolNames},
 };
 
 /// A stream attempt that produced its first events.

@@ -2,7 +2,7 @@
 //! functions (Chat Completions, Anthropic, Gemini): flattening into function names every one of
 //! them accepts, the reverse map that gives calls back in the dialect, and the tools left out.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
@@ -14,66 +14,21 @@ use crate::{
     config::UnsupportedTools,
     error::GatewayError,
     providers::web_search::Native,
+    stream::{ToolNames, ToolOrigin},
 };
+
+/// The upstream name of `name` (in `namespace`): as flattened for this request, else made
+/// valid the same way.
+fn flat(names: &ToolNames, namespace: Option<&str>, name: &str) -> String {
+    names
+        .flat_name(namespace, name)
+        .map_or_else(|| sanitize(&joined(namespace, name)), str::to_owned)
+}
 
 /// The longest function name accepted by all three: Chat Completions and Anthropic allow
 /// `^[a-zA-Z0-9_-]{1,64}$`, Gemini 64 characters starting with a letter or underscore
 /// (docs/providers/mapping.md).
 const MAX_NAME: usize = 64;
-
-/// What a flattened function name stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ToolOrigin {
-    /// A `function` child of a `namespace` tool.
-    Namespaced {
-        /// The namespace's name.
-        namespace: String,
-        /// The child's bare name.
-        name: String,
-    },
-    /// A `custom` tool (top level or in a namespace): its input is the `input` argument.
-    Custom {
-        /// The namespace's name, if nested.
-        namespace: Option<String>,
-        /// The tool's name.
-        name: String,
-    },
-}
-
-/// Flattened upstream name → dialect origin, built from the request's own tools.
-#[derive(Debug, Clone, Default)]
-pub struct ToolNames {
-    by_flat: HashMap<String, ToolOrigin>,
-    flat_of: HashMap<(Option<String>, String), String>,
-}
-
-impl ToolNames {
-    /// What `flat` stands for; `None` for a plain top-level function.
-    pub fn origin(&self, flat: &str) -> Option<&ToolOrigin> {
-        self.by_flat.get(flat)
-    }
-
-    /// Whether any name needs mapping back.
-    pub fn is_empty(&self) -> bool {
-        self.by_flat.is_empty()
-    }
-
-    fn flat(&self, namespace: Option<&str>, name: &str) -> String {
-        self.flat_of
-            .get(&(namespace.map(str::to_owned), name.to_owned()))
-            .cloned()
-            .unwrap_or_else(|| sanitize(&joined(namespace, name)))
-    }
-
-    fn insert(&mut self, flat: String, origin: ToolOrigin) {
-        let key = match &origin {
-            ToolOrigin::Namespaced { namespace, name } => (Some(namespace.clone()), name.clone()),
-            ToolOrigin::Custom { namespace, name } => (namespace.clone(), name.clone()),
-        };
-        self.flat_of.insert(key, flat.clone());
-        self.by_flat.insert(flat, origin);
-    }
-}
 
 /// A request rewritten for a functions-only upstream.
 #[derive(Debug)]
@@ -273,7 +228,7 @@ fn lower_item(
     Ok(match item {
         Item::FunctionCall(call) => match top_namespace(call.namespace.as_deref()) {
             Some(namespace) => Item::FunctionCall(FunctionCallItem {
-                name: names.flat(Some(namespace), &call.name),
+                name: flat(names, Some(namespace), &call.name),
                 namespace: None,
                 ..call.clone()
             }),
@@ -285,7 +240,7 @@ fn lower_item(
         Item::CustomToolCall(call) => Item::FunctionCall(FunctionCallItem {
             id: call.id.clone(),
             call_id: call.call_id.clone(),
-            name: names.flat(top_namespace(call.namespace.as_deref()), &call.name),
+            name: flat(names, top_namespace(call.namespace.as_deref()), &call.name),
             arguments: json!({"input": call.input}).to_string(),
             namespace: None,
             status: call.status,

@@ -7,7 +7,6 @@ pub mod dialect;
 pub mod gemini;
 pub mod http;
 pub mod openai;
-pub mod seal;
 #[cfg(test)]
 mod test_support;
 pub mod upstream_error;
@@ -39,7 +38,7 @@ pub struct Call<'a> {
     /// The gateway request id, forwarded where the provider accepts one.
     pub request_id: &'a str,
     /// Seals and opens the reasoning state carried in `encrypted_content`.
-    pub sealer: &'a seal::Sealer,
+    pub sealer: &'a crate::seal::Sealer,
 }
 
 impl Call<'_> {

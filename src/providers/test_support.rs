@@ -36,11 +36,10 @@ pub fn parse_http(raw: &[u8]) -> (u16, HeaderMap, Vec<u8>) {
 }
 
 /// The sealer the provider unit tests seal and open reasoning envelopes with.
-pub fn sealer() -> &'static crate::providers::seal::Sealer {
-    static SEALER: std::sync::LazyLock<crate::providers::seal::Sealer> =
-        std::sync::LazyLock::new(|| {
-            crate::providers::seal::Sealer::from_secret("provider unit tests' secret")
-        });
+pub fn sealer() -> &'static crate::seal::Sealer {
+    static SEALER: std::sync::LazyLock<crate::seal::Sealer> = std::sync::LazyLock::new(|| {
+        crate::seal::Sealer::from_secret("provider unit tests' secret")
+    });
     &SEALER
 }
 
@@ -53,7 +52,7 @@ pub fn sealed(kind: crate::api::ProviderKind, model: &str, payload: &str) -> Str
 /// (opened for `kind` and `model`), so golden expectations can name what was sealed. Panics on an
 /// envelope that does not open for them.
 pub fn reveal(value: &mut serde_json::Value, kind: crate::api::ProviderKind, model: &str) {
-    use crate::providers::seal::{Unsealed, is_envelope};
+    use crate::seal::{Unsealed, is_envelope};
     use serde_json::Value;
     match value {
         Value::Object(map) => {

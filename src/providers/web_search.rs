@@ -96,31 +96,6 @@ pub fn user_location(tool: &Map<String, Value>) -> Option<Value> {
     Some(Value::Object(out))
 }
 
-/// A `web_search_call` output item (the gateway sets its id): one search for `query`.
-pub fn call_item(query: &str, completed: bool) -> Map<String, Value> {
-    let status = if completed { "completed" } else { "failed" };
-    let item = json!({
-        "type": "web_search_call",
-        "status": status,
-        "action": {"type": "search", "query": query},
-    });
-    match item {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-/// A `url_citation` annotation over characters `start..end` of an output text part.
-pub fn url_citation(url: &str, title: &str, start: usize, end: usize) -> Value {
-    json!({
-        "type": "url_citation",
-        "url": url,
-        "title": title,
-        "start_index": start,
-        "end_index": end,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,11 +142,6 @@ mod tests {
         assert_eq!(
             user_location(&map),
             Some(json!({"type": "approximate", "city": "Paris", "country": "FR"}))
-        );
-        assert_eq!(
-            Value::Object(call_item("rust", true)),
-            json!({"type": "web_search_call", "status": "completed",
-                   "action": {"type": "search", "query": "rust"}})
         );
     }
 }

@@ -8,7 +8,7 @@ use crate::{
         IncompleteDetails, Item, ItemStatus, MessageContent, MessageItem, ReasoningItem,
         ResponseError, ResponseResource, ResponseStatus, Role, StreamEvent, Usage,
     },
-    providers::dialect::{ToolNames, ToolOrigin},
+    stream::{ToolNames, ToolOrigin},
 };
 
 /// What the caller supplies that a pure translator must not invent: ids and the clock.

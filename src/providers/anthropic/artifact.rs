@@ -8,10 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::{
     api::ProviderKind,
     error::GatewayError,
-    providers::{
-        Call,
-        seal::{Sealer, Unsealed, forged_error},
-    },
+    providers::Call,
+    seal::{Sealer, Unsealed, forged_error},
 };
 
 /// What a reasoning item can carry back to Anthropic.

@@ -88,6 +88,6 @@ pub(super) fn annotate(out: &mut ResponseEmitter, start: usize, citations: &[Ant
         }
         seen.push(url);
         let title = citation.title.as_deref().unwrap_or(url);
-        out.annotate_text(web_search::url_citation(url, title, start, end));
+        out.cite_url(url, title, start, end);
     }
 }

@@ -13,7 +13,8 @@ use crate::{
         ProviderKind, ReasoningItem, Role,
     },
     error::GatewayError,
-    providers::{Call, seal::Unsealed},
+    providers::Call,
+    seal::Unsealed,
 };
 
 /// The signature Google documents for replaying function calls Gemini did not sign (history from
@@ -124,7 +125,7 @@ fn thought_signature(
     {
         Unsealed::Payload(bytes) => match String::from_utf8(bytes) {
             Ok(signature) if !signature.is_empty() => Ok(Some(signature)),
-            Ok(_) | Err(_) => Err(crate::providers::seal::forged_error(&item)),
+            Ok(_) | Err(_) => Err(crate::seal::forged_error(&item)),
         },
         Unsealed::Foreign | Unsealed::Elsewhere => Ok(None),
     }

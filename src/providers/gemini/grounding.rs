@@ -4,7 +4,7 @@
 //! annotations count characters).
 
 use super::wire::{GeminiGroundingMetadata, GeminiGroundingSupport};
-use crate::{providers::web_search, stream::ResponseEmitter};
+use crate::stream::ResponseEmitter;
 
 /// What one response has already reported (a stream may repeat the metadata).
 #[derive(Debug, Default)]
@@ -82,7 +82,7 @@ impl Grounding {
             }
             self.cited.push(key);
             let title = web.title.as_deref().unwrap_or(url);
-            out.annotate_text(web_search::url_citation(url, title, start, end));
+            out.cite_url(url, title, start, end);
         }
     }
 }

@@ -13,7 +13,8 @@ use super::{
 };
 use crate::{
     api::{ProviderKind, ResponseError, Usage},
-    providers::{Call, seal::Sealer},
+    providers::Call,
+    seal::Sealer,
     stream::{Finish, ResponseEmitter},
 };
 

@@ -11,7 +11,8 @@ use super::{
 use crate::{
     api::{Item, ResponseError},
     error::GatewayError,
-    providers::{Call, seal, upstream_error},
+    providers::{Call, upstream_error},
+    seal,
     stream::{Finish, ResponseEmitter},
 };
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::{OpenItem, ResponseEmitter};
 use crate::{
     api::{CustomToolCallItem, EventBody, Item, ItemStatus},
-    providers::dialect::ToolNames,
+    stream::ToolNames,
 };
 
 impl ResponseEmitter {
