@@ -21,6 +21,7 @@ pub struct Running {
 
 /// Starts actors and binds the HTTP server (must run inside an actix System).
 pub fn start(config: Config) -> Result<Running, GatewayError> {
+    crate::seal::Sealer::warm_up();
     let address = config.server.address;
     let workers = config.server.workers;
     let config_server = config.server.clone();

@@ -87,9 +87,25 @@ impl Sealer {
     pub fn process_random() -> Option<Self> {
         let key = PROCESS_KEY.get_or_init(|| {
             let mut bytes = [0u8; 32];
-            rand::fill(&mut bytes).ok().map(|()| bytes)
+            // From the OS directly: aws-lc's generator seeds itself on first use, which took
+            // ~35 ms here and held up every start without a secret (BENCHMARKS.md).
+            getrandom::fill(&mut bytes).ok().map(|()| bytes)
         });
         key.as_ref().map(Self::from_key)
+    }
+
+    /// Seeds aws-lc's random generator on a thread of its own, so that neither the start nor
+    /// the first sealed envelope (nor the first TLS handshake) waits for it.
+    pub fn warm_up() {
+        let spawned = std::thread::Builder::new()
+            .name("rng-warm-up".to_owned())
+            .spawn(|| {
+                let mut byte = [0u8; 1];
+                let _ = rand::fill(&mut byte);
+            });
+        if let Err(err) = spawned {
+            tracing::debug!(error = %err, "No thread to seed the random generator early.");
+        }
     }
 
     fn from_key(bytes: &[u8; 32]) -> Self {

@@ -100,6 +100,25 @@ impl RedisStoreConfig {
         }
         redis::Client::open(info.set_redis_settings(settings))
     }
+
+    /// A connection manager for `purpose` (named in errors) with these timeouts and one retry:
+    /// no caller waits on Redis longer than `command_timeout` per attempt. Connects on first
+    /// use (inside a tokio runtime).
+    pub fn manager(
+        &self,
+        purpose: &str,
+    ) -> Result<redis::aio::ConnectionManager, crate::error::GatewayError> {
+        let internal = |what: String| crate::error::GatewayError::Internal(what);
+        let client = self
+            .client()
+            .map_err(|e| internal(format!("{purpose} Redis URL: {e}")))?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.connect_timeout))
+            .set_response_timeout(Some(self.command_timeout))
+            .set_number_of_retries(1);
+        redis::aio::ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| internal(format!("cannot set up Redis for {purpose}: {e}")))
+    }
 }
 
 /// Validates the `redis:` block (`None` when absent).

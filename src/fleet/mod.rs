@@ -20,7 +20,7 @@ use std::{
 
 use actix::prelude::*;
 use gateway_actors::{ApplyTrip, LeasePool, ProviderActor, ProviderGate, Trip, Tripped};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use tokio::time::Instant;
 
 use self::{bucket::FleetBucket, events::TripMessage};
@@ -116,12 +116,7 @@ impl FleetActor {
         let client = redis
             .client()
             .map_err(|e| GatewayError::Internal(format!("fleet Redis URL: {e}")))?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(redis.connect_timeout))
-            .set_response_timeout(Some(redis.command_timeout))
-            .set_number_of_retries(1);
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
-            .map_err(|e| GatewayError::Internal(format!("cannot set up Redis: {e}")))?;
+        let manager = redis.manager("the fleet")?;
         let gates: Vec<Arc<ProviderGate>> = providers.values().map(|p| p.gate.clone()).collect();
         let actor = Self {
             redis: manager,

@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use serde::Serialize;
 
 use crate::{api::Usage, config::RedisStoreConfig, error::GatewayError};
@@ -111,15 +111,7 @@ impl UsageLedger {
         let redis = match redis {
             None => None,
             Some(config) => {
-                let client = config
-                    .client()
-                    .map_err(|e| GatewayError::Internal(format!("usage Redis URL: {e}")))?;
-                let manager_config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(config.connect_timeout))
-                    .set_response_timeout(Some(config.command_timeout))
-                    .set_number_of_retries(1);
-                let manager = ConnectionManager::new_lazy_with_config(client, manager_config)
-                    .map_err(|e| GatewayError::Internal(format!("cannot set up Redis: {e}")))?;
+                let manager = config.manager("usage")?;
                 Some(RedisUsage {
                     manager,
                     key: format!("{}usage", config.key_prefix),

@@ -6,29 +6,33 @@
 //! replicas` locally and hands its spend to Redis when it is back. Without Redis they hold per
 //! process.
 
+mod ledger;
 mod local;
+mod report;
 mod shared;
 pub mod window;
 
 use std::{
-    collections::{BTreeMap, HashMap},
-    sync::{Arc, Mutex, PoisonError},
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use serde::Serialize;
-
-use self::{local::LocalLedger, shared::SharedLedger};
+pub use self::{
+    ledger::Admission,
+    report::{BudgetRow, QuotaRow, WindowRow},
+};
+use self::{
+    ledger::{Ledger, flush_loop},
+    local::LocalLedger,
+    shared::SharedLedger,
+};
 use crate::{
     config::{Config, QuotaLimits, QuotasConfig},
     error::GatewayError,
     fleet::FleetStatus,
     rate_limits::RateLimits,
 };
-
-/// Pending spend is handed to Redis this often (only after a failed settle).
-const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// USD → nano-USD, the integer unit budgets are counted in.
 pub fn nanos(usd: f64) -> u64 {
@@ -89,17 +93,6 @@ pub struct Subject {
     pub limits: QuotaLimits,
 }
 
-/// Where caller limits are kept; shared by every configuration a reload makes.
-struct Ledger {
-    local: LocalLedger,
-    /// Redis, in fleet mode.
-    shared: Option<(SharedLedger, Arc<FleetStatus>)>,
-    /// Last spend Redis reported per subject and window (degraded checks start from it).
-    known_spend: Mutex<HashMap<String, (String, u64)>>,
-    /// Spend Redis has not taken yet: (subject, window) → (nano-USD, window end).
-    pending: Mutex<HashMap<(String, String), (u64, Duration)>>,
-}
-
 /// Caller quotas; cheap to clone.
 #[derive(Clone)]
 pub struct Quotas {
@@ -114,15 +107,7 @@ impl Quotas {
         let shared = match (config.redis.as_ref(), status) {
             // Set up whenever the fleet is (a reload may add quotas); Redis connects on first use.
             (Some(redis), Some(status)) => {
-                let client = redis
-                    .client()
-                    .map_err(|e| GatewayError::Internal(format!("quota Redis URL: {e}")))?;
-                let manager_config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(redis.connect_timeout))
-                    .set_response_timeout(Some(redis.command_timeout))
-                    .set_number_of_retries(1);
-                let manager = ConnectionManager::new_lazy_with_config(client, manager_config)
-                    .map_err(|e| GatewayError::Internal(format!("cannot set up Redis: {e}")))?;
+                let manager = redis.manager("quotas")?;
                 let ledger = SharedLedger::new(manager, &redis.key_prefix, redis.command_timeout);
                 Some((ledger, status))
             }
@@ -275,24 +260,21 @@ fn refusal(
     let retry_after = local::wait_of(&refused, window.ends_in);
     let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
     let (code, message) = match refused {
-        Refused::Requests(_) => (
-            "quota_exceeded",
-            format!(
-                "Rate limit reached for {} on requests per minute (limit {}). Please try again in {}s.",
-                subject.id,
-                subject.limits.rpm.unwrap_or(0),
-                secs.max(1)
-            ),
-        ),
-        Refused::Tokens(_) => (
-            "quota_exceeded",
-            format!(
-                "Rate limit reached for {} on tokens per minute (limit {}). Please try again in {}s.",
-                subject.id,
-                subject.limits.tpm.unwrap_or(0),
-                secs.max(1)
-            ),
-        ),
+        Refused::Requests(_) | Refused::Tokens(_) => {
+            let (what, limit) = match refused {
+                Refused::Requests(_) => ("requests", subject.limits.rpm),
+                _ => ("tokens", subject.limits.tpm),
+            };
+            (
+                "quota_exceeded",
+                format!(
+                    "Rate limit reached for {} on {what} per minute (limit {}). Please try again in {}s.",
+                    subject.id,
+                    limit.unwrap_or(0),
+                    secs.max(1)
+                ),
+            )
+        }
         Refused::Budget => (
             "budget_exceeded",
             format!(
@@ -310,239 +292,5 @@ fn refusal(
         message,
         retry_after,
         limits,
-    }
-}
-
-impl Ledger {
-    /// Checks `subject` in Redis (fleet mode, not degraded) or locally.
-    async fn check(&self, subject: &Subject, tokens: u64, take: bool, window: &str) -> Checked {
-        let mut ask = Ask {
-            id: &subject.id,
-            limits: &subject.limits,
-            share: 1,
-            tokens,
-            take,
-            window,
-            fleet_spent: 0,
-        };
-        if let Some((shared, status)) = &self.shared {
-            if !status.is_degraded()
-                && let Some(checked) = shared.check(&ask).await
-            {
-                let mut known = self
-                    .known_spend
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                known.insert(subject.id.clone(), (window.to_owned(), checked.spent_nanos));
-                return checked;
-            }
-            // Redis is away: this replica's share, from the spend last seen.
-            ask.share = status.live().max(1);
-            let known = self
-                .known_spend
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            ask.fleet_spent = known
-                .get(&subject.id)
-                .filter(|(w, _)| w == window)
-                .map_or(0, |(_, spent)| *spent);
-        }
-        self.local.check(&ask)
-    }
-
-    /// Settles in Redis (spawned; kept for the flush loop when Redis does not take it) or
-    /// locally.
-    fn settle(self: &Arc<Self>, admission: &Admission, token_delta: i64, cost_nanos: u64) {
-        let id = admission.subject.id.clone();
-        let window = admission.window.clone();
-        let tpm = admission.subject.limits.tpm;
-        // Locally too: degraded checks count this replica's own spend.
-        self.local
-            .settle(&id, token_delta, cost_nanos, &window.name);
-        if self.shared.is_none() || (token_delta == 0 && cost_nanos == 0) {
-            return;
-        }
-        let ledger = self.clone();
-        actix::spawn(async move {
-            let Some((shared, _)) = &ledger.shared else {
-                return;
-            };
-            let taken = shared
-                .settle(
-                    &id,
-                    &window.name,
-                    window.ends_in,
-                    tpm,
-                    token_delta,
-                    cost_nanos,
-                )
-                .await;
-            if taken {
-                return;
-            }
-            let mut pending = ledger
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let slot = pending
-                .entry((id, window.name))
-                .or_insert((0, window.ends_in));
-            slot.0 = slot.0.saturating_add(cost_nanos);
-        });
-    }
-}
-
-/// Hands spend Redis did not take to it once it is back (a budget must not forget what was
-/// acknowledged while Redis was away), while the ledger lives.
-async fn flush_loop(ledger: std::sync::Weak<Ledger>) {
-    let mut tick = tokio::time::interval(FLUSH_INTERVAL);
-    loop {
-        tick.tick().await;
-        let Some(ledger) = ledger.upgrade() else {
-            return;
-        };
-        let Some((shared, status)) = &ledger.shared else {
-            return;
-        };
-        if status.is_degraded() {
-            continue;
-        }
-        let batch: Vec<_> = {
-            let mut pending = ledger
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            pending.drain().collect()
-        };
-        for ((id, window), (nanos, ends_in)) in batch {
-            if shared.settle(&id, &window, ends_in, None, 0, nanos).await {
-                ledger.local.clear_spend(&id);
-                tracing::info!(caller = %id, "Spend kept while Redis was away handed to the fleet.");
-            } else {
-                let mut pending = ledger
-                    .pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                let slot = pending.entry((id, window)).or_insert((0, ends_in));
-                slot.0 = slot.0.saturating_add(nanos);
-            }
-        }
-    }
-}
-
-/// An admitted request's claim on its caller's limits; settled from the real usage when the
-/// response ends (a request dropped unfinished keeps its estimate charged).
-pub struct Admission {
-    ledger: Arc<Ledger>,
-    subject: Subject,
-    /// Tokens taken on admission.
-    tokens: u64,
-    window: window::BudgetWindow,
-    rate_limits: RateLimits,
-    settled: bool,
-}
-
-impl std::fmt::Debug for Admission {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Admission")
-            .field("subject", &self.subject.id)
-            .field("tokens", &self.tokens)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Admission {
-    /// The caller's rate-limit headers for this response.
-    pub fn rate_limits(&self) -> RateLimits {
-        self.rate_limits
-    }
-}
-
-impl crate::observability::Settle for Admission {
-    fn settle(&mut self, used_tokens: u64, cost_usd: Option<f64>) {
-        if std::mem::replace(&mut self.settled, true) {
-            return;
-        }
-        let delta = i64::try_from(self.tokens).unwrap_or(i64::MAX)
-            - i64::try_from(used_tokens).unwrap_or(i64::MAX);
-        let delta = if self.subject.limits.tpm.is_some() {
-            delta
-        } else {
-            0
-        };
-        let cost = if self.subject.limits.budget_usd.is_some() {
-            cost_usd.map_or(0, nanos)
-        } else {
-            0
-        };
-        self.ledger.clone().settle(self, delta, cost);
-    }
-}
-
-/// One caller's limits in `GET /v1/usage`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct QuotaRow {
-    /// The quota subject.
-    pub caller: String,
-    /// Requests per minute.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub requests: Option<WindowRow>,
-    /// Tokens per minute.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tokens: Option<WindowRow>,
-    /// The spending budget.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub budget: Option<BudgetRow>,
-}
-
-/// A per-minute limit's state.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct WindowRow {
-    /// Per minute.
-    pub limit: u64,
-    /// Left now.
-    pub remaining: u64,
-    /// Seconds until whole again.
-    pub reset_seconds: f64,
-}
-
-/// A budget's state.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct BudgetRow {
-    /// USD per period.
-    pub limit_usd: f64,
-    /// Spent in this window.
-    pub spent_usd: f64,
-    /// Left in this window.
-    pub remaining_usd: f64,
-    /// `day` or `month` (UTC).
-    pub period: &'static str,
-    /// The window (`2026-12-03`, `2026-12`).
-    pub window: String,
-    /// Seconds until the next window.
-    pub reset_seconds: f64,
-}
-
-impl QuotaRow {
-    fn new(subject: &Subject, checked: &Checked, window: &window::BudgetWindow) -> Self {
-        let row = |w: crate::rate_limits::Window| WindowRow {
-            limit: w.limit,
-            remaining: w.remaining,
-            reset_seconds: w.reset.as_secs_f64(),
-        };
-        let spent = checked.spent_nanos as f64 / 1e9;
-        Self {
-            caller: subject.id.clone(),
-            requests: checked.limits.requests.map(row),
-            tokens: checked.limits.tokens.map(row),
-            budget: subject.limits.budget_usd.map(|limit| BudgetRow {
-                limit_usd: limit,
-                spent_usd: spent,
-                remaining_usd: (limit - spent).max(0.0),
-                period: subject.limits.budget_period.as_str(),
-                window: window.name.clone(),
-                reset_seconds: window.ends_in.as_secs_f64(),
-            }),
-        }
     }
 }
