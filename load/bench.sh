@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # llm-gateway benchmark: the gateway side by side with its baselines in one run, one table.
 #
-#   load/bench.sh            full run (about 7.5 minutes after the build; release build)
+#   load/bench.sh            full run (about 9 minutes after the build; release build)
 #   load/bench.sh --table    re-print the last run's table (target/bench/latest.kv)
 #   load/bench.sh --smoke    tiny counts, ~6 s after the build (debug build), for CI: every
 #                            component and path once (wrk: OpenAI path, 1 connection only)
