@@ -6,6 +6,7 @@ mod anthropic;
 mod chat;
 mod gemini;
 mod responses;
+mod tools;
 
 use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -146,7 +147,7 @@ fn sse(mock: Arc<Mock>, kind: Kind) -> impl Stream<Item = Result<Bytes, Infallib
     })
 }
 
-async fn answer(mock: web::Data<Mock>, kind: Kind, stream: bool) -> HttpResponse {
+async fn answer(mock: web::Data<Mock>, kind: Kind, body: &[u8], stream: bool) -> HttpResponse {
     if stream {
         return HttpResponse::Ok()
             .content_type("text/event-stream")
@@ -156,34 +157,38 @@ async fn answer(mock: web::Data<Mock>, kind: Kind, stream: bool) -> HttpResponse
     if !mock.timing.latency.is_zero() {
         tokio::time::sleep(mock.timing.latency).await;
     }
+    let json = &mock.format(kind).json;
+    let answer = tools::offered(kind, body)
+        .and_then(|name| tools::call(kind, json, &name))
+        .unwrap_or_else(|| json.clone());
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(mock.format(kind).json.clone())
+        .body(answer)
 }
 
 async fn responses(mock: web::Data<Mock>, body: web::Bytes) -> HttpResponse {
-    answer(mock, Kind::Responses, wants_stream(&body)).await
+    answer(mock, Kind::Responses, &body, wants_stream(&body)).await
 }
 
 async fn chat(mock: web::Data<Mock>, body: web::Bytes) -> HttpResponse {
-    answer(mock, Kind::Chat, wants_stream(&body)).await
+    answer(mock, Kind::Chat, &body, wants_stream(&body)).await
 }
 
 async fn azure(mock: web::Data<Mock>, body: web::Bytes) -> HttpResponse {
-    answer(mock, Kind::Azure, wants_stream(&body)).await
+    answer(mock, Kind::Azure, &body, wants_stream(&body)).await
 }
 
 async fn messages(mock: web::Data<Mock>, body: web::Bytes) -> HttpResponse {
-    answer(mock, Kind::Anthropic, wants_stream(&body)).await
+    answer(mock, Kind::Anthropic, &body, wants_stream(&body)).await
 }
 
 /// `{model}:generateContent` (JSON) or `{model}:streamGenerateContent` (SSE with `alt=sse`).
-async fn gemini(mock: web::Data<Mock>, path: web::Path<String>, _body: web::Bytes) -> HttpResponse {
+async fn gemini(mock: web::Data<Mock>, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
     let target = path.into_inner();
     if target.ends_with(":streamGenerateContent") {
-        answer(mock, Kind::Gemini, true).await
+        answer(mock, Kind::Gemini, &body, true).await
     } else if target.ends_with(":generateContent") {
-        answer(mock, Kind::Gemini, false).await
+        answer(mock, Kind::Gemini, &body, false).await
     } else {
         not_found().await
     }
