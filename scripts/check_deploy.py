@@ -55,7 +55,7 @@ def constant(path, name, default):
 
 # What the gateway needs after SIGTERM beyond shutdown_timeout: actix's close margin, then the
 # last OTLP export when the tracer drops.
-EXTRA = constant("src/gateway/drain.rs", "CLOSE_MARGIN", 5) + constant(
+EXTRA = constant("src/engine/drain.rs", "CLOSE_MARGIN", 5) + constant(
     "src/telemetry/mod.rs", "EXPORT_TIMEOUT", 5
 )
 # server.shutdown_delay (still serving after SIGTERM) comes first, in gateways that have it.

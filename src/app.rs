@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use actix_web::{App, HttpServer, dev::Server, web};
 
-use crate::{config::Config, error::GatewayError, gateway::Gateway};
+use crate::{config::Config, engine::Engine, error::GatewayError};
 
 /// A bound, not yet awaited server.
 pub struct Running {
@@ -14,9 +14,9 @@ pub struct Running {
     pub server: Server,
     /// The drain signal: `drain.on_signals(server.handle(), grace)` (the binary) or
     /// `drain.shutdown(..)` drains gracefully; the server itself ignores signals.
-    pub drain: crate::gateway::Drain,
+    pub drain: crate::engine::Drain,
     /// The gateway requests start on; `reload` swaps it (SIGHUP in the binary).
-    pub gateway: std::sync::Arc<crate::gateway::reload::GatewayHandle>,
+    pub gateway: std::sync::Arc<crate::engine::reload::EngineHandle>,
 }
 
 /// Starts actors and binds the HTTP server (must run inside an actix System).
@@ -25,9 +25,9 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     let address = config.server.address;
     let workers = config.server.workers;
     let config_server = config.server.clone();
-    let started = Gateway::start(config)?;
+    let started = Engine::start(config)?;
     let drain = started.drain.clone();
-    let handle = std::sync::Arc::new(crate::gateway::reload::GatewayHandle::new(started));
+    let handle = std::sync::Arc::new(crate::engine::reload::EngineHandle::new(started));
     let gateway = web::Data::from(handle.clone());
     let bodies = web::Data::new(crate::http::body::BodyLimits::new(
         &config_server,
@@ -51,7 +51,7 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
     })
     // The drain serves for `shutdown_delay`, lets work finish for `shutdown_timeout`, then
     // closes open streams and only then stops the server: actix cuts what is left after a margin.
-    .shutdown_timeout(crate::gateway::CLOSE_MARGIN.as_secs())
+    .shutdown_timeout(crate::engine::CLOSE_MARGIN.as_secs())
     // Small SSE frames must leave at once: with Nagle on, each chunk waits ~40 ms for an ACK.
     .tcp_nodelay(true)
     // A client that closes its side has left (HTTP clients do not half-close while waiting):

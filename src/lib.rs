@@ -1,9 +1,9 @@
 //! llm-gateway: one Open Responses endpoint in front of OpenAI, Azure OpenAI, Anthropic and Gemini.
 //!
 //! What runs for one request (docs/architecture.md has the picture): the `http` layer takes the
-//! gateway current when the request starts (`http::current`; a SIGHUP reload swaps it for later
+//! engine current when the request starts (`http::current`; a SIGHUP reload swaps it for later
 //! requests), the `auth` middleware turns credentials into a `Caller` (or a 401), the handler
-//! parses and validates a `CreateResponse` (`api`), and `gateway` runs it in the request's own
+//! parses and validates a `CreateResponse` (`api`), and the `engine` runs it in the request's own
 //! worker: history from the conversation store, a route from the router's `RouteTable`, a permit
 //! from each candidate's `ProviderGate` (no actor message on this path), then `providers::*`
 //! (pure translation + thin transport). The upstream stream becomes Open Responses events in a
@@ -17,27 +17,31 @@
 //! the request path. Caller quotas (`quota`) are checked once the input is known and settled from
 //! the real usage at the end; in a fleet they are one Redis script call per limited request.
 //!
-//! Glossary (one name per thing):
+//! Glossary (one name per thing; config keys keep the predecessor's spelling):
+//! - *engine*: the request engine (`engine::Engine`), one per configuration; a reload builds a new
+//!   one (`engine::reload::EngineHandle`). "Gateway" is the product and the process.
 //! - *provider instance*: one `providers:` block (`openai`, `azure-eu`, …) with its kind
-//!   (`ProviderKind`: OpenAI, Azure OpenAI, Anthropic, Google — "Gemini" is Google's API).
-//! - *Chat Completions*: the wire format Azure OpenAI is called with (`providers::chat`) and the
-//!   inbound front door `POST /v1/chat/completions` (`frontdoor::chat`); `gateway-chat` is the
+//!   (`ProviderKind::{OpenAi, Azure, Anthropic, Gemini}`, config names `openai`, `azureopenai`,
+//!   `anthropic`, `google`). Each kind has one module in `providers` (`openai`, `azure`,
+//!   `anthropic`, `gemini`) with its client (`AzureClient`, …) and stream translator
+//!   (`AzureStream`, …). Azure OpenAI is called with the Chat Completions wire format.
+//! - *Chat Completions front door*: the inbound `POST /v1/chat/completions`
+//!   (`frontdoor::chat_completions`, handler `http::chat_completions`); `gateway-chat` is the
 //!   terminal client crate in `chat/`.
-//! - *front door*: a way in other than `POST /v1/responses` (`frontdoor`: Chat Completions,
-//!   WebSocket, compaction); `http` holds every HTTP handler.
-//! - *gateway*: the request engine (`gateway::Gateway`), one per configuration.
-//! - *compaction*: `POST /v1/responses/compact` (`frontdoor::compact`) and the expansion of its
-//!   items on later input (`gateway::compaction`).
+//! - *front door*: a protocol other than Open Responses over HTTP (`frontdoor`: Chat Completions,
+//!   WebSocket); `http` holds every HTTP handler, the front doors' included.
+//! - *compaction*: `POST /v1/responses/compact` and the expansion of its items on later input,
+//!   both in `engine::compaction` (handler `http::compact`).
 
 pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod fleet;
 pub mod frontdoor;
-pub mod gateway;
 pub mod http;
 pub mod observability;
 pub mod providers;

@@ -78,7 +78,7 @@ fn load_hashed(path: Option<&Path>) -> Result<(Config, String), String> {
         None => e.to_string(),
     })?;
     log_filter(std::env::var("RUST_LOG").ok(), &config.log.level)?;
-    Ok((config, llm_gateway::gateway::reload::config_hash(&bytes)))
+    Ok((config, llm_gateway::engine::reload::config_hash(&bytes)))
 }
 
 /// `gateway check`: the same load and log filter as a start, so it passes when a start would.
@@ -96,7 +96,7 @@ struct Logging {
     telemetry: Option<Telemetry>,
     flush: LogFlush,
     /// Applies a reloaded `log.level` (`RUST_LOG`, when set, still wins).
-    set_level: llm_gateway::gateway::reload::SetLogLevel,
+    set_level: llm_gateway::engine::reload::SetLogLevel,
 }
 
 /// The log filter: `RUST_LOG` when set to something (an empty one is ignored: it would silence
@@ -206,11 +206,11 @@ fn main() -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
         let running = llm_gateway::app::start(config)?;
         tracing::info!(address = %running.addr, providers = ?providers, config_hash = %hash, "Gateway listening.");
-        llm_gateway::gateway::reload::publish_config_hash(None, &hash);
+        llm_gateway::engine::reload::publish_config_hash(None, &hash);
         // SIGHUP: re-read and validate the file; a valid one is applied at once.
         #[cfg(unix)]
         let watch = path.clone().filter(|_| watch_config);
-        actix_web::rt::spawn(llm_gateway::gateway::reload::on_sighup(
+        actix_web::rt::spawn(llm_gateway::engine::reload::on_sighup(
             running.gateway.clone(),
             move || load_hashed(path.as_deref()),
             hash,

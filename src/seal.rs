@@ -237,7 +237,7 @@ mod tests {
             Ok(Unsealed::Elsewhere)
         );
         assert_eq!(
-            sealer.open(ProviderKind::Google, "claude-sonnet-4-5", &sealed),
+            sealer.open(ProviderKind::Gemini, "claude-sonnet-4-5", &sealed),
             Ok(Unsealed::Elsewhere)
         );
         let other = Sealer::from_secret("another secret entirely");

@@ -6,7 +6,7 @@
 use llm_gateway::{
     api::{CreateResponse, Item, ResponseResource, ResponseStatus},
     config::Config,
-    gateway::{ConversationStore, StoredResponse},
+    engine::{ConversationStore, StoredResponse},
 };
 use serde_json::json;
 

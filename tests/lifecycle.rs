@@ -19,7 +19,7 @@ use llm_gateway::{
     api::CreateResponse,
     auth::Caller,
     config::Config,
-    gateway::{Execution, Gateway},
+    engine::{Engine, Execution},
 };
 use serde_json::json;
 
@@ -166,7 +166,7 @@ fn request(model: &str, stream: bool) -> CreateResponse {
 }
 
 /// Runs one request to its end: `Ok` only for a completed response.
-async fn run(gateway: &Gateway, id: usize, stream: bool) -> Result<(), String> {
+async fn run(gateway: &Engine, id: usize, stream: bool) -> Result<(), String> {
     let caller = Caller::anonymous();
     match gateway
         .create_response(request("pool", stream), format!("req_{id}"), &caller)
@@ -207,7 +207,7 @@ fn two_instances(a: &MockUpstream, b: &MockUpstream, strategy: &str, retries: u3
     Config::from_yaml(&yaml, &|_| None).unwrap()
 }
 
-async fn breaker(gateway: &Gateway, provider: &str) -> BreakerState {
+async fn breaker(gateway: &Engine, provider: &str) -> BreakerState {
     gateway.providers[provider]
         .actor
         .send(Status)
@@ -219,7 +219,7 @@ async fn breaker(gateway: &Gateway, provider: &str) -> BreakerState {
 #[actix_web::test]
 async fn killing_one_of_two_instances_mid_load_loses_no_request_that_had_not_streamed() {
     let (a, b) = (MockUpstream::start(), MockUpstream::start());
-    let gateway = Gateway::start(two_instances(&a, &b, "least_busy", 1)).unwrap();
+    let gateway = Engine::start(two_instances(&a, &b, "least_busy", 1)).unwrap();
     let load = futures::future::join_all((0..40).map(|i| run(&gateway, i, i % 2 == 0)));
     let kill = async {
         a.wait_until("traffic at a", |a| a.hits("/") > 0).await;
@@ -239,7 +239,7 @@ async fn killing_one_of_two_instances_mid_load_loses_no_request_that_had_not_str
 #[actix_web::test]
 async fn traffic_moves_after_exactly_one_breaker_threshold() {
     let (a, b) = (MockUpstream::start(), MockUpstream::start());
-    let gateway = Gateway::start(two_instances(&a, &b, "priority", 0)).unwrap();
+    let gateway = Engine::start(two_instances(&a, &b, "priority", 0)).unwrap();
     a.stop().await;
     for served in 1..=3 {
         assert_eq!(

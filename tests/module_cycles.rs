@@ -203,7 +203,7 @@ fn the_actors_crate_is_layered() {
 
 #[test]
 fn each_provider_is_layered() {
-    for provider in ["openai", "chat", "anthropic", "gemini"] {
+    for provider in ["openai", "azure", "anthropic", "gemini"] {
         assert_acyclic(&format!("src/providers/{provider}"), false);
     }
 }

@@ -9,7 +9,7 @@ use common::spec::{assert_valid_event, assert_valid_response};
 use llm_gateway::{
     api::CreateResponse,
     config::{Config, ProviderConfig},
-    gateway::validate_request,
+    engine::validate_request,
     http::body::parse_json,
     providers::{Call, Provider},
     stream::{ResponseContext, ResponseEmitter, SseDecoder},
@@ -287,9 +287,9 @@ proptest! {
             let config = &provider.config;
             let _ = match config.kind {
                 llm_gateway::api::ProviderKind::OpenAi => llm_gateway::providers::openai::build_request(call).map(|_| ()),
-                llm_gateway::api::ProviderKind::AzureOpenAi => llm_gateway::providers::chat::build_request(call, config).map(|_| ()),
+                llm_gateway::api::ProviderKind::Azure => llm_gateway::providers::azure::build_request(call, config).map(|_| ()),
                 llm_gateway::api::ProviderKind::Anthropic => llm_gateway::providers::anthropic::build_request(call, config).map(|_| ()),
-                llm_gateway::api::ProviderKind::Google => llm_gateway::providers::gemini::build_request(call, config).map(|_| ()),
+                llm_gateway::api::ProviderKind::Gemini => llm_gateway::providers::gemini::build_request(call, config).map(|_| ()),
             };
         }
     }

@@ -12,7 +12,7 @@ use common::{
     mock_upstream::MockUpstream,
     spec::{assert_valid_error_body, assert_valid_response, assert_valid_sse_stream},
 };
-use llm_gateway::{GatewayError, config::Config, gateway::ConversationStore};
+use llm_gateway::{GatewayError, config::Config, engine::ConversationStore};
 use redis::aio::MultiplexedConnection;
 use serde_json::{Value, json};
 
@@ -191,7 +191,7 @@ async fn store_failures_are_counted() {
     let request = serde_json::from_value(json!({"model":"gpt-4o","input":"Hi"})).unwrap();
     let response = llm_gateway::api::ResponseResource::in_progress(&request, "resp_1", "gpt-4o", 1);
     for expected in 1..=2 {
-        let stored = llm_gateway::gateway::StoredResponse {
+        let stored = llm_gateway::engine::StoredResponse {
             owner: "anonymous".to_owned(),
             input: request.input_items(),
             response: response.clone(),

@@ -132,32 +132,27 @@ pub enum ProviderKind {
     /// OpenAI (Responses API).
     #[serde(rename = "openai")]
     OpenAi,
-    /// Azure OpenAI (Chat Completions on a deployment).
+    /// Azure OpenAI (Chat Completions on a deployment; config name `azureopenai`).
     #[serde(rename = "azureopenai", alias = "azure")]
-    AzureOpenAi,
+    Azure,
     /// Anthropic Messages.
     Anthropic,
-    /// Google Gemini.
-    #[serde(alias = "gemini")]
-    Google,
+    /// Google's Gemini API (config name `google`, as the predecessor spells it).
+    #[serde(rename = "google", alias = "gemini")]
+    Gemini,
 }
 
 impl ProviderKind {
     /// Every kind, in display order.
-    pub const ALL: [Self; 4] = [
-        Self::OpenAi,
-        Self::AzureOpenAi,
-        Self::Anthropic,
-        Self::Google,
-    ];
+    pub const ALL: [Self; 4] = [Self::OpenAi, Self::Azure, Self::Anthropic, Self::Gemini];
 
     /// The config/wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OpenAi => "openai",
-            Self::AzureOpenAi => "azureopenai",
+            Self::Azure => "azureopenai",
             Self::Anthropic => "anthropic",
-            Self::Google => "google",
+            Self::Gemini => "google",
         }
     }
 
@@ -165,9 +160,9 @@ impl ProviderKind {
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "openai" => Some(Self::OpenAi),
-            "azureopenai" | "azure" => Some(Self::AzureOpenAi),
+            "azureopenai" | "azure" => Some(Self::Azure),
             "anthropic" => Some(Self::Anthropic),
-            "google" | "gemini" => Some(Self::Google),
+            "google" | "gemini" => Some(Self::Gemini),
             _ => None,
         }
     }

@@ -47,16 +47,16 @@ mod tests {
             |name: &str| (name == SECRET_ENV).then(|| "from the environment, long".to_owned());
         let (from_file, random) = reasoning_key(Some("written in the file, long"), &env).unwrap();
         assert!(!random);
-        let sealed = from_file.seal(ProviderKind::Google, "m", b"x").unwrap();
+        let sealed = from_file.seal(ProviderKind::Gemini, "m", b"x").unwrap();
         let same = Sealer::from_secret("written in the file, long");
         assert!(
-            same.open(ProviderKind::Google, "m", &sealed)
+            same.open(ProviderKind::Gemini, "m", &sealed)
                 .is_ok_and(|u| u != crate::seal::Unsealed::Elsewhere)
         );
         let (from_env, random) = reasoning_key(None, &env).unwrap();
         assert!(!random);
         assert_eq!(
-            from_env.open(ProviderKind::Google, "m", &sealed),
+            from_env.open(ProviderKind::Gemini, "m", &sealed),
             Ok(crate::seal::Unsealed::Elsewhere)
         );
         let err = reasoning_key(Some("short"), &env).unwrap_err().to_string();

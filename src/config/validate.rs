@@ -47,13 +47,13 @@ fn default_models(kind: ProviderKind) -> Vec<String> {
             "o3",
             "o4-mini",
         ],
-        ProviderKind::AzureOpenAi => &["gpt-4o", "gpt-4o-mini"],
+        ProviderKind::Azure => &["gpt-4o", "gpt-4o-mini"],
         ProviderKind::Anthropic => &[
             "claude-sonnet-4-5",
             "claude-opus-4-1",
             "claude-3-5-haiku-latest",
         ],
-        ProviderKind::Google => &["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash"],
+        ProviderKind::Gemini => &["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash"],
     };
     names.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -140,7 +140,7 @@ fn provider(
         return Ok(None);
     }
     let base_url = match kind {
-        ProviderKind::AzureOpenAi => {
+        ProviderKind::Azure => {
             let endpoint = raw
                 .endpoint
                 .or(raw.base_url)
@@ -165,7 +165,7 @@ fn provider(
                 .unwrap_or("https://api.anthropic.com"),
             &at("base_url"),
         )?,
-        ProviderKind::Google => check_url(
+        ProviderKind::Gemini => check_url(
             raw.base_url
                 .as_deref()
                 .unwrap_or("https://generativelanguage.googleapis.com"),
@@ -173,23 +173,23 @@ fn provider(
         )?,
     };
     let deployment_id = raw.deployment_id.filter(|d| !d.trim().is_empty());
-    if kind == ProviderKind::AzureOpenAi && deployment_id.is_none() && raw.deployments.is_empty() {
+    if kind == ProviderKind::Azure && deployment_id.is_none() && raw.deployments.is_empty() {
         return Err(invalid(
             at("deployment_id"),
             "Azure OpenAI needs a deployment_id (or AZURE_OPENAI_DEPLOYMENT_ID) or a deployments map",
         ));
     }
     let api_version = raw.api_version.or_else(|| match kind {
-        ProviderKind::AzureOpenAi => Some("2024-10-21".to_owned()),
+        ProviderKind::Azure => Some("2024-10-21".to_owned()),
         ProviderKind::Anthropic => Some("2023-06-01".to_owned()),
-        ProviderKind::OpenAi | ProviderKind::Google => None,
+        ProviderKind::OpenAi | ProviderKind::Gemini => None,
     });
     let max_concurrency = raw.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
     if max_concurrency == 0 {
         return Err(invalid(at("max_concurrency"), "must be at least 1"));
     }
     let mut models = raw.models.unwrap_or_else(|| default_models(kind));
-    if kind == ProviderKind::AzureOpenAi {
+    if kind == ProviderKind::Azure {
         for model in raw.deployments.keys() {
             if !models.contains(model) {
                 models.push(model.clone());

@@ -1,7 +1,6 @@
-//! The ways in besides `POST /v1/responses`, each reduced to `Gateway::create_response`:
-//! WebSocket mode (`websocket`), `POST /v1/responses/compact` (`compact`) and the OpenAI Chat
-//! Completions front door (`chat`). Transport-free; the actix handlers live in `http`.
+//! The protocols spoken besides Open Responses over HTTP, each translated to and from
+//! `Engine::create_response`: the OpenAI Chat Completions front door (`chat_completions`) and
+//! WebSocket mode (`websocket`). Transport-free; the actix handlers live in `http`.
 
-pub mod chat;
-pub mod compact;
+pub mod chat_completions;
 pub mod websocket;

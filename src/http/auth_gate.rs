@@ -91,7 +91,7 @@ fn bearer_any_case(req: &ServiceRequest) -> Option<String> {
 fn is_public_metrics(req: &ServiceRequest) -> bool {
     req.path() == crate::http::metrics::PATH
         && req
-            .app_data::<web::Data<crate::gateway::reload::GatewayHandle>>()
+            .app_data::<web::Data<crate::engine::reload::EngineHandle>>()
             .map(|handle| handle.current())
             .is_some_and(|g| !g.config.metrics.require_auth)
 }
@@ -128,8 +128,8 @@ mod tests {
         ] {
             let mut full = crate::config::Config::from_yaml("{}", &|_| None).unwrap();
             full.auth = config;
-            let gateway = crate::gateway::Gateway::start(full).unwrap();
-            let handle = crate::gateway::reload::GatewayHandle::new(gateway);
+            let gateway = crate::engine::Engine::start(full).unwrap();
+            let handle = crate::engine::reload::EngineHandle::new(gateway);
             let app = test::init_service(
                 App::new()
                     .app_data(web::Data::new(handle))

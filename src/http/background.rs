@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::not_allowed;
-use crate::{auth::Caller, error::GatewayError, gateway::EventStream};
+use crate::{auth::Caller, engine::EventStream, error::GatewayError};
 
 /// `POST /v1/responses/{id}/cancel`: the response, `cancelled` if it was still running.
 pub async fn cancel(

@@ -15,7 +15,7 @@ use bytes::BytesMut;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::{config::ServerConfig, error::GatewayError, gateway::Drain};
+use crate::{config::ServerConfig, engine::Drain, error::GatewayError};
 
 /// What every body read obeys, shared by all workers (registered as app data).
 #[derive(Clone)]

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, render, request_id};
-use crate::frontdoor::compact::{CompactRequest, compact};
+use crate::engine::compaction::compact::{CompactRequest, compact};
 
 /// Compacts a conversation window.
 pub async fn create(

@@ -6,25 +6,25 @@ use std::{ops::Deref, sync::Arc};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use crate::{
+    engine::{Engine, reload::EngineHandle},
     error::GatewayError,
-    gateway::{Gateway, reload::GatewayHandle},
 };
 
 /// The gateway current when the request started.
-pub struct Current(pub Arc<Gateway>);
+pub struct Current(pub Arc<Engine>);
 
 impl Current {
     /// The gateway current for `req` (`None` outside the App).
-    pub fn of(req: &HttpRequest) -> Option<Arc<Gateway>> {
-        req.app_data::<web::Data<GatewayHandle>>()
+    pub fn of(req: &HttpRequest) -> Option<Arc<Engine>> {
+        req.app_data::<web::Data<EngineHandle>>()
             .map(|handle| handle.current())
     }
 }
 
 impl Deref for Current {
-    type Target = Gateway;
+    type Target = Engine;
 
-    fn deref(&self) -> &Gateway {
+    fn deref(&self) -> &Engine {
         &self.0
     }
 }

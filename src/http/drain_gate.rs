@@ -17,7 +17,7 @@ use actix_web::{
 };
 use bytes::Bytes;
 
-use crate::{error::GatewayError, gateway::DrainTicket};
+use crate::{engine::DrainTicket, error::GatewayError};
 
 /// Paths served whatever the drain phase.
 fn always_served(path: &str) -> bool {

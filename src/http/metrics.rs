@@ -5,8 +5,8 @@ use actix_web::HttpResponse;
 use gateway_actors::{BreakerState, Status};
 
 use crate::{
+    engine::Engine,
     error::GatewayError,
-    gateway::Gateway,
     observability::metrics::{self as m, render},
 };
 
@@ -33,7 +33,7 @@ pub async fn scrape(gateway: super::current::Current) -> Result<HttpResponse, Ga
 
 /// Sets the gauges that live in actors (permits, queues, breakers, the memory store) just
 /// before a scrape renders them: nothing on the request path keeps them.
-async fn sample(gateway: &Gateway) {
+async fn sample(gateway: &Engine) {
     for (name, slot) in gateway.providers.iter() {
         let Ok(status) = slot.actor.send(Status).await else {
             continue;

@@ -4,7 +4,7 @@
 pub mod auth_gate;
 mod background;
 pub mod body;
-mod chat;
+mod chat_completions;
 mod compact;
 pub mod current;
 pub mod drain_gate;
@@ -55,7 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/v1/chat/completions")
-            .route(web::post().to(chat::create))
+            .route(web::post().to(chat_completions::create))
             .default_service(web::to(method_not_allowed)),
     )
     .service(get_only("/v1/models").route(web::get().to(models::list)))

@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{body, request_id};
 use crate::{
     api::CreateResponse,
+    engine::{Execution, Notes},
     error::GatewayError,
-    gateway::{Execution, Notes},
 };
 
 /// Creates a response.

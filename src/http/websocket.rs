@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 use super::request_id;
 use crate::{
     auth::Caller,
+    engine::Engine,
     error::GatewayError,
     frontdoor::websocket::{Connection, FrameSink, SinkClosed, frame},
-    gateway::Gateway,
 };
 
 /// How long one connection may live (spec: 60 minutes).
@@ -76,7 +76,7 @@ pub async fn websocket(
 pub async fn upgrade(
     req: &HttpRequest,
     payload: web::Payload,
-    gateway: Gateway,
+    gateway: Engine,
     caller: Caller,
     limits: Limits,
 ) -> HttpResponse {
@@ -240,7 +240,7 @@ mod tests {
     #[actix_web::test]
     async fn the_lifetime_limit_sends_its_error_then_closes() {
         let config = Config::from_yaml("server:\n  address: \"127.0.0.1:0\"\n", &|_| None).unwrap();
-        let gateway = Gateway::start(config).unwrap();
+        let gateway = Engine::start(config).unwrap();
         let limits = Limits {
             lifetime: Duration::from_millis(300),
             max_message: 1024,

@@ -2,7 +2,7 @@
 //! error) plus one thin transport function; [`Provider`] dispatches over them exhaustively.
 
 pub mod anthropic;
-pub mod chat;
+pub mod azure;
 pub mod dialect;
 pub mod gemini;
 pub mod http;
@@ -86,9 +86,9 @@ pub struct Provider {
 
 enum ProviderClient {
     OpenAi(openai::OpenAiClient),
-    Azure(chat::AzureClient),
+    Azure(azure::AzureClient),
     Anthropic(anthropic::AnthropicClient),
-    Google(gemini::GeminiClient),
+    Gemini(gemini::GeminiClient),
 }
 
 impl Provider {
@@ -98,14 +98,12 @@ impl Provider {
             ProviderKind::OpenAi => {
                 ProviderClient::OpenAi(openai::OpenAiClient::new(&config, http))
             }
-            ProviderKind::AzureOpenAi => {
-                ProviderClient::Azure(chat::AzureClient::new(&config, http))
-            }
+            ProviderKind::Azure => ProviderClient::Azure(azure::AzureClient::new(&config, http)),
             ProviderKind::Anthropic => {
                 ProviderClient::Anthropic(anthropic::AnthropicClient::new(&config, http))
             }
-            ProviderKind::Google => {
-                ProviderClient::Google(gemini::GeminiClient::new(&config, http))
+            ProviderKind::Gemini => {
+                ProviderClient::Gemini(gemini::GeminiClient::new(&config, http))
             }
         };
         Self { config, client }
@@ -122,7 +120,7 @@ impl Provider {
             ProviderClient::OpenAi(c) => c.send(&self.config, call).await,
             ProviderClient::Azure(c) => c.send(&self.config, call).await,
             ProviderClient::Anthropic(c) => c.send(&self.config, call).await,
-            ProviderClient::Google(c) => c.send(&self.config, call).await,
+            ProviderClient::Gemini(c) => c.send(&self.config, call).await,
         }
     }
 
@@ -136,9 +134,9 @@ impl Provider {
         let name = &self.config.name;
         match &self.client {
             ProviderClient::OpenAi(_) => openai::parse_response(body, call, out, name),
-            ProviderClient::Azure(_) => chat::parse_response(body, call, out, name),
+            ProviderClient::Azure(_) => azure::parse_response(body, call, out, name),
             ProviderClient::Anthropic(_) => anthropic::parse_response(body, call, out, name),
-            ProviderClient::Google(_) => gemini::parse_response(body, call, out, name),
+            ProviderClient::Gemini(_) => gemini::parse_response(body, call, out, name),
         }
     }
 
@@ -147,9 +145,9 @@ impl Provider {
         let name = self.config.name.clone();
         match &self.client {
             ProviderClient::OpenAi(_) => Box::new(openai::OpenAiStream::new(call, name)),
-            ProviderClient::Azure(_) => Box::new(chat::ChatStream::new(call, name)),
+            ProviderClient::Azure(_) => Box::new(azure::AzureStream::new(call, name)),
             ProviderClient::Anthropic(_) => Box::new(anthropic::AnthropicStream::new(call, name)),
-            ProviderClient::Google(_) => Box::new(gemini::GeminiStream::new(call, name)),
+            ProviderClient::Gemini(_) => Box::new(gemini::GeminiStream::new(call, name)),
         }
     }
 }

@@ -36,7 +36,7 @@ pub fn native(kind: ProviderKind, request: &CreateResponse) -> Native {
             search: true,
             past_searches: true,
         },
-        ProviderKind::Google => Native {
+        ProviderKind::Gemini => Native {
             search: !request
                 .tools
                 .iter()
@@ -44,7 +44,7 @@ pub fn native(kind: ProviderKind, request: &CreateResponse) -> Native {
                 .any(|t| matches!(t, Tool::Function(_) | Tool::Namespace(_) | Tool::Custom(_))),
             past_searches: true,
         },
-        ProviderKind::OpenAi | ProviderKind::AzureOpenAi => Native::default(),
+        ProviderKind::OpenAi | ProviderKind::Azure => Native::default(),
     }
 }
 
@@ -121,13 +121,10 @@ mod tests {
             "tools": [{"type": "web_search"}, {"type": "function", "name": "f"}]}))
         .unwrap();
         assert!(native(ProviderKind::Anthropic, &with_functions).search);
-        assert!(native(ProviderKind::Google, &search_only).search);
-        let gemini = native(ProviderKind::Google, &with_functions);
+        assert!(native(ProviderKind::Gemini, &search_only).search);
+        let gemini = native(ProviderKind::Gemini, &with_functions);
         assert!(!gemini.search && gemini.past_searches);
-        assert_eq!(
-            native(ProviderKind::AzureOpenAi, &search_only),
-            Native::default()
-        );
+        assert_eq!(native(ProviderKind::Azure, &search_only), Native::default());
     }
 
     #[test]

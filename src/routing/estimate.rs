@@ -96,7 +96,7 @@ fn root_of(id: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::assign_input_ids;
+    use crate::engine::assign_input_ids;
 
     fn items(json: serde_json::Value) -> Vec<Item> {
         serde_json::from_value(json).unwrap()

@@ -150,7 +150,7 @@ impl RoutingRules {
             .iter()
             .any(|p| model.starts_with(p));
         if openai_family {
-            let mut found = self.instances_of(ProviderKind::AzureOpenAi);
+            let mut found = self.instances_of(ProviderKind::Azure);
             found.extend(self.instances_of(ProviderKind::OpenAi));
             return found;
         }
@@ -158,7 +158,7 @@ impl RoutingRules {
             return self.instances_of(ProviderKind::Anthropic);
         }
         if model.starts_with("gemini-") || model.starts_with("gemma-") {
-            return self.instances_of(ProviderKind::Google);
+            return self.instances_of(ProviderKind::Gemini);
         }
         Vec::new()
     }

@@ -40,9 +40,9 @@ pub const OPERATION_CHAT: &str = "chat";
 pub fn provider_name(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::OpenAi => "openai",
-        ProviderKind::AzureOpenAi => "azure.ai.openai",
+        ProviderKind::Azure => "azure.ai.openai",
         ProviderKind::Anthropic => "anthropic",
-        ProviderKind::Google => "gcp.gemini",
+        ProviderKind::Gemini => "gcp.gemini",
     }
 }
 
@@ -348,8 +348,8 @@ mod tests {
         assert!(routing("m").is_none() && auth().is_none());
         assert!(conversation_load(Some("resp_1"), "memory").is_none());
         assert!(conversation_store("memory").is_none());
-        assert_eq!(provider_name(ProviderKind::AzureOpenAi), "azure.ai.openai");
-        assert_eq!(provider_name(ProviderKind::Google), "gcp.gemini");
+        assert_eq!(provider_name(ProviderKind::Azure), "azure.ai.openai");
+        assert_eq!(provider_name(ProviderKind::Gemini), "gcp.gemini");
         assert_eq!(int(u64::MAX), i64::MAX);
     }
 }

@@ -96,7 +96,7 @@ fn errors_name_the_path() {
 fn custom_instance_with_type() {
     let yaml = "providers:\n  azure-eu:\n    type: azureopenai\n    api_key: k\n    endpoint: https://eu.example\n    deployment_id: d\n";
     let config = Config::from_yaml(yaml, &no_env).unwrap();
-    assert_eq!(config.providers[0].kind, ProviderKind::AzureOpenAi);
+    assert_eq!(config.providers[0].kind, ProviderKind::Azure);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! WebSocket mode on `/v1/responses` (spec 2026-04-24, NOTES §6), transport-free: one
-//! [`Connection`] per socket turns `response.create` frames into `Gateway::create_response`
+//! [`Connection`] per socket turns `response.create` frames into `Engine::create_response`
 //! calls, one at a time, and writes the same events as SSE as JSON text frames. The actix-ws
 //! glue (upgrade, ping/pong, close, the 60-minute limit) is `http::websocket`.
 //!
@@ -20,8 +20,8 @@ pub use cache::{ConnectionCache, MAX_CACHED_TURNS, Prefix, Turn};
 use crate::{
     api::{CreateResponse, ErrorObject, EventBody, Input, Item, StreamEvent},
     auth::Caller,
+    engine::{Engine, Execution},
     error::GatewayError,
-    gateway::{Execution, Gateway},
 };
 
 /// The client went away; stop writing.
@@ -53,7 +53,7 @@ enum TurnEnd {
 
 /// One WebSocket connection's state.
 pub struct Connection {
-    gateway: Gateway,
+    gateway: Engine,
     /// Who authenticated the upgrade; owns every turn of the connection.
     caller: Caller,
     id: String,
@@ -63,7 +63,7 @@ pub struct Connection {
 
 impl Connection {
     /// A connection of `caller` whose turns are logged as `<id>_<n>`.
-    pub fn new(gateway: Gateway, id: String, caller: Caller) -> Self {
+    pub fn new(gateway: Engine, id: String, caller: Caller) -> Self {
         Self {
             gateway,
             caller,

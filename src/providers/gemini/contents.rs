@@ -121,7 +121,7 @@ fn thought_signature(
     let item = call.item_param(index);
     match call
         .sealer
-        .open_item(ProviderKind::Google, call.model, encrypted, &item)?
+        .open_item(ProviderKind::Gemini, call.model, encrypted, &item)?
     {
         Unsealed::Payload(bytes) => match String::from_utf8(bytes) {
             Ok(signature) if !signature.is_empty() => Ok(Some(signature)),

@@ -157,7 +157,7 @@ impl Output {
         }
         match self
             .sealer
-            .seal(ProviderKind::Google, &self.model, signature.as_bytes())
+            .seal(ProviderKind::Gemini, &self.model, signature.as_bytes())
         {
             Some(sealed) => out.reasoning_encrypted(&sealed),
             None => tracing::error!(

@@ -58,7 +58,7 @@ fn projection(response: &ResponseResource) -> Value {
     let mut value = serde_json::to_value(response).unwrap();
     crate::providers::test_support::reveal(
         &mut value,
-        crate::api::ProviderKind::Google,
+        crate::api::ProviderKind::Gemini,
         "gemini-2.5-flash",
     );
     json!({
@@ -84,7 +84,7 @@ fn usage(input: u64, output: u64, cached: u64, reasoning: u64) -> Value {
 fn config(base_url: &str) -> ProviderConfig {
     ProviderConfig {
         name: "google".into(),
-        kind: ProviderKind::Google,
+        kind: ProviderKind::Gemini,
         api_key: Secret::new("test-key"),
         base_url: base_url.into(),
         deployment_id: None,

@@ -71,9 +71,9 @@ fn multi_turn_tool_use_merges_turns_and_looks_up_names() {
             {"role":"user","content":"Weather in Paris and London?"},
             {"type":"reasoning","summary":[],"encrypted_content":"anthropic:claude:xyz"},
             {"type":"reasoning","summary":[],"encrypted_content":
-                sealed(ProviderKind::Google, "gemini-2.5-pro", "for another model")},
+                sealed(ProviderKind::Gemini, "gemini-2.5-pro", "for another model")},
             {"type":"reasoning","summary":[],"encrypted_content":
-                sealed(ProviderKind::Google, "gemini-2.5-flash", CALL_SIG)},
+                sealed(ProviderKind::Gemini, "gemini-2.5-flash", CALL_SIG)},
             {"type":"function_call","call_id":"call_req0_0","name":"get_weather","arguments":"{\"location\":\"Paris\"}"},
             {"type":"function_call","call_id":"call_req0_1","name":"get_time","arguments":"not json"},
             {"type":"function_call_output","call_id":"call_req0_0","output":"{\"temp\":20}"},
@@ -410,7 +410,7 @@ fn a_trailing_stream_signature_is_replayed_on_an_empty_text_part() {
         {"type":"message","role":"user","content":"Tell me a joke"},
         {"type":"message","role":"assistant","content":[{"type":"output_text","text":JOKE,"annotations":[]}]},
         {"type":"reasoning","summary":[],"encrypted_content":
-            sealed(ProviderKind::Google, "gemini-2.5-flash", TEXT_SIG)},
+            sealed(ProviderKind::Gemini, "gemini-2.5-flash", TEXT_SIG)},
         {"type":"message","role":"user","content":"Another"}
     ]))
     .unwrap();
@@ -432,7 +432,7 @@ fn a_trailing_stream_signature_is_replayed_on_an_empty_text_part() {
 
 #[test]
 fn an_altered_signature_envelope_is_a_400_naming_the_item() {
-    let envelope = sealed(ProviderKind::Google, "gemini-2.5-flash", CALL_SIG);
+    let envelope = sealed(ProviderKind::Gemini, "gemini-2.5-flash", CALL_SIG);
     let altered = format!("{}{}", &envelope[..envelope.len() - 4], "AAAA");
     let req = request(json!({"input":[
         {"role":"user","content":"Hi"},

@@ -50,7 +50,7 @@ fn run(body: &[u8], cuts: &[usize]) -> Result<(Vec<Value>, Value), GatewayError>
             let mut value = serde_json::to_value(e).unwrap();
             crate::providers::test_support::reveal(
                 &mut value,
-                crate::api::ProviderKind::Google,
+                crate::api::ProviderKind::Gemini,
                 "gemini-2.5-flash",
             );
             value

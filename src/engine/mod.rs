@@ -49,7 +49,7 @@ pub struct ProviderSlot {
 
 /// Everything a request needs, cheap to clone into each worker.
 #[derive(Clone)]
-pub struct Gateway {
+pub struct Engine {
     /// The validated configuration.
     pub config: Arc<Config>,
     /// Router actor (applies the providers' availability updates to `routes`).
@@ -72,7 +72,7 @@ pub struct Gateway {
     pub quotas: crate::quota::Quotas,
 }
 
-impl Gateway {
+impl Engine {
     /// Starts the actors for `config` (must run inside an actix System).
     pub fn start(config: Config) -> Result<Self, GatewayError> {
         let router_actor = RouterActor::new(RoutingRules::new(&config));

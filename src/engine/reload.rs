@@ -1,5 +1,5 @@
 //! Configuration reload (SIGHUP): a validated config is applied at once and atomically. Each
-//! request takes the [`Gateway`] current when it starts and keeps it to its end, so requests and
+//! request takes the [`Engine`] current when it starts and keeps it to its end, so requests and
 //! streams in flight finish on the configuration they started with. Provider instances whose
 //! settings did not change keep their actor, gate, breaker and counters; the router actor builds
 //! the new route table (it owns that swap, `gateway_actors::Replace`). What only a restart can
@@ -9,12 +9,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use gateway_actors::Replace;
 
-use super::{Clients, Gateway, ProviderSlot};
+use super::{Clients, Engine, ProviderSlot};
 use crate::{config::Config, error::GatewayError, routing::RoutingRules};
 
 /// The gateway requests start on, swapped whole by a reload.
-pub struct GatewayHandle {
-    current: RwLock<Arc<Gateway>>,
+pub struct EngineHandle {
+    current: RwLock<Arc<Engine>>,
     /// One reload at a time.
     reloading: tokio::sync::Mutex<()>,
 }
@@ -32,9 +32,9 @@ pub struct ReloadOutcome {
     pub needs_restart: Vec<&'static str>,
 }
 
-impl GatewayHandle {
+impl EngineHandle {
     /// A handle serving `gateway`.
-    pub fn new(gateway: Gateway) -> Self {
+    pub fn new(gateway: Engine) -> Self {
         Self {
             current: RwLock::new(Arc::new(gateway)),
             reloading: tokio::sync::Mutex::new(()),
@@ -42,7 +42,7 @@ impl GatewayHandle {
     }
 
     /// The gateway a request starting now runs on.
-    pub fn current(&self) -> Arc<Gateway> {
+    pub fn current(&self) -> Arc<Engine> {
         self.current
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -126,7 +126,7 @@ fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
     changed
 }
 
-impl Gateway {
+impl Engine {
     /// The gateway for `config`, sharing this one's stores, drain, background work and the
     /// provider instances whose settings did not change.
     async fn reconfigured(&self, config: Config) -> Result<(Self, ReloadOutcome), GatewayError> {
@@ -238,7 +238,7 @@ pub fn config_hash(bytes: &[u8]) -> String {
 /// naming the path) with its hash; `set_log_level` applies the new `log.level`. An invalid file
 /// leaves the running configuration in place. Returns the hash in use afterwards.
 pub async fn apply(
-    handle: &GatewayHandle,
+    handle: &EngineHandle,
     loaded: Result<(Config, String), String>,
     current_hash: &str,
     set_log_level: &(dyn Fn(&str) -> Result<(), String> + Send + Sync),
@@ -294,7 +294,7 @@ fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
 /// that file's modification time changes; `load` re-reads the configuration.
 #[cfg(unix)]
 pub async fn on_sighup(
-    handle: Arc<GatewayHandle>,
+    handle: Arc<EngineHandle>,
     load: impl Fn() -> Result<(Config, String), String>,
     mut hash: String,
     set_log_level: SetLogLevel,

@@ -17,7 +17,7 @@ use crate::{
     error::{GatewayError, UpstreamErrorKind},
     providers::{
         StreamTranslator, UpstreamReply,
-        chat::{AzureClient, ChatStream, parse_response},
+        azure::{AzureClient, AzureStream, parse_response},
     },
 };
 
@@ -148,7 +148,7 @@ async fn json_and_stream_round_trips_use_the_deployment_url() {
         panic!("expected a stream");
     };
     let mut out = emitter(&req);
-    let mut translator = ChatStream::new(call(&req, &input, true), "azureopenai".into());
+    let mut translator = AzureStream::new(call(&req, &input, true), "azureopenai".into());
     while let Some(data) = stream.next().await {
         translator.on_data(&data.unwrap(), &mut out).unwrap();
     }
@@ -219,7 +219,7 @@ async fn unreachable_upstream_is_a_connect_error() {
 
 #[test]
 fn deployments_resolve_from_the_model() {
-    use crate::providers::chat::transport::deployment_for;
+    use crate::providers::azure::transport::deployment_for;
     let mut config = config("http://unused");
     assert_eq!(deployment_for(&config, "gpt-4o"), Some("dep-4o"));
     assert_eq!(deployment_for(&config, "dep-4o"), Some("dep-4o"));

@@ -1,4 +1,4 @@
-//! `ChatStream`: Chat Completions chunks → emitter calls (docs/providers/mapping.md §7.4). Tool calls are kept
+//! `AzureStream`: Chat Completions chunks → emitter calls (docs/providers/mapping.md §7.4). Tool calls are kept
 //! per `index`; the emitter holds one open item, so one call streams live at a time and calls
 //! that interleave with it are buffered and emitted whole once the live one is complete.
 
@@ -19,7 +19,7 @@ use crate::{
 
 /// Stream state for one upstream attempt.
 #[derive(Debug)]
-pub struct ChatStream {
+pub struct AzureStream {
     provider: String,
     finish: Option<Finish>,
     calls: BTreeMap<u32, ToolCallState>,
@@ -45,7 +45,7 @@ enum Phase {
     Done,
 }
 
-impl ChatStream {
+impl AzureStream {
     /// A translator for one attempt of `call` against `provider`.
     pub fn new(_call: Call<'_>, provider: String) -> Self {
         Self {
@@ -221,7 +221,7 @@ impl ChatStream {
     }
 }
 
-impl StreamTranslator for ChatStream {
+impl StreamTranslator for AzureStream {
     fn on_data(&mut self, data: &str, out: &mut ResponseEmitter) -> Result<(), GatewayError> {
         if data.trim().is_empty() {
             return Ok(());

@@ -15,7 +15,7 @@ use gateway_actors::{
 use tokio::time::Instant;
 
 use super::{
-    Gateway, ProviderSlot,
+    Engine, ProviderSlot,
     attempt::{Attempt, attempt_call},
 };
 use crate::{
@@ -206,7 +206,7 @@ impl Refusals {
     }
 }
 
-impl Gateway {
+impl Engine {
     /// Tries the routed candidates in order (with retries) until one produces its first event.
     pub(super) async fn try_candidates(
         &self,

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::{call, config, items, request};
-use crate::providers::chat::build_request;
+use crate::providers::azure::build_request;
 
 fn body(req: Value, input: Value, stream: bool) -> Value {
     let req = request(req);

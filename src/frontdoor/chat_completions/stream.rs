@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     api::{ErrorBody, ErrorObject, EventBody, Item, ResponseResource, StreamEvent},
-    gateway::EventStream,
+    engine::EventStream,
     stream::sse::DONE_FRAME,
 };
 

@@ -1,6 +1,6 @@
 //! `POST /v1/responses/compact`: the conversation window condensed into kept user messages plus
 //! one gateway `compaction` item whose summary the chosen model writes through the normal
-//! provider path (`Gateway::create_response`, non-streaming, `store: false`).
+//! provider path (`Engine::create_response`, non-streaming, `store: false`).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,11 +10,11 @@ use crate::{
         ResponseStatus, Role, Usage, items::CompactionItem,
     },
     auth::Caller,
-    error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    gateway::{
-        Execution, Gateway,
+    engine::{
+        Engine, Execution,
         compaction::{encode_summary, expand_compaction},
     },
+    error::{GatewayError, UpstreamError, UpstreamErrorKind},
 };
 
 /// The fixed instruction for the summarisation pass.
@@ -68,7 +68,7 @@ pub struct CompactResource {
 
 /// Compacts a conversation window for `caller` (who may only compact from their own responses).
 pub async fn compact(
-    gateway: &Gateway,
+    gateway: &Engine,
     request: CompactRequest,
     request_id: String,
     caller: &Caller,

@@ -1,6 +1,6 @@
 //! Chat Completions wire types as a *server* sees them: the request clients send (tolerant:
 //! unknown fields ignored) and the `chat.completion` / `chat.completion.chunk` bodies we write.
-//! `providers::chat::wire` holds the opposite directions (what we send upstream, what we read
+//! `providers::azure::wire` holds the opposite directions (what we send upstream, what we read
 //! back), whose shapes differ: serialize-only requests with fixed tags, read-only replies.
 //! Reference: https://platform.openai.com/docs/api-reference/chat
 

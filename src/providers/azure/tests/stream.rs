@@ -1,4 +1,4 @@
-//! `ChatStream`: SSE fixtures (whole, byte by byte, random cuts) → Open Responses events.
+//! `AzureStream`: SSE fixtures (whole, byte by byte, random cuts) → Open Responses events.
 
 use serde_json::{Value, json};
 
@@ -6,7 +6,7 @@ use super::{emitter, event_types, fixture, run_stream, run_stream_all_splits, su
 use crate::{
     api::CreateResponse,
     error::{GatewayError, UpstreamErrorKind},
-    providers::{StreamTranslator, chat::ChatStream},
+    providers::{StreamTranslator, azure::AzureStream},
 };
 
 fn sse(frames: &[Value]) -> Vec<u8> {
@@ -106,7 +106,7 @@ fn azure_text_stream_skips_the_prompt_filter_frame() {
     // The pre-chunk alone produces nothing, so a failure right after it can still fail over.
     let request = CreateResponse::default();
     let mut out = emitter(&request);
-    let mut translator = ChatStream::new(super::call(&request, &[], true), "azureopenai".into());
+    let mut translator = AzureStream::new(super::call(&request, &[], true), "azureopenai".into());
     let first = String::from_utf8(bytes).unwrap();
     let first = first
         .lines()

@@ -10,7 +10,7 @@ use futures::{Stream, StreamExt};
 use gateway_actors::{Permit, ReportOutcome, Route, sticky_hash};
 
 use super::{
-    Gateway, StoredResponse,
+    Engine, StoredResponse,
     attempt::{Attempt, LiveStream},
     background::Detached,
     failover::{Job, Won, route_error},
@@ -48,7 +48,7 @@ pub enum Execution {
     Stream(EventStream),
 }
 
-impl Gateway {
+impl Engine {
     /// Serves `POST /v1/responses` for `caller`, who owns the stored result and may only
     /// continue from their own responses. `background: true` answers at once and runs on.
     pub async fn create_response(
@@ -232,7 +232,7 @@ impl Gateway {
 struct LiveResponse {
     live: LiveStream,
     permit: Permit,
-    gateway: Gateway,
+    gateway: Engine,
     request: Arc<CreateResponse>,
     input: Arc<Vec<Item>>,
     /// The caller that owns the stored result.

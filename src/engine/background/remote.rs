@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::Stream;
 
-use crate::{api::StreamEvent, gateway::ConversationStore};
+use crate::{api::StreamEvent, engine::ConversationStore};
 
 /// Pause between two reads that found nothing new (the runner writes every batch at once).
 const POLL: Duration = Duration::from_millis(100);

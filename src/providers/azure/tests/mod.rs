@@ -12,7 +12,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
 
-use super::ChatStream;
+use super::AzureStream;
 use crate::{
     api::{CreateResponse, Item, ProviderKind, ResponseResource},
     config::{ProviderConfig, Secret},
@@ -59,7 +59,7 @@ fn emitter(request: &CreateResponse) -> ResponseEmitter {
 fn config(base_url: &str) -> ProviderConfig {
     ProviderConfig {
         name: "azureopenai".into(),
-        kind: ProviderKind::AzureOpenAi,
+        kind: ProviderKind::Azure,
         api_key: Secret::new("test-key"),
         base_url: base_url.into(),
         deployment_id: Some("default-dep".into()),
@@ -102,11 +102,11 @@ struct StreamRun {
     result: Result<(), GatewayError>,
 }
 
-/// Feeds `bytes` split at `cuts` through the SSE decoder into a fresh `ChatStream`.
+/// Feeds `bytes` split at `cuts` through the SSE decoder into a fresh `AzureStream`.
 fn run_stream(bytes: &[u8], cuts: &[usize]) -> StreamRun {
     let request = CreateResponse::default();
     let mut out = emitter(&request);
-    let mut translator = ChatStream::new(call(&request, &[], true), "azureopenai".into());
+    let mut translator = AzureStream::new(call(&request, &[], true), "azureopenai".into());
     let mut decoder = SseDecoder::new();
     let mut result = Ok(());
     let mut start = 0;

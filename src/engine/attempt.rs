@@ -44,7 +44,7 @@ pub(super) async fn attempt_call(
     let provider = &slot.provider;
     let lowered = match provider.config.kind {
         ProviderKind::OpenAi => None,
-        ProviderKind::AzureOpenAi | ProviderKind::Anthropic | ProviderKind::Google => {
+        ProviderKind::Azure | ProviderKind::Anthropic | ProviderKind::Gemini => {
             if dialect::needs_lowering(call.request, call.input) {
                 let name = provider.name();
                 let web_search =

@@ -4,11 +4,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, render, request_id};
 use crate::{
+    engine::Execution,
     error::GatewayError,
-    frontdoor::chat::{
+    frontdoor::chat_completions::{
         into_completion, into_create_response, into_sse, wire::ChatCompletionRequest,
     },
-    gateway::Execution,
 };
 
 /// Creates a chat completion.

@@ -10,8 +10,8 @@ use super::RunSlot;
 use crate::{
     api::{CreateResponse, EventBody, ResponseResource, ResponseStatus, StreamEvent},
     auth::Caller,
+    engine::{DetachedTicket, Engine, EventStream, Execution, StoredResponse, validate_request},
     error::GatewayError,
-    gateway::{DetachedTicket, EventStream, Execution, Gateway, StoredResponse, validate_request},
     stream::{ResponseContext, ResponseEmitter},
 };
 
@@ -48,10 +48,10 @@ fn renumber(batch: Vec<StreamEvent>) -> Vec<StreamEvent> {
         .collect()
 }
 
-impl Gateway {
+impl Engine {
     /// `POST /v1/responses` with `background: true`: the `queued` response (or its event
     /// stream) at once; the work goes on without the client.
-    pub(in crate::gateway) async fn create_background(
+    pub(in crate::engine) async fn create_background(
         &self,
         request: CreateResponse,
         request_id: String,

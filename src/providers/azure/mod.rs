@@ -15,7 +15,7 @@ mod tests;
 use reqwest::header::HeaderMap;
 
 pub use response::parse_response;
-pub use stream::ChatStream;
+pub use stream::AzureStream;
 pub use translate::build_request;
 pub use transport::AzureClient;
 pub use wire::ChatRequest;

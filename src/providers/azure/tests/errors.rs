@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 use super::{fixture, http_fixture};
 use crate::{
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
-    providers::chat::parse_error,
+    providers::azure::parse_error,
 };
 
 fn from_http(path: &str) -> UpstreamError {

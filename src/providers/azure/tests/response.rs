@@ -6,7 +6,7 @@ use super::{call, emitter, fixture, summary};
 use crate::{
     api::CreateResponse,
     error::{GatewayError, UpstreamErrorKind},
-    providers::chat::parse_response,
+    providers::azure::parse_response,
 };
 
 fn parse(body: &[u8]) -> Result<Value, GatewayError> {

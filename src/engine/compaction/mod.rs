@@ -1,6 +1,9 @@
-//! The gateway's own `compaction` items: the opaque `encrypted_content` that
-//! `POST /v1/responses/compact` hands out, and the expansion of such items back into a summary
-//! message before a request reaches any provider (none of them accepts compaction items).
+//! Compaction, in one place: the `POST /v1/responses/compact` pass (`compact`), the gateway's own
+//! `compaction` items with the opaque `encrypted_content` it hands out, and the expansion of such
+//! items back into a summary message before a request reaches any provider (none of them accepts
+//! compaction items). The HTTP handler is `http::compact`.
+
+pub mod compact;
 
 use serde::{Deserialize, Serialize};
 
