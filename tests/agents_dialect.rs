@@ -8,6 +8,7 @@ mod common;
 
 use common::{
     gateway::{post_responses, providers_yaml, start_gateway},
+    json::{pointers_to, pointers_with_key},
     mock_upstream::{Behaviour, MockUpstream},
     spec::{SpecValidator, assert_valid_error_body, assert_valid_response, parse_sse},
 };
@@ -180,13 +181,57 @@ async fn dialect_history_is_flattened_going_up() {
         .await;
         assert_eq!(reply.status, 200, "{provider}: {}", reply.text);
         assert_valid_dialect_response(&reply.json());
-        let sent = mock.last_request().unwrap().body.to_string();
+        let sent = mock.last_request().unwrap().body;
+        // The namespaced call in the history went up as the provider's own tool call, under the
+        // flattened name; the custom call's input as that call's `input` argument.
+        let (call_name, custom_input) = history_call_pointers(provider);
+        let at = pointers_to(&sent, &json!("multi_agent__spawn_agent"));
         assert!(
-            sent.contains("multi_agent__spawn_agent"),
-            "{provider}: {sent}"
+            at.iter().any(|p| call_name.matches(p)),
+            "{provider}: the flattened name is at {at:?}, not a history call's name: {sent}"
         );
-        assert!(sent.contains("*** Begin Patch"), "{provider}: {sent}");
-        assert!(!sent.contains("\"namespace\""), "{provider}: {sent}");
+        let patch = match provider {
+            // Chat Completions carries arguments as a JSON string.
+            "azureopenai" => json!("{\"input\":\"*** Begin Patch\"}"),
+            _ => json!("*** Begin Patch"),
+        };
+        let at = pointers_to(&sent, &patch);
+        assert!(
+            at.iter().any(|p| custom_input.matches(p)),
+            "{provider}: the custom call's input is at {at:?}: {sent}"
+        );
+        let namespaces = pointers_with_key(&sent, "namespace");
+        assert!(
+            namespaces.is_empty(),
+            "{provider}: {namespaces:?} in {sent}"
+        );
+    }
+}
+
+/// A JSON pointer shape: a fixed start, any segments, a fixed end.
+struct Shape(&'static str, &'static str);
+
+impl Shape {
+    fn matches(&self, pointer: &str) -> bool {
+        pointer.starts_with(self.0) && pointer.ends_with(self.1)
+    }
+}
+
+/// Where each provider's request carries a history tool call's name, and a custom call's input.
+fn history_call_pointers(provider: &str) -> (Shape, Shape) {
+    match provider {
+        "azureopenai" => (
+            Shape("/messages/", "/function/name"),
+            Shape("/messages/", "/function/arguments"),
+        ),
+        "anthropic" => (
+            Shape("/messages/", "/name"),
+            Shape("/messages/", "/input/input"),
+        ),
+        _ => (
+            Shape("/contents/", "/functionCall/name"),
+            Shape("/contents/", "/functionCall/args/input"),
+        ),
     }
 }
 

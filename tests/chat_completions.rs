@@ -7,6 +7,7 @@ mod common;
 
 use common::{
     gateway::{Reply, TestGateway, get, post_raw, providers_yaml, start_gateway},
+    json::pointers_to,
     mock_upstream::MockUpstream,
     spec::{assert_valid_error_body, parse_sse},
 };
@@ -84,8 +85,19 @@ async fn json_completions_from_every_provider() {
             usage["prompt_tokens"].as_u64().unwrap() + usage["completion_tokens"].as_u64().unwrap()
         );
         assert!(reply.header("x-request-id").is_some());
-        let sent = mock.last_request().unwrap().body.to_string();
-        assert!(sent.contains("Be brief."), "{provider}: {sent}");
+        // The system message reached each provider's place for system text.
+        let sent = mock.last_request().unwrap().body;
+        let instructions_at = match provider {
+            "openai" => "/input/0/content",
+            "azureopenai" => "/messages/0/content",
+            "anthropic" => "/system",
+            _ => "/systemInstruction/parts/0/text",
+        };
+        assert_eq!(
+            pointers_to(&sent, &json!("Be brief.")),
+            [instructions_at],
+            "{provider}: {sent}"
+        );
     }
 }
 

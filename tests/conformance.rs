@@ -7,6 +7,7 @@ mod common;
 
 use common::{
     gateway::{TestGateway, post_responses, providers_yaml, start_gateway},
+    json::pointers_to,
     mock_upstream::MockUpstream,
     spec::{assert_valid_error_body, assert_valid_response, assert_valid_sse_stream},
 };
@@ -74,30 +75,9 @@ fn assert_upstream(mock: &MockUpstream, expected: &[(&str, Value)]) {
             body.pointer(pointer),
             Some(value),
             "{pointer} in the upstream request; {value} is at {:?} in {body}",
-            pointers_to(&body, value, String::new())
+            pointers_to(&body, value)
         );
     }
-}
-
-/// Every JSON pointer in `body` whose value equals `wanted` (for the failure message).
-fn pointers_to(body: &Value, wanted: &Value, at: String) -> Vec<String> {
-    let mut found = Vec::new();
-    if body == wanted {
-        found.push(at.clone());
-    }
-    let children: Vec<(String, &Value)> = match body {
-        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (i.to_string(), v))
-            .collect(),
-        _ => Vec::new(),
-    };
-    for (key, child) in children {
-        found.extend(pointers_to(child, wanted, format!("{at}/{key}")));
-    }
-    found
 }
 
 async fn text_instructions_and_usage(p: &Provider) {

@@ -9,6 +9,7 @@ mod common;
 
 use common::{
     gateway::{post_responses, providers_yaml, start_gateway},
+    json::pointers_to,
     mock_upstream::MockUpstream,
     spec::{SpecValidator, assert_valid_response, assert_valid_sse_stream, parse_sse},
 };
@@ -197,7 +198,17 @@ async fn past_searches_in_the_input_are_left_out() {
             !upstream.contains("euro 2024 winner"),
             "{provider}: {upstream}"
         );
-        assert!(upstream.contains("Spain."), "{provider}: {upstream}");
+        // The answer stays in the conversation, as the assistant's text.
+        let spain = pointers_to(&mock.last_request().unwrap().body, &json!("Spain."));
+        let turn = if provider == "anthropic" {
+            "/messages/"
+        } else {
+            "/contents/"
+        };
+        assert!(
+            spain.len() == 1 && spain[0].starts_with(turn) && spain[0].ends_with("/text"),
+            "{provider}: {spain:?} in {upstream}"
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod gateway;
+pub mod json;
 pub mod mock_upstream;
 pub mod redis;
 pub mod spec;
