@@ -1,8 +1,9 @@
 //! The log sink: formatted lines go to a dedicated writer thread through a bounded queue, so a
-//! request never waits for the file, pipe or terminal behind stdout (a `write` per line on the
-//! HTTP worker was ~5% of its CPU under load, and a slow reader would stall every worker). The
-//! queue is bounded and a full queue makes the writer wait: lines are never dropped. The thread
-//! writes everything queued, then flushes; [`LogFlush`] drains it when the process ends.
+//! request does not wait for the file, pipe or terminal behind stdout while the queue has room (a
+//! `write` per line on the HTTP worker was ~5% of its CPU under load). Lines are never dropped:
+//! when the reader is so slow that the queue fills, the worker logging the next line blocks until
+//! the writer thread has made room. The thread writes everything queued, then flushes;
+//! [`LogFlush`] drains it when the process ends.
 
 use std::{
     io::{self, Write},
