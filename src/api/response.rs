@@ -1,11 +1,13 @@
 //! The response object (`ResponseResource`), its usage and error parts, and the request echo.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     items::Item,
-    request::{CreateResponse, TextFormat, Tool, ToolChoice},
+    request::{CreateResponse, ReasoningConfig, TextFormat, Tool, ToolChoice, ToolChoiceMode},
 };
 
 /// The response object. Every field is present on the wire (nullable ones as `null`).
@@ -33,16 +35,16 @@ pub struct ResponseResource {
     pub output: Vec<Item>,
     /// Failure details when `status` is `failed`.
     pub error: Option<ResponseError>,
-    /// Echo of the request's tools (all keys present).
-    pub tools: Vec<Value>,
-    /// Echo of `tool_choice`.
-    pub tool_choice: Value,
+    /// Echo of the request's function tools (all keys present).
+    pub tools: Vec<FunctionToolEcho>,
+    /// Echo of `tool_choice` (`auto` when absent).
+    pub tool_choice: ToolChoice,
     /// Echo of `truncation`.
     pub truncation: String,
     /// Echo of `parallel_tool_calls`.
     pub parallel_tool_calls: bool,
     /// Echo of `text`.
-    pub text: Value,
+    pub text: TextEcho,
     /// Echo of `top_p`.
     pub top_p: f64,
     /// Echo of `presence_penalty`.
@@ -54,7 +56,7 @@ pub struct ResponseResource {
     /// Echo of `temperature`.
     pub temperature: f64,
     /// Echo of `reasoning`.
-    pub reasoning: Option<Value>,
+    pub reasoning: Option<ReasoningConfig>,
     /// Token usage, once known.
     pub usage: Option<Usage>,
     /// Echo of `max_output_tokens`.
@@ -68,11 +70,67 @@ pub struct ResponseResource {
     /// Service tier used.
     pub service_tier: String,
     /// Echo of `metadata` (`{}` when absent).
-    pub metadata: Value,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
     /// Echo of `safety_identifier`.
     pub safety_identifier: Option<String>,
     /// Echo of `prompt_cache_key`.
     pub prompt_cache_key: Option<String>,
+}
+
+/// A function tool as the response echoes it: every key present, absent ones as `null`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionToolEcho {
+    /// Always `function` (the spec's response-side `Tool` is `FunctionTool` only).
+    #[serde(rename = "type")]
+    pub kind: FunctionKind,
+    /// The function name.
+    pub name: String,
+    /// What it does.
+    pub description: Option<String>,
+    /// Its JSON Schema (a schema stays JSON).
+    pub parameters: Option<Value>,
+    /// Strict schema adherence.
+    pub strict: Option<bool>,
+}
+
+/// The one tool type the response echoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FunctionKind {
+    /// `function`.
+    Function,
+}
+
+/// The echo of `text`: its format (always present) and verbosity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextEcho {
+    /// The output format.
+    pub format: FormatEcho,
+    /// `low`, `medium` or `high`, when the request set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verbosity: Option<String>,
+}
+
+/// The echo of `text.format`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FormatEcho {
+    /// Free text.
+    Text,
+    /// Any JSON object.
+    JsonObject,
+    /// JSON matching a named schema.
+    JsonSchema {
+        /// The schema's name (`response` when the request gave none).
+        name: String,
+        /// Its description.
+        description: Option<String>,
+        /// Always `null`: the spec's response-side `json_schema` types `schema` as null only.
+        schema: Option<Value>,
+        /// Strict adherence.
+        strict: bool,
+    },
 }
 
 /// Response lifecycle states.
@@ -182,7 +240,11 @@ impl ResponseResource {
             output: Vec::new(),
             error: None,
             tools: echo_tools(request.tools.as_deref()),
-            tool_choice: echo_tool_choice(request.tool_choice.as_ref()),
+            // The response schema requires `mode` on allowed_tools: the typed value always has it.
+            tool_choice: request
+                .tool_choice
+                .clone()
+                .unwrap_or(ToolChoice::Mode(ToolChoiceMode::Auto)),
             truncation: request
                 .truncation
                 .clone()
@@ -194,10 +256,7 @@ impl ResponseResource {
             frequency_penalty: request.frequency_penalty.unwrap_or(0.0),
             top_logprobs: request.top_logprobs.unwrap_or(0),
             temperature: request.temperature.unwrap_or(1.0),
-            reasoning: request
-                .reasoning
-                .as_ref()
-                .map(|r| json!({"effort": r.effort, "summary": r.summary})),
+            reasoning: request.reasoning.clone(),
             usage: None,
             max_output_tokens: request.max_output_tokens,
             max_tool_calls: request.max_tool_calls,
@@ -207,51 +266,50 @@ impl ResponseResource {
                 .service_tier
                 .clone()
                 .unwrap_or_else(|| "default".to_owned()),
-            metadata: request
-                .metadata
-                .as_ref()
-                .map_or_else(|| json!({}), |m| json!(m)),
+            metadata: request.metadata.clone().unwrap_or_default(),
             safety_identifier: request.safety_identifier.clone(),
             prompt_cache_key: request.prompt_cache_key.clone(),
         }
     }
 }
 
-fn echo_tools(tools: Option<&[Tool]>) -> Vec<Value> {
+fn echo_tools(tools: Option<&[Tool]>) -> Vec<FunctionToolEcho> {
     tools
         .unwrap_or_default()
         .iter()
         // The spec's `Tool` is `FunctionTool` only: the dialect's other types are not echoed.
         .filter_map(|tool| match tool {
-            Tool::Function(f) => Some(json!({"type":"function","name":f.name,
-                "description":f.description,"parameters":f.parameters,"strict":f.strict})),
+            Tool::Function(f) => Some(FunctionToolEcho {
+                kind: FunctionKind::Function,
+                name: f.name.clone(),
+                description: f.description.clone(),
+                parameters: f.parameters.clone(),
+                strict: f.strict,
+            }),
             Tool::Namespace(_) | Tool::Custom(_) | Tool::Other(_) => None,
         })
         .collect()
 }
 
-fn echo_tool_choice(choice: Option<&ToolChoice>) -> Value {
-    // The response schema requires `mode` on allowed_tools, so serialize our typed value
-    // (which always carries it) instead of the raw input.
-    choice.map_or_else(|| json!("auto"), |c| json!(c))
-}
-
-fn echo_text(request: &CreateResponse) -> Value {
+fn echo_text(request: &CreateResponse) -> TextEcho {
     let text = request.text.as_ref();
     let format = match text.and_then(|t| t.format.as_ref()) {
-        None | Some(TextFormat::Text) => json!({"type":"text"}),
-        Some(TextFormat::JsonObject) => json!({"type":"json_object"}),
-        // The spec's response-side json_schema types `schema` as null only, so it is not echoed.
+        None | Some(TextFormat::Text) => FormatEcho::Text,
+        Some(TextFormat::JsonObject) => FormatEcho::JsonObject,
         Some(TextFormat::JsonSchema {
             name,
             description,
             strict,
             ..
-        }) => json!({"type":"json_schema","name":name.as_deref().unwrap_or("response"),
-                     "description":description,"schema":null,"strict":strict.unwrap_or(false)}),
+        }) => FormatEcho::JsonSchema {
+            name: name.clone().unwrap_or_else(|| "response".to_owned()),
+            description: description.clone(),
+            schema: None,
+            strict: strict.unwrap_or(false),
+        },
     };
-    match text.and_then(|t| t.verbosity.as_ref()) {
-        Some(v) => json!({"format": format, "verbosity": v}),
-        None => json!({"format": format}),
+    TextEcho {
+        format,
+        verbosity: text.and_then(|t| t.verbosity.clone()),
     }
 }
