@@ -180,6 +180,23 @@ fn main() -> ExitCode {
         tracing::info!(endpoint = %endpoint, service = %config.tracing.service_name, "Exporting traces over OTLP/HTTP.");
     }
     let providers: Vec<_> = config.providers.iter().map(|p| p.name.clone()).collect();
+    log_startup(&config);
+    let result = serve(config, path, hash, set_level, providers);
+    // Exports the spans still queued (bounded by the export timeout), then writes the last lines.
+    drop(telemetry);
+    drop(flush);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("gateway: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What an operator should know at start: each provider (where its key came from, never the
+/// key) and the settings that are surprising or unsafe.
+fn log_startup(config: &Config) {
     for provider in &config.providers {
         // The source only (`config` or the variable's name): never the key itself.
         tracing::info!(provider = %provider.name, kind = provider.kind.as_str(), base_url = %provider.base_url, key_source = %provider.key_source, "Provider configured.");
@@ -189,7 +206,7 @@ fn main() -> ExitCode {
             "No server.secret (or GATEWAY_SECRET): reasoning state in encrypted_content is sealed with a random per-process key, so it does not survive a restart and other replicas cannot open it. Set a shared secret to keep it."
         );
     }
-    if providers.is_empty() {
+    if config.providers.is_empty() {
         tracing::warn!(
             "No provider is configured: set OPENAI_API_KEY, AZURE_OPENAI_API_KEY (+ endpoint, deployment), ANTHROPIC_API_KEY or GOOGLE_API_KEY. /readyz answers 503 until one is."
         );
@@ -200,10 +217,20 @@ fn main() -> ExitCode {
             "AUTHENTICATION IS OFF on a non-loopback address: anyone who can reach this port can spend the configured providers' keys. Set auth.enabled with api_keys or an OIDC issuer, or listen on 127.0.0.1."
         );
     }
+}
+
+/// Serves until the drain after SIGTERM/SIGINT ends it; SIGHUP re-reads the config at `path`.
+fn serve(
+    config: Config,
+    path: Option<PathBuf>,
+    hash: String,
+    set_level: llm_gateway::engine::reload::SetLogLevel,
+    providers: Vec<String>,
+) -> Result<(), String> {
     let grace = config.server.shutdown_timeout;
     let delay = config.server.shutdown_delay;
     let watch_config = config.server.watch_config;
-    let result = actix_web::rt::System::new().block_on(async move {
+    actix_web::rt::System::new().block_on(async move {
         let running = llm_gateway::app::start(config)?;
         tracing::info!(address = %running.addr, providers = ?providers, config_hash = %hash, "Gateway listening.");
         llm_gateway::engine::reload::publish_config_hash(None, &hash);
@@ -229,15 +256,7 @@ fn main() -> ExitCode {
             .server
             .await
             .map_err(|e| llm_gateway::GatewayError::Internal(e.to_string()))
-    });
-    // Exports the spans still queued (bounded by the export timeout), then writes the last lines.
-    drop(telemetry);
-    drop(flush);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("gateway: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    })
+    // As text: the caller only prints it, and the error itself is large to pass around.
+    .map_err(|err: llm_gateway::GatewayError| err.to_string())
 }

@@ -10,6 +10,15 @@
 //! from a [`LeasePool`], its 429 cooling and breaker trips are reported as [`Tripped`] to the
 //! fleet actor, and the other replicas' trips come back as [`ApplyTrip`].
 
+mod messages;
+mod permit;
+
+use self::permit::Waiter;
+pub use self::{
+    messages::{AdmissionError, ApplyTrip, ProviderLimits, ProviderStatus, Status, Trip, Tripped},
+    permit::Permit,
+};
+
 use std::{
     sync::{
         Arc, Mutex, MutexGuard, OnceLock, PoisonError,
@@ -19,217 +28,14 @@ use std::{
 };
 
 use actix::prelude::*;
-use tokio::{
-    sync::{OwnedSemaphorePermit, Semaphore},
-    time::Instant,
-};
+use tokio::{sync::Semaphore, time::Instant};
 
 use crate::{
-    breaker::{Breaker, BreakerState},
-    health::{Availability, InstanceHealth, InstanceUpdate, Refusal, ReportOutcome},
+    breaker::Breaker,
+    health::{Availability, InstanceHealth, InstanceUpdate, ReportOutcome},
     lease::LeasePool,
     strategy::InstanceStats,
 };
-
-/// What tripped on one replica and should hold on every replica.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trip {
-    /// An upstream 429 with `retry-after`: `model` cools.
-    Cooling {
-        /// The upstream model.
-        model: String,
-    },
-    /// The breaker opened.
-    BreakerOpen,
-}
-
-/// Reports a trip on this replica, for the fleet to publish (sent by the gate).
-#[derive(Message, Debug, Clone, PartialEq, Eq)]
-#[rtype(result = "()")]
-pub struct Tripped {
-    /// The provider instance.
-    pub provider: String,
-    /// What tripped.
-    pub trip: Trip,
-    /// For how long from now.
-    pub lasts: Duration,
-}
-
-/// Applies another replica's trip to this provider (sent by the fleet actor).
-#[derive(Message, Debug, Clone, PartialEq, Eq)]
-#[rtype(result = "()")]
-pub struct ApplyTrip {
-    /// What tripped.
-    pub trip: Trip,
-    /// For how long from now.
-    pub lasts: Duration,
-}
-
-/// Asks for the provider's live status.
-#[derive(Message)]
-#[rtype(result = "ProviderStatus")]
-pub struct Status;
-
-/// Why a permit was refused.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum AdmissionError {
-    /// The breaker is open.
-    #[error("circuit open for {retry_after:?}")]
-    CircuitOpen {
-        /// Until the breaker half-opens.
-        retry_after: Duration,
-    },
-    /// Cooling after an upstream 429, or over the local `rpm`/`tpm` limit.
-    #[error("rate limited for {retry_after:?}")]
-    RateLimited {
-        /// Until a call fits again.
-        retry_after: Duration,
-    },
-    /// The wait queue is full, or the wait timed out.
-    #[error("queue full")]
-    QueueFull {
-        /// Suggested wait.
-        retry_after: Duration,
-    },
-}
-
-impl From<Refusal> for AdmissionError {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::CircuitOpen(retry_after) => Self::CircuitOpen { retry_after },
-            Refusal::RateLimited(retry_after) => Self::RateLimited { retry_after },
-        }
-    }
-}
-
-/// Limits of one provider instance.
-#[derive(Debug, Clone)]
-pub struct ProviderLimits {
-    /// Concurrent calls.
-    pub max_concurrency: usize,
-    /// Callers allowed to wait for a permit.
-    pub max_queue: usize,
-    /// Longest wait for a permit.
-    pub queue_timeout: Duration,
-    /// Consecutive failures that open the breaker.
-    pub failure_threshold: u32,
-    /// Breaker cooldown.
-    pub cooldown: Duration,
-    /// Local requests-per-minute limit.
-    pub rpm: Option<u64>,
-    /// Local tokens-per-minute limit.
-    pub tpm: Option<u64>,
-    /// Fleet mode: `rpm`/`tpm` hold across replicas and are drawn from this pool instead of
-    /// local buckets.
-    pub fleet: Option<Arc<LeasePool>>,
-}
-
-/// A live view of one provider.
-#[derive(Debug, Clone)]
-pub struct ProviderStatus {
-    /// Instance name.
-    pub name: String,
-    /// Calls holding a permit.
-    pub in_flight: usize,
-    /// Callers waiting for a permit.
-    pub waiting: usize,
-    /// Breaker state.
-    pub breaker: BreakerState,
-    /// Recent time to first byte.
-    pub ttfb: Option<Duration>,
-}
-
-/// A concurrency slot. Hold it for the whole upstream call, stream included; dropping it frees
-/// the slot. Report the outcome once the first byte (or the failure) is known.
-pub struct Permit {
-    slot: Option<OwnedSemaphorePermit>,
-    gate: Arc<ProviderGate>,
-    reported: bool,
-    /// Tokens charged to the `tpm` bucket (`None` without a `tpm` limit).
-    tokens: Option<u64>,
-    settled: bool,
-}
-
-impl std::fmt::Debug for Permit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Permit")
-            .field("provider", &self.gate.name)
-            .field("reported", &self.reported)
-            .field("tokens", &self.tokens)
-            .finish()
-    }
-}
-
-impl Permit {
-    fn new(slot: OwnedSemaphorePermit, gate: Arc<ProviderGate>, tokens: Option<u64>) -> Self {
-        Self {
-            slot: Some(slot),
-            gate,
-            reported: false,
-            tokens,
-            settled: false,
-        }
-    }
-
-    /// Records the time to the first event of a stream (the latency average) without a
-    /// verdict: the stream counts as a success only when it completes.
-    pub fn first_byte(&self, ttfb: Duration) {
-        self.gate.lock().health.record_ttfb(ttfb);
-    }
-
-    /// Reports the call's outcome (only the first report counts).
-    pub fn report(&mut self, outcome: ReportOutcome) {
-        if !self.reported {
-            self.reported = true;
-            self.gate.record(&outcome);
-        }
-    }
-
-    /// Corrects the estimated token charge with the tokens really used (only once; nothing to
-    /// do without a `tpm` limit).
-    pub fn settle_tokens(&mut self, used: u64) {
-        if let Some(charged) = self.tokens.filter(|_| !self.settled) {
-            self.settled = true;
-            let refund = i128::from(charged) - i128::from(used);
-            let refund =
-                i64::try_from(refund).unwrap_or(if refund < 0 { i64::MIN } else { i64::MAX });
-            if refund != 0 {
-                self.gate.refund_tokens(refund);
-            }
-        }
-    }
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        // Free the slot before the report, so the in-flight count is already right.
-        drop(self.slot.take());
-        self.report(ReportOutcome::Abandoned);
-    }
-}
-
-/// A caller waiting for a slot. However the wait ends it leaves the queue, and unless it got a
-/// slot it gives its admission back (`rpm`/`tpm` charge, a half-open probe): also when the wait
-/// is dropped with the caller's request, which would otherwise leave a probe taken for good.
-struct Waiter<'a> {
-    gate: &'a ProviderGate,
-    tokens: u64,
-    served: bool,
-}
-
-impl Drop for Waiter<'_> {
-    fn drop(&mut self) {
-        self.gate.waiting.fetch_sub(1, Ordering::Relaxed);
-        if !self.served {
-            let now = Instant::now();
-            let mut state = self.gate.lock();
-            state.health.undo_admit(self.tokens, now);
-            self.gate.publish(&mut state, now);
-            drop(state);
-            self.gate.give_back_lease(self.tokens);
-        }
-    }
-}
 
 /// Retry hint when the queue is full: callers should back off briefly.
 const QUEUE_FULL_RETRY_AFTER: Duration = Duration::from_secs(1);

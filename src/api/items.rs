@@ -1,5 +1,9 @@
 //! Items and content parts: the conversation vocabulary shared by input, output and stored history.
 
+mod content;
+
+pub use self::content::{ContentPart, MessageContent};
+
 use serde::{Deserialize, Deserializer, Serialize, de::Error as _};
 use serde_json::{Map, Value};
 
@@ -131,133 +135,6 @@ pub struct MessageItem {
     /// `commentary` or `final_answer` for assistant messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
-}
-
-/// Message content: a plain string or a list of parts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum MessageContent {
-    /// Shorthand for one text part.
-    Text(String),
-    /// Explicit content parts.
-    Parts(Vec<ContentPart>),
-}
-
-impl MessageContent {
-    /// The content as parts; a plain string becomes one text part of the kind the role implies.
-    pub fn to_parts(&self, role: Role) -> Vec<ContentPart> {
-        match self {
-            Self::Parts(parts) => parts.clone(),
-            Self::Text(text) if role == Role::Assistant => vec![ContentPart::output_text(text)],
-            Self::Text(text) => vec![ContentPart::InputText { text: text.clone() }],
-        }
-    }
-
-    /// All text in the content joined without separators (text, output_text, input_text, refusal).
-    pub fn joined_text(&self) -> String {
-        match self {
-            Self::Text(text) => text.clone(),
-            Self::Parts(parts) => parts.iter().filter_map(ContentPart::text).collect(),
-        }
-    }
-}
-
-/// A content part inside a message, tool output or reasoning item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ContentPart {
-    /// User-provided text.
-    InputText {
-        /// The text.
-        text: String,
-    },
-    /// An image by URL or `data:` URL.
-    InputImage {
-        /// URL or data URL of the image.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        image_url: Option<String>,
-        /// Provider file id (OpenAI only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        file_id: Option<String>,
-        /// `low`, `high` or `auto`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        detail: Option<String>,
-    },
-    /// A file (PDF etc.) inline or by URL.
-    InputFile {
-        /// File name.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        filename: Option<String>,
-        /// Base64 data, optionally as a data URL.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        file_data: Option<String>,
-        /// URL of the file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        file_url: Option<String>,
-        /// Provider file id (OpenAI only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        file_id: Option<String>,
-    },
-    /// A video by URL (tool outputs only).
-    InputVideo {
-        /// URL of the video.
-        video_url: String,
-    },
-    /// Model-generated text.
-    OutputText {
-        /// The text.
-        text: String,
-        /// URL citations.
-        #[serde(default)]
-        annotations: Vec<Value>,
-        /// Token log probabilities, when requested.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        logprobs: Option<Vec<Value>>,
-    },
-    /// A refusal by the model.
-    Refusal {
-        /// The refusal text.
-        refusal: String,
-    },
-    /// Plain text.
-    Text {
-        /// The text.
-        text: String,
-    },
-    /// A reasoning summary chunk.
-    SummaryText {
-        /// The text.
-        text: String,
-    },
-    /// Raw reasoning text.
-    ReasoningText {
-        /// The text.
-        text: String,
-    },
-}
-
-impl ContentPart {
-    /// An `output_text` part with no annotations.
-    pub fn output_text(text: &str) -> Self {
-        Self::OutputText {
-            text: text.to_owned(),
-            annotations: Vec::new(),
-            logprobs: None,
-        }
-    }
-
-    /// The text this part carries, if it is textual.
-    pub fn text(&self) -> Option<&str> {
-        match self {
-            Self::InputText { text }
-            | Self::OutputText { text, .. }
-            | Self::Text { text }
-            | Self::SummaryText { text }
-            | Self::ReasoningText { text } => Some(text),
-            Self::Refusal { refusal } => Some(refusal),
-            Self::InputImage { .. } | Self::InputFile { .. } | Self::InputVideo { .. } => None,
-        }
-    }
 }
 
 /// A function call produced by the model.
@@ -433,50 +310,4 @@ impl Item {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[derive(Deserialize)]
-    struct Wrapper(#[serde(deserialize_with = "deserialize_item_lenient")] Item);
-
-    #[test]
-    fn shorthand_message_without_type_is_a_message() {
-        let Wrapper(item) = serde_json::from_value(json!({"role":"user","content":"hi"})).unwrap();
-        assert!(matches!(
-            item,
-            Item::Message(MessageItem {
-                role: Role::User,
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn dialect_item_types_are_kept_verbatim() {
-        let value = json!({"type":"web_search_call","id":"ws_1","status":"completed",
-            "action":{"type":"search","query":"rust"}});
-        let Wrapper(item) = serde_json::from_value(value.clone()).unwrap();
-        assert_eq!(item.other_kind(), Some("web_search_call"));
-        assert_eq!(serde_json::to_value(&item).unwrap(), value);
-        let custom = json!({"type":"custom_tool_call","call_id":"c1","name":"apply_patch","input":"*** Begin"});
-        let Wrapper(item) = serde_json::from_value(custom.clone()).unwrap();
-        assert!(matches!(item, Item::CustomToolCall(_)));
-        assert_eq!(serde_json::to_value(&item).unwrap(), custom);
-    }
-
-    #[test]
-    fn a_malformed_known_item_is_rejected() {
-        let err = serde_json::from_value::<Wrapper>(json!({"type":"function_call","name":"f"}));
-        assert!(err.is_err());
-    }
-
-    #[test]
-    fn output_message_round_trips() {
-        let value = json!({"type":"message","id":"msg_1","status":"completed","role":"assistant",
-            "content":[{"type":"output_text","text":"hello","annotations":[]}]});
-        let item: Item = serde_json::from_value(value.clone()).unwrap();
-        assert_eq!(serde_json::to_value(&item).unwrap(), value);
-    }
-}
+mod tests;

@@ -1,13 +1,19 @@
 //! The `POST /v1/responses` request body (`CreateResponseBody`) plus our `provider` extension.
 
+mod tools;
+
 use std::{collections::BTreeMap, fmt};
 
 use serde::{
     Deserialize, Deserializer, Serialize,
     de::{SeqAccess, Visitor},
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+pub use self::tools::{
+    AllowedTool, CustomTool, FunctionTool, NamespaceTool, Tool, ToolChoice, ToolChoiceMode,
+    ToolChoiceObject,
+};
 use super::items::{Item, deserialize_item_lenient};
 
 /// The request body. Unknown top-level fields are ignored; known fields are type-checked.
@@ -213,159 +219,6 @@ impl<'de> Deserialize<'de> for Input {
     }
 }
 
-/// A tool definition. Only function tools are standard; the rest is OpenAI's dialect as coding
-/// agents send it (Codex: `namespace`, `custom`, `web_search`, `tool_search`), accepted so that
-/// each provider can serve, translate or leave out what it can (`providers::dialect`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Tool {
-    /// A function the caller implements.
-    Function(FunctionTool),
-    /// A group of tools called by bare name plus `namespace`.
-    Namespace(NamespaceTool),
-    /// A freeform tool whose input is a string in a declared format.
-    Custom(CustomTool),
-    /// Any other type (`web_search`, `tool_search`, …), kept verbatim with its `type`.
-    #[serde(untagged)]
-    Other(Map<String, Value>),
-}
-
-/// By `type`: a known type must match its shape; only unknown types are kept verbatim.
-impl<'de> Deserialize<'de> for Tool {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use super::tagged::parse;
-        let (kind, map) = super::tagged::split(Map::<String, Value>::deserialize(deserializer)?)?;
-        Ok(match kind.as_str() {
-            "function" => Self::Function(parse(map)?),
-            "namespace" => Self::Namespace(parse(map)?),
-            "custom" => Self::Custom(parse(map)?),
-            _ => Self::Other(map),
-        })
-    }
-}
-
-impl Tool {
-    /// The `type` as sent.
-    pub fn kind(&self) -> &str {
-        match self {
-            Self::Function(_) => "function",
-            Self::Namespace(_) => "namespace",
-            Self::Custom(_) => "custom",
-            Self::Other(map) => map.get("type").and_then(Value::as_str).unwrap_or(""),
-        }
-    }
-}
-
-/// A `namespace` tool: its children are called with `namespace` set to its name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NamespaceTool {
-    /// The namespace name.
-    pub name: String,
-    /// What the group is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The child tools (`function` or `custom`).
-    #[serde(default)]
-    pub tools: Vec<Tool>,
-}
-
-/// A `custom` (freeform) tool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CustomTool {
-    /// Tool name.
-    pub name: String,
-    /// What the tool does.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The input format (`{type: "grammar", syntax, definition}` or `{type: "text"}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<Value>,
-}
-
-/// A function tool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionTool {
-    /// Function name (`^[a-zA-Z0-9_-]{1,64}$`).
-    pub name: String,
-    /// What the function does.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// JSON Schema of the arguments.
-    #[serde(default)]
-    pub parameters: Option<Value>,
-    /// Strict schema adherence.
-    #[serde(default)]
-    pub strict: Option<bool>,
-}
-
-/// `tool_choice`: a mode string or an object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ToolChoice {
-    /// `none`, `auto` or `required`.
-    Mode(ToolChoiceMode),
-    /// A specific function or an allowed subset.
-    Object(ToolChoiceObject),
-}
-
-/// Tool choice modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ToolChoiceMode {
-    /// Never call tools.
-    None,
-    /// The model decides.
-    Auto,
-    /// At least one tool call.
-    Required,
-}
-
-/// Object forms of `tool_choice`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ToolChoiceObject {
-    /// Force this function.
-    Function {
-        /// The function name.
-        name: String,
-    },
-    /// Only these tools may be called.
-    AllowedTools {
-        /// `{type:"function", name}` entries.
-        tools: Vec<AllowedTool>,
-        /// `auto` or `required`.
-        #[serde(default = "default_allowed_mode")]
-        mode: ToolChoiceMode,
-    },
-}
-
-fn default_allowed_mode() -> ToolChoiceMode {
-    ToolChoiceMode::Auto
-}
-
-/// One entry of an `allowed_tools` list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AllowedTool {
-    /// Always `function`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The function name.
-    pub name: String,
-}
-
-impl ToolChoice {
-    /// The names of the tools the model may call, when restricted.
-    pub fn allowed_names(&self) -> Option<Vec<&str>> {
-        match self {
-            Self::Object(ToolChoiceObject::AllowedTools { tools, .. }) => {
-                Some(tools.iter().map(|t| t.name.as_str()).collect())
-            }
-            Self::Object(ToolChoiceObject::Function { name }) => Some(vec![name.as_str()]),
-            Self::Mode(_) => None,
-        }
-    }
-}
-
 /// `text`: output format and verbosity.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TextConfig {
@@ -414,79 +267,4 @@ pub struct ReasoningConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn string_input_becomes_one_user_message() {
-        let req: CreateResponse =
-            serde_json::from_value(json!({"model":"m","input":"hi"})).unwrap();
-        assert_eq!(req.input_items().len(), 1);
-    }
-
-    #[test]
-    fn unknown_top_level_fields_are_ignored() {
-        let req: CreateResponse =
-            serde_json::from_value(json!({"model":"m","input":"hi","frobnicate":1})).unwrap();
-        assert_eq!(req.model.as_deref(), Some("m"));
-    }
-
-    #[test]
-    fn wrong_types_are_rejected() {
-        assert!(serde_json::from_value::<CreateResponse>(json!({"temperature":"hot"})).is_err());
-        assert!(serde_json::from_value::<CreateResponse>(json!({"input":5})).is_err());
-        assert!(serde_json::from_value::<CreateResponse>(json!({"provider":"nope"})).is_err());
-    }
-
-    #[test]
-    fn tool_choice_forms_parse() {
-        for tc in [
-            json!("auto"),
-            json!({"type":"function","name":"f"}),
-            json!({"type":"allowed_tools","tools":[{"type":"function","name":"f"}]}),
-        ] {
-            let req: CreateResponse = serde_json::from_value(json!({"tool_choice": tc})).unwrap();
-            assert!(req.tool_choice.is_some());
-        }
-    }
-
-    #[test]
-    fn openai_dialect_tools_parse_and_round_trip() {
-        let tools = json!([
-            {"type":"function","name":"shell","parameters":{"type":"object"}},
-            {"type":"namespace","name":"agents","description":"d","tools":[
-                {"type":"function","name":"spawn_agent"},
-                {"type":"custom","name":"apply_patch","format":{"type":"grammar","syntax":"lark","definition":"start: x"}}]},
-            {"type":"web_search","external_web_access":false},
-            {"type":"tool_search","execution":"client"},
-            {"type":"image_generation"}
-        ]);
-        let req: CreateResponse = serde_json::from_value(json!({"tools": tools})).unwrap();
-        let parsed = req.tools.as_deref().unwrap();
-        let kinds: Vec<&str> = parsed.iter().map(Tool::kind).collect();
-        assert_eq!(
-            kinds,
-            [
-                "function",
-                "namespace",
-                "web_search",
-                "tool_search",
-                "image_generation"
-            ]
-        );
-        assert!(matches!(&parsed[1], Tool::Namespace(ns) if ns.tools.len() == 2));
-        let back = serde_json::to_value(&req.tools).unwrap();
-        assert_eq!(back[2], tools[2]);
-        assert_eq!(back[1]["tools"][1]["type"], "custom");
-    }
-
-    #[test]
-    fn a_malformed_function_tool_is_not_taken_for_another_type() {
-        let req = serde_json::from_value::<CreateResponse>(
-            json!({"tools":[{"type":"function","description":"no name"}]}),
-        );
-        assert!(req.is_err());
-    }
-}
+mod tests;

@@ -138,70 +138,19 @@ pub fn model_groups(
     let mut groups = BTreeMap::new();
     for (name, group) in raw {
         let at = |key: &str| format!("models.{name}.{key}");
-        let strategy = match group.strategy.as_deref().map(str::trim) {
-            None => Strategy::Priority,
-            Some(text) => Strategy::parse(text).ok_or_else(|| {
-                let names: Vec<&str> = Strategy::ALL.iter().map(|(n, _)| *n).collect();
-                invalid(
-                    at("strategy"),
-                    format!("`{text}` is not one of {}", names.join(", ")),
-                )
-            })?,
-        };
+        let strategy = strategy(&name, group.strategy.as_deref())?;
         if group.targets.is_empty() {
             return Err(invalid(
                 at("targets"),
                 "a model group needs at least one target",
             ));
         }
-        let mut targets = Vec::with_capacity(group.targets.len());
-        for (i, target) in group.targets.into_iter().enumerate() {
-            let path = |key: &str| format!("models.{name}.targets[{i}].{key}");
-            let provider = target.provider.trim().to_owned();
-            if !declared.contains(&provider) {
-                return Err(invalid(
-                    path("provider"),
-                    format!(
-                        "`{provider}` is not a provider block; declared: {}",
-                        if declared.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            declared.join(", ")
-                        }
-                    ),
-                ));
-            }
-            let price = match target.price {
-                None => None,
-                Some(p)
-                    if p.input.is_finite()
-                        && p.output.is_finite()
-                        && p.input >= 0.0
-                        && p.output >= 0.0 =>
-                {
-                    Some(Price {
-                        input: p.input,
-                        output: p.output,
-                    })
-                }
-                Some(_) => {
-                    return Err(invalid(
-                        path("price"),
-                        "prices must be numbers ≥ 0 (USD per million tokens)",
-                    ));
-                }
-            };
-            targets.push(ModelTarget {
-                provider,
-                model: target
-                    .model
-                    .map(|m| m.trim().to_owned())
-                    .filter(|m| !m.is_empty())
-                    .unwrap_or_else(|| name.clone()),
-                weight: target.weight.unwrap_or(1),
-                price,
-            });
-        }
+        let targets = group
+            .targets
+            .into_iter()
+            .enumerate()
+            .map(|(i, target)| model_target(&name, i, target, declared))
+            .collect::<Result<Vec<_>, _>>()?;
         if strategy == Strategy::Weighted && targets.iter().all(|t| t.weight == 0) {
             return Err(invalid(
                 at("targets"),
@@ -218,6 +167,72 @@ pub fn model_groups(
         );
     }
     Ok(groups)
+}
+
+/// `models.<name>.strategy`: `priority` when absent.
+fn strategy(name: &str, text: Option<&str>) -> Result<Strategy, ConfigError> {
+    match text.map(str::trim) {
+        None => Ok(Strategy::Priority),
+        Some(text) => Strategy::parse(text).ok_or_else(|| {
+            let names: Vec<&str> = Strategy::ALL.iter().map(|(n, _)| *n).collect();
+            invalid(
+                format!("models.{name}.strategy"),
+                format!("`{text}` is not one of {}", names.join(", ")),
+            )
+        }),
+    }
+}
+
+/// `models.<name>.targets[i]`: a declared provider, the upstream model (the public name by
+/// default), its weight and price.
+fn model_target(
+    name: &str,
+    i: usize,
+    target: RawTarget,
+    declared: &[String],
+) -> Result<ModelTarget, ConfigError> {
+    let path = |key: &str| format!("models.{name}.targets[{i}].{key}");
+    let provider = target.provider.trim().to_owned();
+    if !declared.contains(&provider) {
+        return Err(invalid(
+            path("provider"),
+            format!(
+                "`{provider}` is not a provider block; declared: {}",
+                if declared.is_empty() {
+                    "none".to_owned()
+                } else {
+                    declared.join(", ")
+                }
+            ),
+        ));
+    }
+    let price = match target.price {
+        None => None,
+        Some(p)
+            if p.input.is_finite() && p.output.is_finite() && p.input >= 0.0 && p.output >= 0.0 =>
+        {
+            Some(Price {
+                input: p.input,
+                output: p.output,
+            })
+        }
+        Some(_) => {
+            return Err(invalid(
+                path("price"),
+                "prices must be numbers ≥ 0 (USD per million tokens)",
+            ));
+        }
+    };
+    Ok(ModelTarget {
+        provider,
+        model: target
+            .model
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| name.to_owned()),
+        weight: target.weight.unwrap_or(1),
+        price,
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! `RawConfig` → `Config`: environment key overrides, defaults, and checks that name the path.
 
+mod provider;
+
 use super::{duration, invalid};
 use std::{
     collections::BTreeMap,
@@ -7,24 +9,19 @@ use std::{
     time::Duration,
 };
 
+use self::provider::provider;
 use super::{
     Config, ConfigError, ConversationBackend, ConversationsConfig, EnvLookup, LogConfig,
-    ProviderConfig, RedisStoreConfig, RoutingConfig, Secret, ServerConfig,
-    raw::{RawConfig, RawConversations, RawProvider},
+    RedisStoreConfig, RoutingConfig, ServerConfig,
+    raw::{RawConfig, RawConversations, RawLog, RawProvider, RawServer},
     redis::{DEFAULT_REDIS_URL, legacy_redis, validate_fleet, validate_redis},
 };
-use crate::api::ProviderKind;
 
 const DEFAULT_ADDRESS: &str = ":8080";
 const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-const DEFAULT_MAX_CONCURRENCY: usize = 256;
-const DEFAULT_MAX_QUEUE: usize = 1024;
 const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 const DEFAULT_MAX_ENTRIES: usize = 100_000;
 const DEFAULT_MAX_STORE_BYTES: usize = 256 * 1024 * 1024;
-/// Until the first upstream byte: reasoning models can think for minutes before answering,
-/// and a non-streamed answer arrives whole (the official OpenAI and Anthropic SDKs wait 10 min).
-const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 /// SSE comment sent after this long without an event, so proxies keep long-thinking streams.
 const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(15);
 /// A client slower than this to send its whole body is holding a connection and memory.
@@ -33,30 +30,6 @@ const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_PENDING_BODY_BYTES: usize = 256 * 1024 * 1024;
 /// Long enough for a load balancer's readiness probe (typically every 1–5 s) to notice.
 const DEFAULT_SHUTDOWN_DELAY: Duration = Duration::from_secs(5);
-/// A non-streamed answer or one stream event larger than this is not a real provider's.
-const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
-
-/// Default models listed per family when the config lists none.
-fn default_models(kind: ProviderKind) -> Vec<String> {
-    let names: &[&str] = match kind {
-        ProviderKind::OpenAi => &[
-            "gpt-4o",
-            "gpt-4o-mini",
-            "gpt-4.1",
-            "gpt-4.1-mini",
-            "o3",
-            "o4-mini",
-        ],
-        ProviderKind::Azure => &["gpt-4o", "gpt-4o-mini"],
-        ProviderKind::Anthropic => &[
-            "claude-sonnet-4-5",
-            "claude-opus-4-1",
-            "claude-3-5-haiku-latest",
-        ],
-        ProviderKind::Gemini => &["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash"],
-    };
-    names.iter().map(|s| (*s).to_owned()).collect()
-}
 
 fn parse_address(text: &str) -> Result<SocketAddr, ConfigError> {
     let text = text.trim();
@@ -111,150 +84,6 @@ fn apply_env_overrides(raw: &mut RawConfig, env: EnvLookup<'_>) -> BTreeMap<Stri
     from_env
 }
 
-fn check_url(url: &str, path: &str) -> Result<String, ConfigError> {
-    let url = url.trim().trim_end_matches('/');
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(invalid(
-            path,
-            format!("`{url}` must start with http:// or https://"),
-        ));
-    }
-    Ok(url.to_owned())
-}
-
-fn provider(
-    name: &str,
-    raw: RawProvider,
-    key_source: &str,
-) -> Result<Option<ProviderConfig>, ConfigError> {
-    let at = |key: &str| format!("providers.{name}.{key}");
-    let kind_name = raw.kind.as_deref().unwrap_or(name);
-    let kind = ProviderKind::parse(kind_name).ok_or_else(|| {
-        invalid(
-            if raw.kind.is_some() { at("type") } else { format!("providers.{name}") },
-            format!("unknown provider type `{kind_name}`; use openai, azureopenai, anthropic or google (set `type:` for custom instance names)"),
-        )
-    })?;
-    let api_key = raw.api_key.unwrap_or_default();
-    if api_key.trim().is_empty() {
-        return Ok(None);
-    }
-    let base_url = match kind {
-        ProviderKind::Azure => {
-            let endpoint = raw
-                .endpoint
-                .or(raw.base_url)
-                .filter(|e| !e.trim().is_empty())
-                .ok_or_else(|| {
-                    invalid(
-                        at("endpoint"),
-                        "Azure OpenAI needs the resource endpoint (or AZURE_OPENAI_ENDPOINT)",
-                    )
-                })?;
-            check_url(&endpoint, &at("endpoint"))?
-        }
-        ProviderKind::OpenAi => check_url(
-            raw.base_url
-                .as_deref()
-                .unwrap_or("https://api.openai.com/v1"),
-            &at("base_url"),
-        )?,
-        ProviderKind::Anthropic => check_url(
-            raw.base_url
-                .as_deref()
-                .unwrap_or("https://api.anthropic.com"),
-            &at("base_url"),
-        )?,
-        ProviderKind::Gemini => check_url(
-            raw.base_url
-                .as_deref()
-                .unwrap_or("https://generativelanguage.googleapis.com"),
-            &at("base_url"),
-        )?,
-    };
-    let deployment_id = raw.deployment_id.filter(|d| !d.trim().is_empty());
-    if kind == ProviderKind::Azure && deployment_id.is_none() && raw.deployments.is_empty() {
-        return Err(invalid(
-            at("deployment_id"),
-            "Azure OpenAI needs a deployment_id (or AZURE_OPENAI_DEPLOYMENT_ID) or a deployments map",
-        ));
-    }
-    let api_version = raw.api_version.or_else(|| match kind {
-        ProviderKind::Azure => Some("2024-10-21".to_owned()),
-        ProviderKind::Anthropic => Some("2023-06-01".to_owned()),
-        ProviderKind::OpenAi | ProviderKind::Gemini => None,
-    });
-    let max_concurrency = raw.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY);
-    if max_concurrency == 0 {
-        return Err(invalid(at("max_concurrency"), "must be at least 1"));
-    }
-    let mut models = raw.models.unwrap_or_else(|| default_models(kind));
-    if kind == ProviderKind::Azure {
-        for model in raw.deployments.keys() {
-            if !models.contains(model) {
-                models.push(model.clone());
-            }
-        }
-    }
-    Ok(Some(ProviderConfig {
-        name: name.to_owned(),
-        kind,
-        api_key: Secret::new(api_key.trim()),
-        base_url,
-        deployment_id,
-        deployments: raw.deployments,
-        api_version,
-        models,
-        max_concurrency,
-        max_queue: raw.max_queue.unwrap_or(DEFAULT_MAX_QUEUE),
-        queue_timeout: duration(
-            raw.queue_timeout.as_ref(),
-            Duration::from_secs(30),
-            &at("queue_timeout"),
-        )?,
-        connect_timeout: duration(
-            raw.connect_timeout.as_ref(),
-            Duration::from_secs(10),
-            &at("connect_timeout"),
-        )?,
-        request_timeout: duration(
-            raw.request_timeout.as_ref(),
-            DEFAULT_REQUEST_TIMEOUT,
-            &at("request_timeout"),
-        )?,
-        stream_idle_timeout: duration(
-            raw.stream_idle_timeout.as_ref(),
-            Duration::from_secs(300),
-            &at("stream_idle_timeout"),
-        )?,
-        failure_threshold: raw.failure_threshold.unwrap_or(5).max(1),
-        cooldown: duration(
-            raw.cooldown.as_ref(),
-            Duration::from_secs(30),
-            &at("cooldown"),
-        )?,
-        default_max_tokens: raw.default_max_tokens.unwrap_or(4096),
-        rpm: raw.rpm.filter(|n| *n > 0),
-        tpm: raw.tpm.filter(|n| *n > 0),
-        max_response_bytes: match raw.max_response_bytes {
-            Some(0) => return Err(invalid(at("max_response_bytes"), "must be at least 1")),
-            Some(n) => n,
-            None => DEFAULT_MAX_RESPONSE_BYTES,
-        },
-        key_source: key_source.to_owned(),
-        prompt_cache: match raw.prompt_cache.as_deref().map(str::trim) {
-            None | Some("off") => false,
-            Some("auto") => true,
-            Some(other) => {
-                return Err(invalid(
-                    at("prompt_cache"),
-                    format!("`{other}` is not auto or off"),
-                ));
-            }
-        },
-    }))
-}
-
 /// A log filter the gateway will actually log with: comma-separated levels (`info`) or
 /// `target=level` directives. A bare word that is not a level parses as a target name, which
 /// silently turns every other line off, so it is refused here.
@@ -288,53 +117,7 @@ pub fn check_log_filter(filter: &str) -> Result<(), String> {
 /// Validates `raw` into a `Config`.
 pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
     let keys_from_env = apply_env_overrides(&mut raw, env);
-    let (reasoning_key, reasoning_key_random) =
-        super::secret::reasoning_key(raw.server.secret.as_deref(), env)?;
-    let server = ServerConfig {
-        address: parse_address(raw.server.address.as_deref().unwrap_or(DEFAULT_ADDRESS))?,
-        max_body_bytes: raw.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
-        workers: raw.server.workers.filter(|w| *w > 0),
-        shutdown_timeout: duration(
-            raw.server.shutdown_timeout.as_ref(),
-            Duration::from_secs(30),
-            "server.shutdown_timeout",
-        )?,
-        keepalive: Some(duration(
-            raw.server.keepalive.as_ref(),
-            DEFAULT_KEEPALIVE,
-            "server.keepalive",
-        )?)
-        .filter(|d| !d.is_zero()),
-        body_timeout: duration(
-            raw.server.body_timeout.as_ref(),
-            DEFAULT_BODY_TIMEOUT,
-            "server.body_timeout",
-        )?,
-        max_pending_body_bytes: raw
-            .server
-            .max_pending_body_bytes
-            .unwrap_or(DEFAULT_MAX_PENDING_BODY_BYTES),
-        shutdown_delay: duration(
-            raw.server.shutdown_delay.as_ref(),
-            DEFAULT_SHUTDOWN_DELAY,
-            "server.shutdown_delay",
-        )?,
-        watch_config: raw.server.watch_config.unwrap_or(false),
-        reasoning_key,
-        reasoning_key_random,
-    };
-    if server.body_timeout.is_zero() {
-        return Err(invalid("server.body_timeout", "must be longer than 0s"));
-    }
-    if server.max_pending_body_bytes < server.max_body_bytes {
-        return Err(invalid(
-            "server.max_pending_body_bytes",
-            format!(
-                "must be at least server.max_body_bytes ({}), or no body of the largest size could be read",
-                server.max_body_bytes
-            ),
-        ));
-    }
+    let server = validate_server(&raw.server, env)?;
     let declared: Vec<String> = raw.providers.keys().cloned().collect();
     let models = super::routing::model_groups(std::mem::take(&mut raw.models), &declared)?;
     let retry = super::routing::retry_policy(&raw.routing)?;
@@ -360,30 +143,9 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         explicit_redis,
         redis.is_some(),
     )?;
-    for (model, targets) in &raw.routing.fallbacks {
-        if let Some(i) = targets.iter().position(|t| t.trim().is_empty()) {
-            return Err(invalid(
-                format!("routing.fallbacks.{model}[{i}]"),
-                "empty target",
-            ));
-        }
-    }
+    check_fallbacks(&raw.routing.fallbacks)?;
     super::routing::check_route_names(&raw.routing, &declared)?;
-    let level = raw.log.level.unwrap_or_else(|| "info".to_owned());
-    check_log_filter(&level).map_err(|why| invalid("log.level", why))?;
-    let log = LogConfig {
-        level,
-        json: match raw.log.format.as_deref() {
-            None | Some("text") => false,
-            Some("json") => true,
-            Some(other) => {
-                return Err(invalid(
-                    "log.format",
-                    format!("`{other}` is not text or json"),
-                ));
-            }
-        },
-    };
+    let log = validate_log(raw.log)?;
     Ok(Config {
         server,
         providers,
@@ -406,6 +168,87 @@ pub fn validate(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Config, Config
         fleet,
         quotas,
     })
+}
+
+/// The `server:` block, with the reasoning key from `server.secret` or the environment.
+fn validate_server(raw: &RawServer, env: EnvLookup<'_>) -> Result<ServerConfig, ConfigError> {
+    let (reasoning_key, reasoning_key_random) =
+        super::secret::reasoning_key(raw.secret.as_deref(), env)?;
+    let server = ServerConfig {
+        address: parse_address(raw.address.as_deref().unwrap_or(DEFAULT_ADDRESS))?,
+        max_body_bytes: raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+        workers: raw.workers.filter(|w| *w > 0),
+        shutdown_timeout: duration(
+            raw.shutdown_timeout.as_ref(),
+            Duration::from_secs(30),
+            "server.shutdown_timeout",
+        )?,
+        keepalive: Some(duration(
+            raw.keepalive.as_ref(),
+            DEFAULT_KEEPALIVE,
+            "server.keepalive",
+        )?)
+        .filter(|d| !d.is_zero()),
+        body_timeout: duration(
+            raw.body_timeout.as_ref(),
+            DEFAULT_BODY_TIMEOUT,
+            "server.body_timeout",
+        )?,
+        max_pending_body_bytes: raw
+            .max_pending_body_bytes
+            .unwrap_or(DEFAULT_MAX_PENDING_BODY_BYTES),
+        shutdown_delay: duration(
+            raw.shutdown_delay.as_ref(),
+            DEFAULT_SHUTDOWN_DELAY,
+            "server.shutdown_delay",
+        )?,
+        watch_config: raw.watch_config.unwrap_or(false),
+        reasoning_key,
+        reasoning_key_random,
+    };
+    if server.body_timeout.is_zero() {
+        return Err(invalid("server.body_timeout", "must be longer than 0s"));
+    }
+    if server.max_pending_body_bytes < server.max_body_bytes {
+        return Err(invalid(
+            "server.max_pending_body_bytes",
+            format!(
+                "must be at least server.max_body_bytes ({}), or no body of the largest size could be read",
+                server.max_body_bytes
+            ),
+        ));
+    }
+    Ok(server)
+}
+
+/// Every `routing.fallbacks` target names something.
+fn check_fallbacks(fallbacks: &BTreeMap<String, Vec<String>>) -> Result<(), ConfigError> {
+    for (model, targets) in fallbacks {
+        if let Some(i) = targets.iter().position(|t| t.trim().is_empty()) {
+            return Err(invalid(
+                format!("routing.fallbacks.{model}[{i}]"),
+                "empty target",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `log:` block: a filter the gateway will log with, and `text` or `json`.
+fn validate_log(raw: RawLog) -> Result<LogConfig, ConfigError> {
+    let level = raw.level.unwrap_or_else(|| "info".to_owned());
+    check_log_filter(&level).map_err(|why| invalid("log.level", why))?;
+    let json = match raw.format.as_deref() {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(invalid(
+                "log.format",
+                format!("`{other}` is not text or json"),
+            ));
+        }
+    };
+    Ok(LogConfig { level, json })
 }
 
 /// The `conversations:` block: TTL, memory bounds, and the store backend (Redis: the

@@ -3,33 +3,34 @@
 //! pulls upstream on demand (backpressure; a client that leaves drops the upstream call), and
 //! failures, an idle upstream or the shutdown drain become `error` + `response.failed`.
 
-use std::{sync::Arc, time::Duration};
+mod live;
 
-use bytes::{Bytes, BytesMut};
-use futures::{Stream, StreamExt};
-use gateway_actors::{Permit, ReportOutcome, Route, sticky_hash};
+use std::sync::Arc;
+
+use gateway_actors::{Route, Routed, sticky_hash};
 
 use super::{
     Engine, StoredResponse,
-    attempt::{Attempt, LiveStream},
+    attempt::Attempt,
     background::Detached,
     failover::{Job, Won, route_error},
     validate_request,
 };
 use crate::{
-    api::{CreateResponse, Item, ResponseResource, ResponseStatus, StreamEvent},
+    api::{CreateResponse, Item, ResponseResource, ResponseStatus},
     auth::Caller,
+    config::RetryPolicy,
     error::GatewayError,
     observability::RequestObserver,
     rate_limits::RateLimits,
     routing,
-    stream::{
-        ResponseContext,
-        sse::{DONE_FRAME, write_event},
-    },
+    stream::ResponseContext,
     telemetry,
 };
 use tracing::Instrument;
+
+pub use self::live::EventStream;
+use self::live::LiveResponse;
 
 /// What the handler adds to a model response besides its body (as headers).
 #[derive(Debug, Clone, Default)]
@@ -101,16 +102,7 @@ impl Engine {
     ) -> Result<Execution, GatewayError> {
         validate_request(&request)?;
         let model = request.model.clone().unwrap_or_default();
-        let new_input = super::compaction::expand_compaction(request.input_items())?;
-        let previous = request.previous_response_id.as_deref();
-        let load = telemetry::spans::conversation_load(previous, self.conversations.kind());
-        let resolve = self
-            .conversations
-            .resolve_input(previous, new_input, &caller.owner);
-        let input = telemetry::traced(load, resolve).await?;
-        if let Some(crate::api::Input::Items(own)) = &request.input {
-            super::validate::validate_tool_outputs(&input, own)?;
-        }
+        let input = self.load_input(&request, caller).await?;
         // Minted before routing: a first turn's own id is its conversation's sticky key.
         // A background response already has its id (given out while queued).
         let (ctx, cancel) = match detached {
@@ -118,36 +110,17 @@ impl Engine {
             None => (ResponseContext::fresh(), None),
         };
         let demand = routing::demand(&request, &input);
-        let admission = self
-            .quotas
-            .admit(
-                &caller.owner,
-                caller.quota_claim.as_deref(),
-                demand.input_tokens,
-            )
+        let rate_limits = self
+            .admit_caller(caller, demand.input_tokens, observer)
             .await?;
-        let rate_limits = admission.as_ref().map(crate::quota::Admission::rate_limits);
-        if let Some(admission) = admission {
-            observer.admitted(Box::new(admission));
-        }
         let route = Route {
             model: model.clone(),
             pinned: request.provider.map(|p| p.as_str().to_owned()),
             sticky: Some(sticky_hash(&routing::sticky_key(&input, &ctx.response_id))),
             demand,
         };
-        let routing_span = telemetry::spans::routing(&model);
-        let routed = routing_span.in_scope(|| self.routes.route(&route));
-        let routed = routed.map_err(|e| route_error(&model, e));
-        if let Err(err) = &routed {
-            telemetry::spans::record_error(&routing_span, err.code());
-        }
-        let routed = routed?;
-        telemetry::spans::record_route(&routing_span, &routed);
-        let mut policy = self.config.routing.retry;
-        if let Some(group) = self.config.routing.models.get(&model) {
-            policy.retries = group.retries.unwrap_or(policy.retries);
-        }
+        let routed = self.route(&route)?;
+        let policy = self.retry_policy(&model);
         let job = Job {
             request: &request,
             input: &input,
@@ -197,6 +170,69 @@ impl Engine {
         }
     }
 
+    /// The whole input sent upstream: the stored conversation (`previous_response_id`)
+    /// followed by the request's own input with compaction items expanded. Every tool result
+    /// the request sends must answer a call in it.
+    async fn load_input(
+        &self,
+        request: &CreateResponse,
+        caller: &Caller,
+    ) -> Result<Vec<Item>, GatewayError> {
+        let new_input = super::compaction::expand_compaction(request.input_items())?;
+        let previous = request.previous_response_id.as_deref();
+        let load = telemetry::spans::conversation_load(previous, self.conversations.kind());
+        let resolve = self
+            .conversations
+            .resolve_input(previous, new_input, &caller.owner);
+        let input = telemetry::traced(load, resolve).await?;
+        if let Some(crate::api::Input::Items(own)) = &request.input {
+            super::validate::validate_tool_outputs(&input, own)?;
+        }
+        Ok(input)
+    }
+
+    /// Charges `tokens` to the caller's quota (a refusal is the caller's 429); the caller's
+    /// rate-limit state, when it has limits, for the response headers.
+    async fn admit_caller(
+        &self,
+        caller: &Caller,
+        tokens: u64,
+        observer: &mut RequestObserver,
+    ) -> Result<Option<RateLimits>, GatewayError> {
+        let admission = self
+            .quotas
+            .admit(&caller.owner, caller.quota_claim.as_deref(), tokens)
+            .await?;
+        let rate_limits = admission.as_ref().map(crate::quota::Admission::rate_limits);
+        if let Some(admission) = admission {
+            observer.admitted(Box::new(admission));
+        }
+        Ok(rate_limits)
+    }
+
+    /// The router's candidates for `route`, in a routing span that records the outcome.
+    fn route(&self, route: &Route) -> Result<Routed, GatewayError> {
+        let model = &route.model;
+        let routing_span = telemetry::spans::routing(model);
+        let routed = routing_span.in_scope(|| self.routes.route(route));
+        let routed = routed.map_err(|e| route_error(model, e));
+        if let Err(err) = &routed {
+            telemetry::spans::record_error(&routing_span, err.code());
+        }
+        let routed = routed?;
+        telemetry::spans::record_route(&routing_span, &routed);
+        Ok(routed)
+    }
+
+    /// The routing retry policy, with `model`'s own `retries` when its group sets them.
+    fn retry_policy(&self, model: &str) -> RetryPolicy {
+        let mut policy = self.config.routing.retry;
+        if let Some(group) = self.config.routing.models.get(model) {
+            policy.retries = group.retries.unwrap_or(policy.retries);
+        }
+        policy
+    }
+
     pub(super) async fn store(
         &self,
         owner: &str,
@@ -225,173 +261,5 @@ impl Engine {
                 "Could not store the response."
             );
         }
-    }
-}
-
-/// Everything a live streamed response owns; dropping it releases the permit and the upstream call.
-struct LiveResponse {
-    live: LiveStream,
-    permit: Permit,
-    gateway: Engine,
-    request: Arc<CreateResponse>,
-    input: Arc<Vec<Item>>,
-    /// The caller that owns the stored result.
-    owner: String,
-    request_id: String,
-    provider: String,
-    /// The upstream model (a 429 mid-stream cools it).
-    upstream_model: String,
-    /// Records the request at its end; dropped unfinished, a client disconnect.
-    observer: RequestObserver,
-    /// A background response's cancel signal.
-    cancel: Option<tokio::sync::watch::Receiver<bool>>,
-    done: bool,
-}
-
-impl LiveResponse {
-    /// Produces the next batch of events, pulling upstream only when needed; `None` after the
-    /// terminal event.
-    async fn next_batch(&mut self) -> Option<Vec<StreamEvent>> {
-        if self.done {
-            return None;
-        }
-        loop {
-            let events = self.live.emitter.drain();
-            if self.live.emitter.is_finished() {
-                // Boxed: the store's future is large and runs once, at the end; inline, every
-                // open stream would carry its space the whole time.
-                Box::pin(self.finish()).await;
-                return Some(events);
-            }
-            if !events.is_empty() {
-                return Some(events);
-            }
-            let LiveStream {
-                data,
-                translator,
-                emitter,
-            } = &mut self.live;
-            let next = tokio::select! {
-                // The drain's grace period is over: close the stream cleanly.
-                () = self.gateway.drain.closed() => Some(Err(GatewayError::ShuttingDown)),
-                () = super::background::cancelled(self.cancel.as_mut()) => Some(Err(GatewayError::Cancelled)),
-                next = data.next() => next,
-            };
-            let step = match next {
-                Some(Ok(payload)) => translator.on_data(&payload, emitter),
-                Some(Err(err)) => Err(err),
-                None => translator.on_end(emitter).and_then(|()| {
-                    if emitter.is_finished() {
-                        Ok(())
-                    } else {
-                        Err(GatewayError::Internal(
-                            "upstream stream ended without a terminal event".to_owned(),
-                        ))
-                    }
-                }),
-            };
-            if let Err(err) = step {
-                if let GatewayError::Cancelled = err {
-                    emitter.cancel(err.to_object());
-                    continue;
-                }
-                if let GatewayError::Upstream(e) = &err {
-                    tracing::debug!(request_id = %self.request_id, provider = %e.provider, detail = %e.detail, "Upstream stream failure detail.");
-                }
-                tracing::warn!(request_id = %self.request_id, provider = %self.provider, error = %err, "Stream failed after the first byte.");
-                self.permit
-                    .report(super::failover::outcome_after_first_byte(
-                        &err,
-                        &self.upstream_model,
-                    ));
-                self.observer.stream_failed(&err);
-                emitter.fail(err.to_object());
-            }
-        }
-    }
-
-    async fn finish(&mut self) {
-        self.done = true;
-        let response = self.live.emitter.response().clone();
-        // Stored before the final events leave, so an immediate follow-up finds it.
-        self.gateway
-            .store(&self.owner, &self.request, &self.input, &response)
-            .instrument(self.observer.span().clone())
-            .await;
-        self.observer.finish(&response);
-        // The stream ran to its end: only now a success (a failure reported it already).
-        self.permit.report(ReportOutcome::Completed);
-        // Corrects the `tpm` estimate with the real usage.
-        self.permit
-            .settle_tokens(response.usage.map_or(0, |u| u.total_tokens));
-    }
-}
-
-/// A live response's events, in batches; the terminal event is in the last batch, and the
-/// response is stored before that batch is yielded.
-pub struct EventStream {
-    inner: std::pin::Pin<Box<dyn Stream<Item = Vec<StreamEvent>>>>,
-    /// SSE keep-alive period (`server.keepalive`).
-    keepalive: Option<Duration>,
-    /// Tool types left out upstream, the caller's rate limits.
-    notes: Notes,
-}
-
-impl EventStream {
-    /// A stream of ready-made batches (a background response's log).
-    pub(super) fn from_batches(
-        batches: impl Stream<Item = Vec<StreamEvent>> + 'static,
-        keepalive: Option<Duration>,
-    ) -> Self {
-        Self {
-            inner: Box::pin(batches),
-            keepalive,
-            // Chosen per attempt, after the background response was answered.
-            notes: Notes::default(),
-        }
-    }
-
-    fn new(live: LiveResponse) -> Self {
-        let keepalive = live.gateway.config.server.keepalive;
-        let notes = Notes {
-            dropped_tools: live.live.emitter.dropped_tools().to_vec(),
-            rate_limits: None,
-        };
-        let stream = futures::stream::unfold(live, |mut live| async move {
-            let batch = live.next_batch().await?;
-            Some((batch, live))
-        });
-        Self {
-            inner: Box::pin(stream),
-            keepalive,
-            notes,
-        }
-    }
-
-    /// The headers' notes: tool types left out upstream, the caller's rate limits.
-    pub fn notes(&self) -> &Notes {
-        &self.notes
-    }
-
-    /// The next batch, or `None` after the terminal event.
-    pub async fn next_batch(&mut self) -> Option<Vec<StreamEvent>> {
-        self.inner.next().await
-    }
-
-    /// The events as SSE frames, ending with `data: [DONE]`, with a `: keep-alive` comment
-    /// whenever no event flowed for `server.keepalive`.
-    pub fn into_sse(self) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
-        let keepalive = self.keepalive;
-        let frames = self.inner.map(|batch| {
-            let mut chunk = BytesMut::with_capacity(512 * batch.len());
-            for event in &batch {
-                write_event(event, &mut chunk);
-            }
-            Ok(chunk.freeze())
-        });
-        let frames = frames.chain(futures::stream::once(async {
-            Ok(Bytes::from_static(DONE_FRAME))
-        }));
-        super::with_keepalive(frames, keepalive)
     }
 }

@@ -7,11 +7,11 @@
 //! return at once. Every attempt shares one deadline, and the drain cancels them. After the
 //! first event nothing is ever retried: the stream is committed.
 
+mod refusals;
+
 use std::time::Duration;
 
-use gateway_actors::{
-    AdmissionError, Candidate, Permit, ReportOutcome, RouteError, Routed, SplitMix64,
-};
+use gateway_actors::{AdmissionError, Candidate, Permit, ReportOutcome, Routed, SplitMix64};
 use tokio::time::Instant;
 
 use super::{
@@ -28,6 +28,9 @@ use crate::{
     telemetry::spans,
 };
 use tracing::Instrument;
+
+pub(super) use self::refusals::route_error;
+use self::refusals::{Refusals, admission_error};
 
 /// What every attempt of one request shares.
 pub(super) struct Job<'a> {
@@ -67,50 +70,6 @@ enum Miss {
     Retryable(GatewayError),
     /// Stop: a non-retryable error, the deadline, or the drain.
     Fatal(GatewayError),
-}
-
-/// The caller-facing error for a routing refusal: unknown model → 404; everything cooling or
-/// at its limit → 429; only open breakers → 503. Never a 500.
-pub(super) fn route_error(model: &str, err: RouteError) -> GatewayError {
-    match err {
-        RouteError::UnknownModel(message) => GatewayError::NotFound {
-            message,
-            param: Some("model".to_owned()),
-            code: "model_not_found",
-        },
-        RouteError::AllUnavailable {
-            retry_after,
-            rate_limited: true,
-        } => GatewayError::RateLimited {
-            model: model.to_owned(),
-            retry_after,
-        },
-        RouteError::AllUnavailable {
-            retry_after,
-            rate_limited: false,
-        } => GatewayError::NoHealthyProvider {
-            model: model.to_owned(),
-            retry_after,
-        },
-    }
-}
-
-/// A refused admission as the error it would be on its own (for logs and metrics).
-fn admission_error(provider: &str, model: &str, err: &AdmissionError) -> GatewayError {
-    match *err {
-        AdmissionError::QueueFull { retry_after } => GatewayError::QueueFull {
-            provider: provider.to_owned(),
-            retry_after,
-        },
-        AdmissionError::CircuitOpen { retry_after } => GatewayError::NoHealthyProvider {
-            model: model.to_owned(),
-            retry_after,
-        },
-        AdmissionError::RateLimited { retry_after } => GatewayError::RateLimited {
-            model: model.to_owned(),
-            retry_after,
-        },
-    }
 }
 
 /// Whether a failure says the provider itself is unhealthy (feeds the breaker).
@@ -158,52 +117,16 @@ fn timeout_error(provider: &str) -> GatewayError {
     upstream_error::timeout(provider).into()
 }
 
-/// Admission refusals seen so far, summarised into one error when nothing else happened.
-#[derive(Default)]
-struct Refusals {
-    /// Soonest end of a 429 cooling or local limit.
-    limited: Option<Duration>,
-    /// A full queue (provider, suggested wait).
-    full: Option<(String, Duration)>,
-    /// Soonest half-open of an open breaker.
-    open: Option<Duration>,
-}
-
-impl Refusals {
-    fn add(&mut self, provider: &str, err: AdmissionError) {
-        let min = |slot: &mut Option<Duration>, wait: Duration| {
-            *slot = Some(slot.map_or(wait, |w| w.min(wait)));
-        };
-        match err {
-            AdmissionError::RateLimited { retry_after } => min(&mut self.limited, retry_after),
-            AdmissionError::CircuitOpen { retry_after } => min(&mut self.open, retry_after),
-            AdmissionError::QueueFull { retry_after } => {
-                if self.full.as_ref().is_none_or(|(_, w)| retry_after < *w) {
-                    self.full = Some((provider.to_owned(), retry_after));
-                }
-            }
-        }
-    }
-
-    /// Cooling or limited anywhere → 429 with the soonest wait; else a full queue → 429; else
-    /// open breakers → 503.
-    fn into_error(self, model: &str) -> GatewayError {
-        let full_wait = self.full.as_ref().map(|(_, w)| *w);
-        match (self.limited, self.full, self.open) {
-            (Some(limited), _, _) => GatewayError::RateLimited {
-                model: model.to_owned(),
-                retry_after: full_wait.map_or(limited, |w| w.min(limited)),
-            },
-            (None, Some((provider, retry_after)), _) => GatewayError::QueueFull {
-                provider,
-                retry_after,
-            },
-            (None, None, open) => GatewayError::NoHealthyProvider {
-                model: model.to_owned(),
-                retry_after: open.unwrap_or(Duration::from_secs(1)),
-            },
-        }
-    }
+/// What the failover loop carries from one candidate to the next.
+struct Round {
+    /// Shared by every attempt of the request.
+    deadline: Instant,
+    /// Admission refusals so far (the router's skips included).
+    refusals: Refusals,
+    /// The last retryable failure, which the caller gets when nothing wins.
+    last: Option<GatewayError>,
+    /// Backoff jitter.
+    jitter: SplitMix64,
 }
 
 impl Engine {
@@ -214,82 +137,119 @@ impl Engine {
         routed: &Routed,
         observer: &mut RequestObserver,
     ) -> Result<Won, GatewayError> {
-        let deadline = Instant::now() + job.policy.deadline;
         let candidates = routed.candidates.as_slice();
-        // What the router skipped counts too: the answer names the soonest wait of all.
-        let mut refusals = Refusals {
-            limited: routed.skipped_limited,
-            full: None,
-            open: routed.skipped_open,
+        let mut round = Round {
+            deadline: Instant::now() + job.policy.deadline,
+            // What the router skipped counts too: the answer names the soonest wait of all.
+            refusals: Refusals {
+                limited: routed.skipped_limited,
+                full: None,
+                open: routed.skipped_open,
+            },
+            last: None,
+            jitter: SplitMix64::new(uuid::Uuid::new_v4().as_u64_pair().0),
         };
-        let mut last: Option<GatewayError> = None;
-        let mut jitter = SplitMix64::new(uuid::Uuid::new_v4().as_u64_pair().0);
-        let request_id = job.request_id;
         for (index, candidate) in candidates.iter().enumerate() {
             let Some(slot) = self.providers.get(&candidate.provider) else {
                 continue;
             };
-            let provider = candidate.provider.as_str();
             let others_left = index + 1 < candidates.len();
-            let mut retry = 0;
-            loop {
-                let span = spans::attempt(
-                    observer.span(),
-                    observer.attempts() + 1,
-                    &slot.provider.config,
-                    &candidate.model,
-                );
-                let outcome = self
-                    .attempt(job, slot, candidate, deadline, observer)
-                    .instrument(span.clone())
-                    .await;
-                match &outcome {
-                    Ok(_) => {}
-                    Err(Miss::Refused(e)) => spans::record_error(&span, spans::refusal_type(e)),
-                    Err(Miss::Retryable(e) | Miss::Fatal(e)) => {
-                        spans::record_error(&span, e.code())
-                    }
-                }
-                let err = match outcome {
-                    Ok(won) => return Ok(won),
-                    Err(Miss::Fatal(err)) => return Err(err),
-                    Err(Miss::Refused(err)) => {
-                        tracing::warn!(request_id, provider, reason = %err, "Provider refused admission; trying the next candidate.");
-                        refusals.add(provider, err);
-                        break;
-                    }
-                    Err(Miss::Retryable(err)) => err,
-                };
-                let cooling = matches!(&err, GatewayError::Upstream(e)
-                    if e.kind == UpstreamErrorKind::RateLimited && e.retry_after.is_some());
-                let delay = if cooling && others_left {
-                    None
-                } else {
-                    job.policy.delay(retry, err.retry_after(), jitter.unit())
-                };
-                let delay = delay.filter(|d| Instant::now() + *d < deadline);
-                match delay {
-                    Some(wait) => {
-                        tracing::warn!(request_id, provider, retry = retry + 1, wait_ms = wait.as_millis() as u64, error = %err, "Upstream attempt failed; retrying the same target.");
-                        last = Some(err);
-                        tokio::select! {
-                            () = self.drain.closed() => return Err(GatewayError::ShuttingDown),
-                            () = tokio::time::sleep(wait) => {}
-                        }
-                        retry += 1;
-                    }
-                    None => {
-                        tracing::warn!(request_id, provider, error = %err, "Upstream attempt failed; failing over.");
-                        last = Some(err);
-                        break;
-                    }
-                }
+            let tried = self
+                .try_candidate(job, slot, candidate, others_left, &mut round, observer)
+                .await?;
+            if let Some(won) = tried {
+                return Ok(won);
             }
-            if Instant::now() >= deadline {
+            if Instant::now() >= round.deadline {
                 break;
             }
         }
-        Err(last.unwrap_or_else(|| refusals.into_error(job.model)))
+        Err(round
+            .last
+            .unwrap_or_else(|| round.refusals.into_error(job.model)))
+    }
+
+    /// One candidate, retried with backoff while its failures are retryable: `Some` when it
+    /// won, `None` to fail over to the next, an error to stop.
+    async fn try_candidate(
+        &self,
+        job: &Job<'_>,
+        slot: &ProviderSlot,
+        candidate: &Candidate,
+        others_left: bool,
+        round: &mut Round,
+        observer: &mut RequestObserver,
+    ) -> Result<Option<Won>, GatewayError> {
+        let request_id = job.request_id;
+        let provider = candidate.provider.as_str();
+        let mut retry = 0;
+        loop {
+            let err = match self
+                .traced_attempt(job, slot, candidate, round.deadline, observer)
+                .await
+            {
+                Ok(won) => return Ok(Some(won)),
+                Err(Miss::Fatal(err)) => return Err(err),
+                Err(Miss::Refused(err)) => {
+                    tracing::warn!(request_id, provider, reason = %err, "Provider refused admission; trying the next candidate.");
+                    round.refusals.add(provider, err);
+                    return Ok(None);
+                }
+                Err(Miss::Retryable(err)) => err,
+            };
+            let cooling = matches!(&err, GatewayError::Upstream(e)
+                if e.kind == UpstreamErrorKind::RateLimited && e.retry_after.is_some());
+            let delay = if cooling && others_left {
+                None
+            } else {
+                job.policy
+                    .delay(retry, err.retry_after(), round.jitter.unit())
+            };
+            let delay = delay.filter(|d| Instant::now() + *d < round.deadline);
+            match delay {
+                Some(wait) => {
+                    tracing::warn!(request_id, provider, retry = retry + 1, wait_ms = wait.as_millis() as u64, error = %err, "Upstream attempt failed; retrying the same target.");
+                    round.last = Some(err);
+                    tokio::select! {
+                        () = self.drain.closed() => return Err(GatewayError::ShuttingDown),
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                    retry += 1;
+                }
+                None => {
+                    tracing::warn!(request_id, provider, error = %err, "Upstream attempt failed; failing over.");
+                    round.last = Some(err);
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// [`Self::attempt`] inside its own span, which records why it missed.
+    async fn traced_attempt(
+        &self,
+        job: &Job<'_>,
+        slot: &ProviderSlot,
+        candidate: &Candidate,
+        deadline: Instant,
+        observer: &mut RequestObserver,
+    ) -> Result<Won, Miss> {
+        let span = spans::attempt(
+            observer.span(),
+            observer.attempts() + 1,
+            &slot.provider.config,
+            &candidate.model,
+        );
+        let outcome = self
+            .attempt(job, slot, candidate, deadline, observer)
+            .instrument(span.clone())
+            .await;
+        match &outcome {
+            Ok(_) => {}
+            Err(Miss::Refused(e)) => spans::record_error(&span, spans::refusal_type(e)),
+            Err(Miss::Retryable(e) | Miss::Fatal(e)) => spans::record_error(&span, e.code()),
+        }
+        outcome
     }
 
     /// One attempt on one candidate: admission, then the call up to its first event.
@@ -301,6 +261,36 @@ impl Engine {
         deadline: Instant,
         observer: &mut RequestObserver,
     ) -> Result<Won, Miss> {
+        let mut permit = self.admit(job, slot, candidate, deadline, observer).await?;
+        match self.first_event(job, slot, candidate, deadline).await? {
+            Ok((attempt, ttfb)) => {
+                spans::record_ttfb(ttfb);
+                match &attempt {
+                    // A whole answer: the call succeeded.
+                    Attempt::Json(_) => permit.report(ReportOutcome::Success { ttfb }),
+                    // A stream succeeds only when it completes (reported by the live stream).
+                    Attempt::Stream(_) => permit.first_byte(ttfb),
+                }
+                Ok(Won {
+                    attempt,
+                    permit,
+                    provider: candidate.provider.clone(),
+                    upstream_model: candidate.model.clone(),
+                })
+            }
+            Err(err) => Err(missed(job, permit, &candidate.model, observer, err)),
+        }
+    }
+
+    /// A permit on `candidate`'s instance, within what is left of the deadline.
+    async fn admit(
+        &self,
+        job: &Job<'_>,
+        slot: &ProviderSlot,
+        candidate: &Candidate,
+        deadline: Instant,
+        observer: &mut RequestObserver,
+    ) -> Result<Permit, Miss> {
         let provider = candidate.provider.as_str();
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -311,13 +301,22 @@ impl Engine {
         let Ok(admitted) = tokio::time::timeout(remaining, acquire).await else {
             return Err(Miss::Fatal(timeout_error(provider)));
         };
-        let mut permit = match admitted {
-            Ok(permit) => permit,
-            Err(refusal) => {
-                observer.attempt_failed(&admission_error(provider, job.model, &refusal));
-                return Err(Miss::Refused(refusal));
-            }
-        };
+        admitted.map_err(|refusal| {
+            observer.attempt_failed(&admission_error(provider, job.model, &refusal));
+            Miss::Refused(refusal)
+        })
+    }
+
+    /// The upstream call up to its first event, with its time to first byte. The drain stops
+    /// it (a miss); a failed or late call is the inner error, for the permit to report.
+    async fn first_event(
+        &self,
+        job: &Job<'_>,
+        slot: &ProviderSlot,
+        candidate: &Candidate,
+        deadline: Instant,
+    ) -> Result<Result<(Attempt, Duration), GatewayError>, Miss> {
+        let provider = candidate.provider.as_str();
         let call = Call {
             request: job.request,
             input: job.input,
@@ -345,112 +344,32 @@ impl Engine {
                 result.unwrap_or_else(|_| Err(timeout_error(provider)))
             }
         };
-        match result {
-            Ok(attempt) => {
-                let ttfb = started.elapsed();
-                spans::record_ttfb(ttfb);
-                match &attempt {
-                    // A whole answer: the call succeeded.
-                    Attempt::Json(_) => permit.report(ReportOutcome::Success { ttfb }),
-                    // A stream succeeds only when it completes (reported by the live stream).
-                    Attempt::Stream(_) => permit.first_byte(ttfb),
-                }
-                Ok(Won {
-                    attempt,
-                    permit,
-                    provider: candidate.provider.clone(),
-                    upstream_model: candidate.model.clone(),
-                })
-            }
-            Err(err) => {
-                permit.report(outcome_of(&err, &candidate.model));
-                permit.settle_tokens(0);
-                drop(permit);
-                observer.attempt_failed(&err);
-                if let GatewayError::Upstream(e) = &err {
-                    tracing::debug!(request_id = job.request_id, provider = %e.provider, detail = %e.detail, "Upstream failure detail.");
-                }
-                if err.is_retryable() {
-                    Err(Miss::Retryable(err))
-                } else {
-                    Err(Miss::Fatal(err))
-                }
-            }
-        }
+        Ok(result.map(|attempt| (attempt, started.elapsed())))
+    }
+}
+
+/// A failed call: its permit reports the outcome and frees the slot, and the failure becomes
+/// a retryable or a fatal miss.
+fn missed(
+    job: &Job<'_>,
+    mut permit: Permit,
+    model: &str,
+    observer: &mut RequestObserver,
+    err: GatewayError,
+) -> Miss {
+    permit.report(outcome_of(&err, model));
+    permit.settle_tokens(0);
+    drop(permit);
+    observer.attempt_failed(&err);
+    if let GatewayError::Upstream(e) = &err {
+        tracing::debug!(request_id = job.request_id, provider = %e.provider, detail = %e.detail, "Upstream failure detail.");
+    }
+    if err.is_retryable() {
+        Miss::Retryable(err)
+    } else {
+        Miss::Fatal(err)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::error::UpstreamError;
-
-    #[test]
-    fn refusals_prefer_429_with_the_soonest_wait_and_never_500() {
-        let mut r = Refusals::default();
-        r.add(
-            "a",
-            AdmissionError::CircuitOpen {
-                retry_after: Duration::from_secs(1),
-            },
-        );
-        r.add(
-            "b",
-            AdmissionError::RateLimited {
-                retry_after: Duration::from_secs(9),
-            },
-        );
-        r.add(
-            "c",
-            AdmissionError::RateLimited {
-                retry_after: Duration::from_secs(4),
-            },
-        );
-        let err = r.into_error("m");
-        assert_eq!(err.status().as_u16(), 429);
-        assert_eq!(err.retry_after(), Some(Duration::from_secs(4)));
-
-        let mut full = Refusals::default();
-        full.add(
-            "a",
-            AdmissionError::QueueFull {
-                retry_after: Duration::from_secs(1),
-            },
-        );
-        full.add(
-            "b",
-            AdmissionError::CircuitOpen {
-                retry_after: Duration::from_secs(1),
-            },
-        );
-        assert_eq!(full.into_error("m").code(), "provider_queue_full");
-
-        let mut open = Refusals::default();
-        open.add(
-            "a",
-            AdmissionError::CircuitOpen {
-                retry_after: Duration::from_secs(3),
-            },
-        );
-        assert_eq!(open.into_error("m").status().as_u16(), 503);
-        assert_eq!(Refusals::default().into_error("m").status().as_u16(), 503);
-    }
-
-    #[test]
-    fn a_429_cools_the_model_and_5xx_count_against_health() {
-        let limited: GatewayError = UpstreamError::new("p", UpstreamErrorKind::RateLimited, "x")
-            .with_retry_after(Some(Duration::from_secs(2)))
-            .into();
-        assert_eq!(
-            outcome_of(&limited, "m"),
-            ReportOutcome::RateLimited {
-                model: "m".into(),
-                retry_after: Some(Duration::from_secs(2))
-            }
-        );
-        let server: GatewayError = UpstreamError::new("p", UpstreamErrorKind::Server, "x").into();
-        assert_eq!(outcome_of(&server, "m"), ReportOutcome::Failure);
-        let bad: GatewayError = UpstreamError::new("p", UpstreamErrorKind::BadRequest, "x").into();
-        assert_eq!(outcome_of(&bad, "m"), ReportOutcome::Abandoned);
-    }
-}
+mod tests;

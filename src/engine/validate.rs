@@ -152,6 +152,16 @@ fn range(value: Option<f64>, min: f64, max: f64, param: &str) -> Result<(), Gate
 
 /// Checks a request before any routing happens.
 pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
+    validate_required(request)?;
+    validate_ranges(request)?;
+    validate_enums(request)?;
+    validate_metadata(request)?;
+    validate_tools(request)
+}
+
+/// `model` and `input` (unless a previous response carries the conversation), and `store`
+/// for a background response.
+fn validate_required(request: &CreateResponse) -> Result<(), GatewayError> {
     match request.model.as_deref().map(str::trim) {
         None | Some("") => {
             return Err(GatewayError::invalid(
@@ -182,6 +192,11 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
             Some("store"),
         ));
     }
+    Ok(())
+}
+
+/// Sampling parameters and limits within the spec's bounds.
+fn validate_ranges(request: &CreateResponse) -> Result<(), GatewayError> {
     range(request.temperature, 0.0, 2.0, "temperature")?;
     range(request.top_p, 0.0, 1.0, "top_p")?;
     range(request.presence_penalty, -2.0, 2.0, "presence_penalty")?;
@@ -204,7 +219,11 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
             Some("max_tool_calls"),
         ));
     }
-    validate_enums(request)?;
+    Ok(())
+}
+
+/// At most 16 pairs, keys up to 64 and values up to 512 characters.
+fn validate_metadata(request: &CreateResponse) -> Result<(), GatewayError> {
     if let Some(metadata) = &request.metadata {
         if metadata.len() > 16 {
             return Err(GatewayError::invalid(
@@ -219,6 +238,11 @@ pub fn validate_request(request: &CreateResponse) -> Result<(), GatewayError> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Function tool names and schemas, and a `tool_choice` that names only declared functions.
+fn validate_tools(request: &CreateResponse) -> Result<(), GatewayError> {
     let tools = request.tools.as_deref().unwrap_or_default();
     // Only top-level functions are checked here: namespace children and custom tools get
     // provider-valid names when flattened (`providers::dialect`), and OpenAI checks its own.

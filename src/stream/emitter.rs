@@ -2,13 +2,14 @@
 //! the spec's event grammar with gap-free sequence numbers, and assembles the final response.
 //! Every provider translator drives one, so the grammar is enforced in exactly one place.
 
+use self::{message::message_item, reasoning::reasoning_item};
 use crate::{
     api::{
         ContentPart, CustomToolCallItem, ErrorObject, EventBody, FunctionCallItem,
-        IncompleteDetails, Item, ItemStatus, MessageContent, MessageItem, ReasoningItem,
-        ResponseError, ResponseResource, ResponseStatus, Role, StreamEvent, Usage,
+        IncompleteDetails, ItemStatus, ResponseError, ResponseResource, ResponseStatus,
+        StreamEvent, Usage,
     },
-    stream::{ToolNames, ToolOrigin},
+    stream::ToolNames,
 };
 
 /// What the caller supplies that a pure translator must not invent: ids and the clock.
@@ -199,77 +200,6 @@ impl ResponseEmitter {
         }
     }
 
-    /// Opens a function call item (closing whatever was open). A flattened name of a
-    /// namespace child or custom tool opens the dialect's item instead (`set_tool_names`).
-    pub fn start_function_call(&mut self, call_id: &str, name: &str) {
-        match self.tool_names.origin(name).cloned() {
-            None => self.start_namespaced_call(call_id, name, None),
-            Some(ToolOrigin::Namespaced { namespace, name }) => {
-                self.start_namespaced_call(call_id, &name, Some(&namespace));
-            }
-            Some(ToolOrigin::Custom { namespace, name }) => {
-                self.open_custom_call(call_id, &name, namespace.as_deref(), true);
-            }
-        }
-    }
-
-    /// Opens a function call item with its `namespace` (OpenAI's dialect; `None` at top level).
-    pub fn start_namespaced_call(&mut self, call_id: &str, name: &str, namespace: Option<&str>) {
-        self.start();
-        self.close_item();
-        let index = self.response.output.len();
-        let item = FunctionCallItem {
-            id: Some(self.item_id("fc", index)),
-            call_id: call_id.to_owned(),
-            name: name.to_owned(),
-            arguments: String::new(),
-            namespace: namespace.map(str::to_owned),
-            status: Some(ItemStatus::InProgress),
-        };
-        self.response.output.push(Item::FunctionCall(item.clone()));
-        self.push(EventBody::OutputItemAdded {
-            output_index: index,
-            item: Item::FunctionCall(item.clone()),
-        });
-        self.open = Some(OpenItem::FunctionCall { index, item });
-    }
-
-    /// Appends to the open function call's arguments.
-    pub fn function_arguments_delta(&mut self, delta: &str) {
-        if delta.is_empty() {
-            return;
-        }
-        if let Some(OpenItem::CustomToolCall { item, .. }) = &mut self.open {
-            item.input.push_str(delta);
-            return;
-        }
-        let Some(OpenItem::FunctionCall { index, item }) = &mut self.open else {
-            return;
-        };
-        item.arguments.push_str(delta);
-        let body = EventBody::FunctionCallArgumentsDelta {
-            item_id: item.id.clone().unwrap_or_default(),
-            output_index: *index,
-            delta: delta.to_owned(),
-        };
-        self.push(body);
-    }
-
-    /// Whether a function call is open (for translators that stream arguments by index).
-    pub fn has_open_function_call(&self) -> bool {
-        matches!(
-            self.open,
-            Some(OpenItem::FunctionCall { .. } | OpenItem::CustomToolCall { .. })
-        )
-    }
-
-    /// A complete function call in one step.
-    pub fn function_call(&mut self, call_id: &str, name: &str, arguments: &str) {
-        self.start_function_call(call_id, name);
-        self.function_arguments_delta(arguments);
-        self.close_item();
-    }
-
     /// Closes the open item, if any, as completed.
     pub fn close_item(&mut self) {
         self.close_item_with(ItemStatus::Completed);
@@ -284,15 +214,8 @@ impl ResponseEmitter {
             OpenItem::Message {
                 index, id, parts, ..
             } => (index, message_item(&id, parts, status)),
-            OpenItem::FunctionCall { index, mut item } => {
-                let done = EventBody::FunctionCallArgumentsDone {
-                    item_id: item.id.clone().unwrap_or_default(),
-                    output_index: index,
-                    arguments: item.arguments.clone(),
-                };
-                self.push(done);
-                item.status = Some(status);
-                (index, Item::FunctionCall(item))
+            OpenItem::FunctionCall { index, item } => {
+                (index, self.close_function_call(index, item, status))
             }
             OpenItem::CustomToolCall {
                 index,
@@ -306,35 +229,17 @@ impl ResponseEmitter {
                 index,
                 id,
                 summary,
-                mut summary_done,
+                summary_done,
                 content,
                 encrypted,
             } => {
-                if let Some(text) = summary {
-                    let summary_index = summary_done.len();
-                    let part = ContentPart::SummaryText { text: text.clone() };
-                    self.push(EventBody::ReasoningSummaryTextDone {
-                        item_id: id.clone(),
-                        output_index: index,
-                        summary_index,
-                        text,
-                    });
-                    self.push(EventBody::ReasoningSummaryPartDone {
-                        item_id: id.clone(),
-                        output_index: index,
-                        summary_index,
-                        part: part.clone(),
-                    });
-                    summary_done.push(part);
-                }
-                if let Some(text) = &content {
-                    self.push(EventBody::ReasoningDone {
-                        item_id: id.clone(),
-                        output_index: index,
-                        content_index: 0,
-                        text: text.clone(),
-                    });
-                }
+                let summary_done = self.close_reasoning_text(
+                    index,
+                    &id,
+                    summary,
+                    summary_done,
+                    content.as_deref(),
+                );
                 let content = content.map(|text| vec![ContentPart::ReasoningText { text }]);
                 (
                     index,
@@ -427,32 +332,7 @@ impl ResponseEmitter {
     }
 }
 
-pub(super) fn message_item(id: &str, parts: Vec<ContentPart>, status: ItemStatus) -> Item {
-    Item::Message(MessageItem {
-        id: Some(id.to_owned()),
-        status: Some(status),
-        role: Role::Assistant,
-        content: MessageContent::Parts(parts),
-        phase: None,
-    })
-}
-
-pub(super) fn reasoning_item(
-    id: &str,
-    summary: Vec<ContentPart>,
-    content: Option<Vec<ContentPart>>,
-    encrypted_content: Option<String>,
-    status: ItemStatus,
-) -> Item {
-    Item::Reasoning(ReasoningItem {
-        id: Some(id.to_owned()),
-        summary,
-        content,
-        encrypted_content,
-        status: Some(status),
-    })
-}
-
+mod calls;
 mod citations;
 mod message;
 mod reasoning;

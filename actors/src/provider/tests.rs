@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 
 use super::*;
+use crate::breaker::BreakerState;
 
 fn limits(max_concurrency: usize, max_queue: usize) -> ProviderLimits {
     ProviderLimits {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::{api::ProviderKind, config::Secret};
 
 fn no_env(_: &str) -> Option<String> {
     None

@@ -2,6 +2,7 @@
 //! per caller and in total, each run's bounded event log that followers replay and tail, and
 //! its cancel signal). The work itself is in `runner.rs`.
 
+mod control;
 mod remote;
 mod runner;
 

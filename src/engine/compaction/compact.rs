@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     api::{
         CreateResponse, Input, Item, ItemStatus, MessageContent, MessageItem, ProviderKind,
-        ResponseStatus, Role, Usage, items::CompactionItem,
+        ResponseResource, ResponseStatus, Role, Usage, items::CompactionItem,
     },
     auth::Caller,
     engine::{
@@ -74,6 +74,30 @@ pub async fn compact(
     caller: &Caller,
 ) -> Result<CompactResource, GatewayError> {
     let model = validate(&request)?;
+    let window = load_window(gateway, &request, caller).await?;
+    let (response, summary) =
+        summarise(gateway, &request, model, &window, request_id, caller).await?;
+    let mut output = kept_items(&window, &response.id);
+    output.push(Item::Compaction(CompactionItem {
+        id: Some(format!("cmp_{}", suffix(&response.id))),
+        encrypted_content: encode_summary(summary.trim()),
+    }));
+    output.extend(pending_calls(&window, &response.id));
+    Ok(CompactResource {
+        id: response.id.clone(),
+        object: "response.compaction",
+        output,
+        created_at: response.created_at,
+        usage: response.usage.unwrap_or_default(),
+    })
+}
+
+/// The window to compact: the stored conversation (`previous_response_id`), then `input`.
+async fn load_window(
+    gateway: &Engine,
+    request: &CompactRequest,
+    caller: &Caller,
+) -> Result<Vec<Item>, GatewayError> {
     let new_input = match &request.input {
         None => Vec::new(),
         Some(input) => CreateResponse {
@@ -96,8 +120,21 @@ pub async fn compact(
             Some("input"),
         ));
     }
+    Ok(window)
+}
+
+/// The summarisation pass: `model` summarises the window's transcript through the normal
+/// provider path; the response and its summary, which must not be empty.
+async fn summarise(
+    gateway: &Engine,
+    request: &CompactRequest,
+    model: String,
+    window: &[Item],
+    request_id: String,
+    caller: &Caller,
+) -> Result<(Box<ResponseResource>, String), GatewayError> {
     let transcript = render_transcript(
-        &expand_compaction(window.clone())?,
+        &expand_compaction(window.to_vec())?,
         request.instructions.as_deref(),
     );
     let summariser = CreateResponse {
@@ -135,19 +172,7 @@ pub async fn compact(
             UpstreamError::new(&response.model, UpstreamErrorKind::Protocol, message).into(),
         );
     }
-    let mut output = kept_items(&window, &response.id);
-    output.push(Item::Compaction(CompactionItem {
-        id: Some(format!("cmp_{}", suffix(&response.id))),
-        encrypted_content: encode_summary(summary.trim()),
-    }));
-    output.extend(pending_calls(&window, &response.id));
-    Ok(CompactResource {
-        id: response.id.clone(),
-        object: "response.compaction",
-        output,
-        created_at: response.created_at,
-        usage: response.usage.unwrap_or_default(),
-    })
+    Ok((response, summary))
 }
 
 /// Checks the body; answers the model name.
@@ -307,70 +332,4 @@ fn message_text(content: &MessageContent, role: Role) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn window() -> Vec<Item> {
-        serde_json::from_value(json!([
-            {"type":"message","role":"user","content":"Weather in Paris?"},
-            {"type":"function_call","call_id":"c1","name":"get_weather","arguments":"{\"city\":\"Paris\"}"},
-            {"type":"function_call_output","call_id":"c1","output":"{\"temp\":21}"},
-            {"type":"message","role":"assistant","content":"It is 21 °C."},
-            {"type":"message","role":"user","content":[{"type":"input_text","text":"And Rome?"},
-                {"type":"input_image","image_url":"https://x/y.png"}]},
-            {"type":"function_call","call_id":"c2","name":"get_weather","arguments":"{\"city\":\"Rome\"}"}
-        ]))
-        .unwrap()
-    }
-
-    #[test]
-    fn transcript_names_every_turn_and_tool() {
-        let text = render_transcript(&window(), Some("Be brief."));
-        assert!(text.starts_with("The assistant works under these instructions:\nBe brief."));
-        for needle in [
-            "USER: Weather in Paris?",
-            "ASSISTANT called tool `get_weather` (call c1) with arguments {\"city\":\"Paris\"}",
-            "TOOL RESULT for call c1: {\"temp\":21}",
-            "ASSISTANT: It is 21 °C.",
-            "USER: And Rome? [image]",
-        ] {
-            assert!(text.contains(needle), "{needle} missing from {text}");
-        }
-    }
-
-    #[test]
-    fn user_messages_and_pending_calls_are_kept() {
-        let kept = kept_items(&window(), "resp_ab");
-        let value = serde_json::to_value(&kept).unwrap();
-        assert_eq!(value[0]["id"], "msg_ab_k0");
-        assert_eq!(value[0]["status"], "completed");
-        assert_eq!(value[0]["content"][0]["type"], "input_text");
-        assert_eq!(value[1]["content"][1]["type"], "input_image");
-        assert_eq!(kept.len(), 2);
-        let pending = pending_calls(&window(), "resp_ab");
-        assert_eq!(pending.len(), 1);
-        assert_eq!(serde_json::to_value(&pending[0]).unwrap()["call_id"], "c2");
-    }
-
-    #[test]
-    fn model_is_required_and_input_or_previous() {
-        let err = validate(&CompactRequest::default()).unwrap_err();
-        assert_eq!(err.param().as_deref(), Some("model"));
-        let err = validate(&CompactRequest {
-            model: Some("m".into()),
-            ..CompactRequest::default()
-        })
-        .unwrap_err();
-        assert_eq!(err.param().as_deref(), Some("input"));
-        let err = validate(&CompactRequest {
-            model: Some("m".into()),
-            input: Some(Input::Text("x".into())),
-            prompt_cache_key: Some("k".repeat(65)),
-            ..CompactRequest::default()
-        })
-        .unwrap_err();
-        assert_eq!(err.param().as_deref(), Some("prompt_cache_key"));
-    }
-}
+mod tests;

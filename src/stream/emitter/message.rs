@@ -1,7 +1,7 @@
 //! Message items for `ResponseEmitter`: output text and refusal parts, their deltas and closing.
 
-use super::{OpenItem, OpenPart, ResponseEmitter, message_item};
-use crate::api::{ContentPart, EventBody, ItemStatus};
+use super::{OpenItem, OpenPart, ResponseEmitter};
+use crate::api::{ContentPart, EventBody, Item, ItemStatus, MessageContent, MessageItem, Role};
 
 impl ResponseEmitter {
     /// Appends output text, opening a message and a text part as needed.
@@ -176,4 +176,14 @@ impl ResponseEmitter {
             part: final_part,
         });
     }
+}
+
+pub(super) fn message_item(id: &str, parts: Vec<ContentPart>, status: ItemStatus) -> Item {
+    Item::Message(MessageItem {
+        id: Some(id.to_owned()),
+        status: Some(status),
+        role: Role::Assistant,
+        content: MessageContent::Parts(parts),
+        phase: None,
+    })
 }

@@ -1,7 +1,7 @@
 //! Reasoning items for `ResponseEmitter`: summary and raw text deltas, encrypted state.
 
-use super::{OpenItem, ResponseEmitter, reasoning_item};
-use crate::api::{ContentPart, EventBody, ItemStatus};
+use super::{OpenItem, ResponseEmitter};
+use crate::api::{ContentPart, EventBody, Item, ItemStatus, ReasoningItem};
 
 impl ResponseEmitter {
     pub(super) fn ensure_reasoning(&mut self) {
@@ -94,4 +94,58 @@ impl ResponseEmitter {
             encrypted.get_or_insert_with(String::new).push_str(data);
         }
     }
+
+    /// Closes a reasoning item's open summary and raw text (their `done` events), returning the
+    /// summary parts.
+    pub(super) fn close_reasoning_text(
+        &mut self,
+        index: usize,
+        id: &str,
+        summary: Option<String>,
+        mut summary_done: Vec<ContentPart>,
+        content: Option<&str>,
+    ) -> Vec<ContentPart> {
+        if let Some(text) = summary {
+            let summary_index = summary_done.len();
+            let part = ContentPart::SummaryText { text: text.clone() };
+            self.push(EventBody::ReasoningSummaryTextDone {
+                item_id: id.to_owned(),
+                output_index: index,
+                summary_index,
+                text,
+            });
+            self.push(EventBody::ReasoningSummaryPartDone {
+                item_id: id.to_owned(),
+                output_index: index,
+                summary_index,
+                part: part.clone(),
+            });
+            summary_done.push(part);
+        }
+        if let Some(text) = content {
+            self.push(EventBody::ReasoningDone {
+                item_id: id.to_owned(),
+                output_index: index,
+                content_index: 0,
+                text: text.to_owned(),
+            });
+        }
+        summary_done
+    }
+}
+
+pub(super) fn reasoning_item(
+    id: &str,
+    summary: Vec<ContentPart>,
+    content: Option<Vec<ContentPart>>,
+    encrypted_content: Option<String>,
+    status: ItemStatus,
+) -> Item {
+    Item::Reasoning(ReasoningItem {
+        id: Some(id.to_owned()),
+        summary,
+        content,
+        encrypted_content,
+        status: Some(status),
+    })
 }

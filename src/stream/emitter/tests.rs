@@ -1,5 +1,5 @@
 use super::*;
-use crate::api::CreateResponse;
+use crate::api::{CreateResponse, Item};
 
 fn ctx() -> ResponseContext {
     ResponseContext {
