@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::rate_limits::RateLimits;
 
 pub use self::{
-    status::error_type_of,
+    status::ErrorType,
     upstream::{UpstreamError, UpstreamErrorKind},
 };
 

@@ -48,7 +48,7 @@ impl GatewayError {
     /// The wire error object (also the payload of a streaming `error` event).
     pub fn to_object(&self) -> ErrorObject {
         ErrorObject {
-            kind: self.error_type().to_owned(),
+            kind: self.error_type().as_str().to_owned(),
             code: Some(self.code().to_owned()),
             message: self.public_message(),
             param: self.param(),

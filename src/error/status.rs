@@ -47,9 +47,41 @@ impl GatewayError {
         }
     }
 
-    /// The Open Responses error `type`.
-    pub fn error_type(&self) -> &'static str {
-        error_type_of(self.status().as_u16())
+    /// The Open Responses error `type`, decided by what went wrong (its status agrees).
+    pub fn error_type(&self) -> ErrorType {
+        match self {
+            Self::InvalidRequest { .. }
+            | Self::PayloadTooLarge { .. }
+            | Self::RequestTimeout { .. }
+            | Self::Cancelled => ErrorType::InvalidRequest,
+            Self::NotFound { .. } => ErrorType::NotFound,
+            Self::Unauthorized { .. } => ErrorType::Authentication,
+            Self::QueueFull { .. }
+            | Self::RateLimited { .. }
+            | Self::CallerLimit { .. }
+            | Self::BackgroundLimit { .. } => ErrorType::TooManyRequests,
+            Self::NoHealthyProvider { .. }
+            | Self::StoreUnavailable(_)
+            | Self::AuthUnavailable
+            | Self::Overloaded { .. }
+            | Self::ShuttingDown
+            | Self::Internal(_) => ErrorType::Server,
+            Self::Upstream(e) => match e.kind {
+                UpstreamErrorKind::BadRequest
+                | UpstreamErrorKind::ContentFilter
+                | UpstreamErrorKind::ContextLengthExceeded => ErrorType::InvalidRequest,
+                UpstreamErrorKind::NotFound => ErrorType::NotFound,
+                UpstreamErrorKind::RateLimited | UpstreamErrorKind::QuotaExceeded => {
+                    ErrorType::TooManyRequests
+                }
+                UpstreamErrorKind::Overloaded
+                | UpstreamErrorKind::Timeout
+                | UpstreamErrorKind::Auth
+                | UpstreamErrorKind::Server
+                | UpstreamErrorKind::Connect
+                | UpstreamErrorKind::Protocol => ErrorType::Server,
+            },
+        }
     }
 
     /// The machine-readable `code`.
@@ -135,13 +167,42 @@ impl GatewayError {
     }
 }
 
-/// The Open Responses error `type` for an HTTP status.
-pub fn error_type_of(status: u16) -> &'static str {
-    match status {
-        401 => "authentication_error",
-        404 => "not_found",
-        429 => "too_many_requests",
-        400..=499 => "invalid_request_error",
-        _ => "server_error",
+/// The Open Responses error `type`s the gateway answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorType {
+    /// `invalid_request_error`: the request cannot be served as sent.
+    InvalidRequest,
+    /// `authentication_error`: no valid credentials.
+    Authentication,
+    /// `not_found`: what the request names does not exist.
+    NotFound,
+    /// `too_many_requests`: a limit; retry later.
+    TooManyRequests,
+    /// `server_error`: the gateway or an upstream failed.
+    Server,
+}
+
+impl ErrorType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request_error",
+            Self::Authentication => "authentication_error",
+            Self::NotFound => "not_found",
+            Self::TooManyRequests => "too_many_requests",
+            Self::Server => "server_error",
+        }
+    }
+
+    /// The type for an HTTP status no `GatewayError` produced (actix's own empty 404/405/413
+    /// answers, filled in by `http::empty_errors`).
+    pub fn for_status(status: u16) -> Self {
+        match status {
+            401 => Self::Authentication,
+            404 => Self::NotFound,
+            429 => Self::TooManyRequests,
+            400..=499 => Self::InvalidRequest,
+            _ => Self::Server,
+        }
     }
 }

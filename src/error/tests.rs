@@ -91,3 +91,68 @@ fn store_unavailable_is_503_without_detail() {
     assert!(!object.message.contains("os error"));
     assert!(!err.is_retryable());
 }
+
+#[test]
+fn every_error_type_agrees_with_its_status() {
+    let wait = Duration::from_secs(1);
+    let mut errors = vec![
+        GatewayError::InvalidRequest {
+            message: "m".into(),
+            param: None,
+            code: "c",
+        },
+        GatewayError::NotFound {
+            message: "m".into(),
+            param: None,
+            code: "c",
+        },
+        GatewayError::PayloadTooLarge { limit: 1 },
+        GatewayError::QueueFull {
+            provider: "p".into(),
+            retry_after: wait,
+        },
+        GatewayError::NoHealthyProvider {
+            model: "m".into(),
+            retry_after: wait,
+        },
+        GatewayError::RateLimited {
+            model: "m".into(),
+            retry_after: wait,
+        },
+        GatewayError::RequestTimeout { after: wait },
+        GatewayError::Overloaded { message: "m" },
+        GatewayError::ShuttingDown,
+        GatewayError::BackgroundLimit { scope: "s" },
+        GatewayError::Cancelled,
+        GatewayError::StoreUnavailable("s".into()),
+        GatewayError::Unauthorized {
+            code: "c",
+            reason: "r",
+        },
+        GatewayError::AuthUnavailable,
+        GatewayError::Internal("i".into()),
+    ];
+    for kind in [
+        UpstreamErrorKind::BadRequest,
+        UpstreamErrorKind::NotFound,
+        UpstreamErrorKind::Auth,
+        UpstreamErrorKind::RateLimited,
+        UpstreamErrorKind::QuotaExceeded,
+        UpstreamErrorKind::Overloaded,
+        UpstreamErrorKind::Server,
+        UpstreamErrorKind::Timeout,
+        UpstreamErrorKind::Connect,
+        UpstreamErrorKind::Protocol,
+        UpstreamErrorKind::ContentFilter,
+        UpstreamErrorKind::ContextLengthExceeded,
+    ] {
+        errors.push(GatewayError::Upstream(UpstreamError::new("p", kind, "m")));
+    }
+    for err in errors {
+        assert_eq!(
+            err.error_type(),
+            ErrorType::for_status(err.status().as_u16()),
+            "{err:?}"
+        );
+    }
+}

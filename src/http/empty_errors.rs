@@ -48,7 +48,9 @@ fn fill<B: MessageBody + 'static>(
     );
     let body = ErrorBody {
         error: ErrorObject {
-            kind: crate::error::error_type_of(status.as_u16()).to_owned(),
+            kind: crate::error::ErrorType::for_status(status.as_u16())
+                .as_str()
+                .to_owned(),
             code: Some(code_of(status.as_u16())),
             message,
             param: None,
