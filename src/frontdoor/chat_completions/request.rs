@@ -14,7 +14,7 @@ use crate::{
         TextFormat, Tool, ToolChoice,
         chat_completions::{
             AssistantMessage, ChatContent, ChatMessage, ChatPart, ChatRequest, ChatTool,
-            ChatToolCall, ResponseFormat,
+            ChatToolCall, ResponseFormat, StreamOptions,
         },
     },
     error::GatewayError,
@@ -33,10 +33,60 @@ pub struct ChatOptions {
     pub include_usage: bool,
 }
 
-/// Translates a Chat Completions request; the result is stateless (`store: false`).
+/// Translates a Chat Completions request; the result is stateless (`store: false`). Errors
+/// come in parameter order: `n`, `functions`, `messages`, `tools`, `tool_choice`.
 pub fn into_create_response(
     chat: ChatRequest,
 ) -> Result<(CreateResponse, ChatOptions), GatewayError> {
+    reject_legacy(&chat)?;
+    let input = input_items(chat.messages)?;
+    let tools = chat
+        .tools
+        .map(|tools| {
+            tools
+                .into_iter()
+                .enumerate()
+                .map(tool)
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let tool_choice = chat.tool_choice.map(tool_choice).transpose()?;
+    let options = options(chat.stream, chat.stream_options);
+    let request = CreateResponse {
+        model: chat.model,
+        input: Some(Input::Items(input)),
+        tools,
+        tool_choice,
+        parallel_tool_calls: chat.parallel_tool_calls,
+        text: text_config(chat.response_format, chat.verbosity),
+        temperature: chat.temperature,
+        top_p: chat.top_p,
+        presence_penalty: chat.presence_penalty,
+        frequency_penalty: chat.frequency_penalty,
+        top_logprobs: chat.top_logprobs.filter(|_| chat.logprobs == Some(true)),
+        max_output_tokens: chat
+            .max_completion_tokens
+            .or(chat.max_tokens)
+            .map(|n| n.max(MIN_OUTPUT_TOKENS)),
+        reasoning: chat.reasoning_effort.map(|effort| ReasoningConfig {
+            effort: Some(effort),
+            summary: None,
+        }),
+        // Chat Completions is stateless: nothing to continue from, so nothing to store.
+        store: Some(false),
+        stream: Some(options.stream),
+        metadata: chat.metadata,
+        safety_identifier: chat.safety_identifier.or(chat.user),
+        prompt_cache_key: chat.prompt_cache_key,
+        service_tier: chat.service_tier,
+        provider: chat.provider,
+        ..CreateResponse::default()
+    };
+    Ok((request, options))
+}
+
+/// Parameters this front door refuses outright rather than half-honours.
+fn reject_legacy(chat: &ChatRequest) -> Result<(), GatewayError> {
     if chat.n.is_some_and(|n| n != 1) {
         return Err(GatewayError::invalid(
             "Only `n: 1` is supported; send one request per choice.",
@@ -49,7 +99,12 @@ pub fn into_create_response(
             Some("functions"),
         ));
     }
-    let messages = chat.messages.filter(|m| !m.is_empty()).ok_or_else(|| {
+    Ok(())
+}
+
+/// The conversation as input items; it must not be empty.
+fn input_items(messages: Option<Vec<ChatMessage>>) -> Result<Vec<Item>, GatewayError> {
+    let messages = messages.filter(|m| !m.is_empty()).ok_or_else(|| {
         GatewayError::invalid(
             "`messages` must hold at least one message.",
             Some("messages"),
@@ -59,22 +114,24 @@ pub fn into_create_response(
     for (index, message) in messages.into_iter().enumerate() {
         push_message(&mut input, index, message)?;
     }
-    let tools = chat
-        .tools
-        .map(|tools| {
-            tools
-                .into_iter()
-                .enumerate()
-                .map(tool)
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()?;
-    let tool_choice = chat.tool_choice.map(tool_choice).transpose()?;
-    let max_output_tokens = chat
-        .max_completion_tokens
-        .or(chat.max_tokens)
-        .map(|n| n.max(MIN_OUTPUT_TOKENS));
-    let format = chat.response_format.map(|format| match format {
+    Ok(input)
+}
+
+/// Streaming, and the usage chunk only when streaming and asked for.
+fn options(stream: Option<bool>, stream_options: Option<StreamOptions>) -> ChatOptions {
+    let stream = stream.unwrap_or(false);
+    ChatOptions {
+        stream,
+        include_usage: stream
+            && stream_options
+                .and_then(|o| o.include_usage)
+                .unwrap_or(false),
+    }
+}
+
+/// `response_format` and `verbosity` as the text config (none when neither is set).
+fn text_config(format: Option<ResponseFormat>, verbosity: Option<String>) -> Option<TextConfig> {
+    let format = format.map(|format| match format {
         ResponseFormat::Text => TextFormat::Text,
         ResponseFormat::JsonObject => TextFormat::JsonObject,
         ResponseFormat::JsonSchema { json_schema } => TextFormat::JsonSchema {
@@ -84,47 +141,7 @@ pub fn into_create_response(
             strict: json_schema.strict,
         },
     });
-    let text = (format.is_some() || chat.verbosity.is_some()).then_some(TextConfig {
-        format,
-        verbosity: chat.verbosity,
-    });
-    let stream = chat.stream.unwrap_or(false);
-    let options = ChatOptions {
-        stream,
-        include_usage: stream
-            && chat
-                .stream_options
-                .and_then(|o| o.include_usage)
-                .unwrap_or(false),
-    };
-    let request = CreateResponse {
-        model: chat.model,
-        input: Some(Input::Items(input)),
-        tools,
-        tool_choice,
-        parallel_tool_calls: chat.parallel_tool_calls,
-        text,
-        temperature: chat.temperature,
-        top_p: chat.top_p,
-        presence_penalty: chat.presence_penalty,
-        frequency_penalty: chat.frequency_penalty,
-        top_logprobs: chat.top_logprobs.filter(|_| chat.logprobs == Some(true)),
-        max_output_tokens,
-        reasoning: chat.reasoning_effort.map(|effort| ReasoningConfig {
-            effort: Some(effort),
-            summary: None,
-        }),
-        // Chat Completions is stateless: nothing to continue from, so nothing to store.
-        store: Some(false),
-        stream: Some(stream),
-        metadata: chat.metadata,
-        safety_identifier: chat.safety_identifier.or(chat.user),
-        prompt_cache_key: chat.prompt_cache_key,
-        service_tier: chat.service_tier,
-        provider: chat.provider,
-        ..CreateResponse::default()
-    };
-    Ok((request, options))
+    (format.is_some() || verbosity.is_some()).then_some(TextConfig { format, verbosity })
 }
 
 fn message(role: Role, content: MessageContent) -> Item {
