@@ -24,7 +24,8 @@
 //!   (`ProviderKind::{OpenAi, Azure, Anthropic, Gemini}`, config names `openai`, `azureopenai`,
 //!   `anthropic`, `google`). Each kind has one module in `providers` (`openai`, `azure`,
 //!   `anthropic`, `gemini`) with its client (`AzureClient`, …) and stream translator
-//!   (`AzureStream`, …). Azure OpenAI is called with the Chat Completions wire format.
+//!   (`AzureStream`, …). Azure OpenAI is called with the Chat Completions wire format, whose one
+//!   model (`api::chat_completions`) the Chat Completions front door shares.
 //! - *Chat Completions front door*: the inbound `POST /v1/chat/completions`
 //!   (`frontdoor::chat_completions`, handler `http::chat_completions`); `gateway-chat` is the
 //!   terminal client crate in `chat/`.

@@ -1,6 +1,8 @@
 //! Open Responses wire types (spec 2026-04-24): request, items, response, stream events, error.
-//! These are the gateway's one internal model; providers translate to and from them.
+//! These are the gateway's one internal model; providers translate to and from them. Also the
+//! Chat Completions wire model (`chat_completions`), spoken with clients and with upstreams.
 
+pub mod chat_completions;
 pub mod error;
 pub mod events;
 pub mod items;

@@ -4,11 +4,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{body, render, request_id};
 use crate::{
+    api::chat_completions::ChatRequest,
     engine::Execution,
     error::GatewayError,
-    frontdoor::chat_completions::{
-        into_completion, into_create_response, into_sse, wire::ChatCompletionRequest,
-    },
+    frontdoor::chat_completions::{into_completion, into_create_response, into_sse},
 };
 
 /// Creates a chat completion.
@@ -19,7 +18,7 @@ pub async fn create(
 ) -> HttpResponse {
     let id = request_id(&req);
     let parsed = async {
-        let (caller, chat) = body::caller_and_json::<ChatCompletionRequest>(&req, payload).await?;
+        let (caller, chat) = body::caller_and_json::<ChatRequest>(&req, payload).await?;
         let (request, options) = into_create_response(chat)?;
         Ok::<_, GatewayError>((caller, request, options))
     }

@@ -7,14 +7,15 @@
 
 use serde_json::Value;
 
-use super::wire::{
-    ChatCompletionRequest, InContent, InMessage, InPart, InResponseFormat, InTool, InToolCall,
-};
 use crate::{
     api::{
         ContentPart, CreateResponse, FunctionCallItem, FunctionCallOutputItem, FunctionOutput,
         FunctionTool, Input, Item, MessageContent, MessageItem, ReasoningConfig, Role, TextConfig,
         TextFormat, Tool, ToolChoice,
+        chat_completions::{
+            AssistantMessage, ChatContent, ChatMessage, ChatPart, ChatRequest, ChatTool,
+            ChatToolCall, ResponseFormat, StreamOptions,
+        },
     },
     error::GatewayError,
 };
@@ -32,10 +33,60 @@ pub struct ChatOptions {
     pub include_usage: bool,
 }
 
-/// Translates a Chat Completions request; the result is stateless (`store: false`).
+/// Translates a Chat Completions request; the result is stateless (`store: false`). Errors
+/// come in parameter order: `n`, `functions`, `messages`, `tools`, `tool_choice`.
 pub fn into_create_response(
-    chat: ChatCompletionRequest,
+    chat: ChatRequest,
 ) -> Result<(CreateResponse, ChatOptions), GatewayError> {
+    reject_legacy(&chat)?;
+    let input = input_items(chat.messages)?;
+    let tools = chat
+        .tools
+        .map(|tools| {
+            tools
+                .into_iter()
+                .enumerate()
+                .map(tool)
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let tool_choice = chat.tool_choice.map(tool_choice).transpose()?;
+    let options = options(chat.stream, chat.stream_options);
+    let request = CreateResponse {
+        model: chat.model,
+        input: Some(Input::Items(input)),
+        tools,
+        tool_choice,
+        parallel_tool_calls: chat.parallel_tool_calls,
+        text: text_config(chat.response_format, chat.verbosity),
+        temperature: chat.temperature,
+        top_p: chat.top_p,
+        presence_penalty: chat.presence_penalty,
+        frequency_penalty: chat.frequency_penalty,
+        top_logprobs: chat.top_logprobs.filter(|_| chat.logprobs == Some(true)),
+        max_output_tokens: chat
+            .max_completion_tokens
+            .or(chat.max_tokens)
+            .map(|n| n.max(MIN_OUTPUT_TOKENS)),
+        reasoning: chat.reasoning_effort.map(|effort| ReasoningConfig {
+            effort: Some(effort),
+            summary: None,
+        }),
+        // Chat Completions is stateless: nothing to continue from, so nothing to store.
+        store: Some(false),
+        stream: Some(options.stream),
+        metadata: chat.metadata,
+        safety_identifier: chat.safety_identifier.or(chat.user),
+        prompt_cache_key: chat.prompt_cache_key,
+        service_tier: chat.service_tier,
+        provider: chat.provider,
+        ..CreateResponse::default()
+    };
+    Ok((request, options))
+}
+
+/// Parameters this front door refuses outright rather than half-honours.
+fn reject_legacy(chat: &ChatRequest) -> Result<(), GatewayError> {
     if chat.n.is_some_and(|n| n != 1) {
         return Err(GatewayError::invalid(
             "Only `n: 1` is supported; send one request per choice.",
@@ -48,7 +99,12 @@ pub fn into_create_response(
             Some("functions"),
         ));
     }
-    let messages = chat.messages.filter(|m| !m.is_empty()).ok_or_else(|| {
+    Ok(())
+}
+
+/// The conversation as input items; it must not be empty.
+fn input_items(messages: Option<Vec<ChatMessage>>) -> Result<Vec<Item>, GatewayError> {
+    let messages = messages.filter(|m| !m.is_empty()).ok_or_else(|| {
         GatewayError::invalid(
             "`messages` must hold at least one message.",
             Some("messages"),
@@ -58,72 +114,34 @@ pub fn into_create_response(
     for (index, message) in messages.into_iter().enumerate() {
         push_message(&mut input, index, message)?;
     }
-    let tools = chat
-        .tools
-        .map(|tools| {
-            tools
-                .into_iter()
-                .enumerate()
-                .map(tool)
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()?;
-    let tool_choice = chat.tool_choice.map(tool_choice).transpose()?;
-    let max_output_tokens = chat
-        .max_completion_tokens
-        .or(chat.max_tokens)
-        .map(|n| n.max(MIN_OUTPUT_TOKENS));
-    let format = chat.response_format.map(|format| match format {
-        InResponseFormat::Text => TextFormat::Text,
-        InResponseFormat::JsonObject => TextFormat::JsonObject,
-        InResponseFormat::JsonSchema { json_schema } => TextFormat::JsonSchema {
+    Ok(input)
+}
+
+/// Streaming, and the usage chunk only when streaming and asked for.
+fn options(stream: Option<bool>, stream_options: Option<StreamOptions>) -> ChatOptions {
+    let stream = stream.unwrap_or(false);
+    ChatOptions {
+        stream,
+        include_usage: stream
+            && stream_options
+                .and_then(|o| o.include_usage)
+                .unwrap_or(false),
+    }
+}
+
+/// `response_format` and `verbosity` as the text config (none when neither is set).
+fn text_config(format: Option<ResponseFormat>, verbosity: Option<String>) -> Option<TextConfig> {
+    let format = format.map(|format| match format {
+        ResponseFormat::Text => TextFormat::Text,
+        ResponseFormat::JsonObject => TextFormat::JsonObject,
+        ResponseFormat::JsonSchema { json_schema } => TextFormat::JsonSchema {
             name: Some(json_schema.name),
             description: json_schema.description,
             schema: json_schema.schema,
             strict: json_schema.strict,
         },
     });
-    let text = (format.is_some() || chat.verbosity.is_some()).then_some(TextConfig {
-        format,
-        verbosity: chat.verbosity,
-    });
-    let stream = chat.stream.unwrap_or(false);
-    let options = ChatOptions {
-        stream,
-        include_usage: stream
-            && chat
-                .stream_options
-                .and_then(|o| o.include_usage)
-                .unwrap_or(false),
-    };
-    let request = CreateResponse {
-        model: chat.model,
-        input: Some(Input::Items(input)),
-        tools,
-        tool_choice,
-        parallel_tool_calls: chat.parallel_tool_calls,
-        text,
-        temperature: chat.temperature,
-        top_p: chat.top_p,
-        presence_penalty: chat.presence_penalty,
-        frequency_penalty: chat.frequency_penalty,
-        top_logprobs: chat.top_logprobs.filter(|_| chat.logprobs == Some(true)),
-        max_output_tokens,
-        reasoning: chat.reasoning_effort.map(|effort| ReasoningConfig {
-            effort: Some(effort),
-            summary: None,
-        }),
-        // Chat Completions is stateless: nothing to continue from, so nothing to store.
-        store: Some(false),
-        stream: Some(stream),
-        metadata: chat.metadata,
-        safety_identifier: chat.safety_identifier.or(chat.user),
-        prompt_cache_key: chat.prompt_cache_key,
-        service_tier: chat.service_tier,
-        provider: chat.provider,
-        ..CreateResponse::default()
-    };
-    Ok((request, options))
+    (format.is_some() || verbosity.is_some()).then_some(TextConfig { format, verbosity })
 }
 
 fn message(role: Role, content: MessageContent) -> Item {
@@ -136,21 +154,23 @@ fn message(role: Role, content: MessageContent) -> Item {
     })
 }
 
-fn push_message(input: &mut Vec<Item>, index: usize, msg: InMessage) -> Result<(), GatewayError> {
+fn push_message(input: &mut Vec<Item>, index: usize, msg: ChatMessage) -> Result<(), GatewayError> {
     let at = |suffix: &str| format!("messages[{index}]{suffix}");
     match msg {
-        InMessage::System { content } => {
+        ChatMessage::System { content } => {
             input.push(message(Role::System, text_only(content, &at)?))
         }
-        InMessage::Developer { content } => {
+        ChatMessage::Developer { content } => {
             input.push(message(Role::Developer, text_only(content, &at)?));
         }
-        InMessage::User { content } => input.push(message(Role::User, user_content(content, &at)?)),
-        InMessage::Assistant {
+        ChatMessage::User { content } => {
+            input.push(message(Role::User, user_content(content, &at)?))
+        }
+        ChatMessage::Assistant(AssistantMessage {
             content,
             refusal,
             tool_calls,
-        } => {
+        }) => {
             let mut parts = Vec::new();
             if let Some(content) = content {
                 parts.extend(assistant_parts(content, &at)?);
@@ -164,7 +184,7 @@ fn push_message(input: &mut Vec<Item>, index: usize, msg: InMessage) -> Result<(
             }
             input.extend(calls.into_iter().map(function_call));
         }
-        InMessage::Tool {
+        ChatMessage::Tool {
             tool_call_id,
             content,
         } => {
@@ -179,7 +199,7 @@ fn push_message(input: &mut Vec<Item>, index: usize, msg: InMessage) -> Result<(
                 status: None,
             }));
         }
-        InMessage::Function {} => {
+        ChatMessage::Function {} => {
             return Err(GatewayError::invalid(
                 "Legacy `function` messages are not supported; use `tool` messages.",
                 Some(&at(".role")),
@@ -189,7 +209,7 @@ fn push_message(input: &mut Vec<Item>, index: usize, msg: InMessage) -> Result<(
     Ok(())
 }
 
-fn function_call(call: InToolCall) -> Item {
+fn function_call(call: ChatToolCall) -> Item {
     Item::FunctionCall(FunctionCallItem {
         id: None,
         call_id: call.id,
@@ -206,16 +226,16 @@ fn unsupported(what: &str, param: String) -> GatewayError {
 
 /// System, developer and tool content: text parts only.
 fn text_only(
-    content: InContent,
+    content: ChatContent,
     at: &dyn Fn(&str) -> String,
 ) -> Result<MessageContent, GatewayError> {
     match content {
-        InContent::Text(text) => Ok(MessageContent::Text(text)),
-        InContent::Parts(parts) => parts
+        ChatContent::Text(text) => Ok(MessageContent::Text(text)),
+        ChatContent::Parts(parts) => parts
             .into_iter()
             .enumerate()
             .map(|(j, part)| match part {
-                InPart::Text { text } => Ok(ContentPart::InputText { text }),
+                ChatPart::Text { text } => Ok(ContentPart::InputText { text }),
                 _ => Err(unsupported(
                     "Non-text content in this message",
                     at(&format!(".content[{j}]")),
@@ -227,32 +247,32 @@ fn text_only(
 }
 
 fn user_content(
-    content: InContent,
+    content: ChatContent,
     at: &dyn Fn(&str) -> String,
 ) -> Result<MessageContent, GatewayError> {
     let parts = match content {
-        InContent::Text(text) => return Ok(MessageContent::Text(text)),
-        InContent::Parts(parts) => parts,
+        ChatContent::Text(text) => return Ok(MessageContent::Text(text)),
+        ChatContent::Parts(parts) => parts,
     };
     let mut out = Vec::with_capacity(parts.len());
     for (j, part) in parts.into_iter().enumerate() {
         out.push(match part {
-            InPart::Text { text } => ContentPart::InputText { text },
-            InPart::ImageUrl { image_url } => ContentPart::InputImage {
+            ChatPart::Text { text } => ContentPart::InputText { text },
+            ChatPart::ImageUrl { image_url } => ContentPart::InputImage {
                 image_url: Some(image_url.url),
                 file_id: None,
                 detail: image_url.detail,
             },
-            InPart::File { file } => ContentPart::InputFile {
+            ChatPart::File { file } => ContentPart::InputFile {
                 filename: file.filename,
                 file_data: file.file_data,
                 file_url: None,
                 file_id: file.file_id,
             },
-            InPart::InputAudio {} => {
+            ChatPart::InputAudio {} => {
                 return Err(unsupported("Audio input", at(&format!(".content[{j}]"))));
             }
-            InPart::Refusal { .. } => {
+            ChatPart::Refusal { .. } => {
                 return Err(unsupported(
                     "A refusal part in a user message",
                     at(&format!(".content[{j}]")),
@@ -264,18 +284,18 @@ fn user_content(
 }
 
 fn assistant_parts(
-    content: InContent,
+    content: ChatContent,
     at: &dyn Fn(&str) -> String,
 ) -> Result<Vec<ContentPart>, GatewayError> {
     match content {
-        InContent::Text(text) if text.is_empty() => Ok(Vec::new()),
-        InContent::Text(text) => Ok(vec![ContentPart::output_text(&text)]),
-        InContent::Parts(parts) => parts
+        ChatContent::Text(text) if text.is_empty() => Ok(Vec::new()),
+        ChatContent::Text(text) => Ok(vec![ContentPart::output_text(&text)]),
+        ChatContent::Parts(parts) => parts
             .into_iter()
             .enumerate()
             .map(|(j, part)| match part {
-                InPart::Text { text } => Ok(ContentPart::output_text(&text)),
-                InPart::Refusal { refusal } => Ok(ContentPart::Refusal { refusal }),
+                ChatPart::Text { text } => Ok(ContentPart::output_text(&text)),
+                ChatPart::Refusal { refusal } => Ok(ContentPart::Refusal { refusal }),
                 _ => Err(unsupported(
                     "Non-text content in an assistant message",
                     at(&format!(".content[{j}]")),
@@ -285,8 +305,8 @@ fn assistant_parts(
     }
 }
 
-fn tool((index, tool): (usize, InTool)) -> Result<Tool, GatewayError> {
-    match (tool.kind.as_str(), tool.function) {
+fn tool((index, tool): (usize, ChatTool)) -> Result<Tool, GatewayError> {
+    match (tool.kind.as_ref(), tool.function) {
         ("function", Some(function)) => Ok(Tool::Function(FunctionTool {
             name: function.name,
             description: function.description,

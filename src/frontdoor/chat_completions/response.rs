@@ -1,12 +1,18 @@
 //! Open Responses response → `chat.completion` (pure), plus the pieces the chunk translator
 //! shares: ids, finish reasons and usage.
 
-use super::wire::{
-    Completion, OutChoice, OutCompletionDetails, OutFunction, OutMessage, OutPromptDetails,
-    OutToolCall, OutUsage,
-};
+use std::borrow::Cow;
+
+use serde_json::Value;
+
 use crate::{
-    api::{ContentPart, Item, MessageContent, ResponseResource, ResponseStatus, Role, Usage},
+    api::{
+        ContentPart, Item, MessageContent, ResponseResource, ResponseStatus, Role, Usage,
+        chat_completions::{
+            ChatCompletion, ChatUsage, Choice, CompletionDetails, Delta, FunctionDelta,
+            PromptDetails, ToolCallDelta,
+        },
+    },
     error::{GatewayError, UpstreamError, UpstreamErrorKind},
 };
 
@@ -37,15 +43,15 @@ pub fn finish_reason(response: &ResponseResource) -> &'static str {
 }
 
 /// Open Responses usage → Chat Completions usage.
-pub fn usage(usage: Usage) -> OutUsage {
-    OutUsage {
+pub fn usage(usage: Usage) -> ChatUsage {
+    ChatUsage {
         prompt_tokens: usage.input_tokens,
         completion_tokens: usage.output_tokens,
         total_tokens: usage.total_tokens,
-        prompt_tokens_details: OutPromptDetails {
+        prompt_tokens_details: PromptDetails {
             cached_tokens: usage.input_tokens_details.cached_tokens,
         },
-        completion_tokens_details: OutCompletionDetails {
+        completion_tokens_details: CompletionDetails {
             reasoning_tokens: usage.output_tokens_details.reasoning_tokens,
         },
     }
@@ -67,7 +73,7 @@ pub fn failure(response: &ResponseResource) -> GatewayError {
 
 /// A finished response as a `chat.completion`; a failed one is an error. Reasoning items are
 /// not part of Chat Completions and are dropped.
-pub fn into_completion(response: &ResponseResource) -> Result<Completion, GatewayError> {
+pub fn into_completion(response: &ResponseResource) -> Result<ChatCompletion, GatewayError> {
     if response.status == ResponseStatus::Failed {
         return Err(failure(response));
     }
@@ -90,11 +96,11 @@ pub fn into_completion(response: &ResponseResource) -> Result<Completion, Gatewa
                     }
                 }
             }
-            Item::FunctionCall(call) => calls.push(OutToolCall {
+            Item::FunctionCall(call) => calls.push(ToolCallDelta {
                 index: None,
                 id: Some(call.call_id.clone()),
                 kind: Some("function"),
-                function: OutFunction {
+                function: FunctionDelta {
                     name: Some(call.name.clone()),
                     arguments: call.arguments.clone(),
                 },
@@ -105,25 +111,28 @@ pub fn into_completion(response: &ResponseResource) -> Result<Completion, Gatewa
     if text.is_none() && refusal.is_none() && calls.is_empty() {
         text = Some(String::new());
     }
-    let message = OutMessage {
+    let message = Delta {
         role: Some("assistant"),
-        content: Some(text),
+        // `null` on a message that only calls tools.
+        content: Some(text.map_or(Value::Null, Value::String)),
         refusal: Some(refusal),
+        reasoning_content: None,
         tool_calls: (!calls.is_empty()).then_some(calls),
     };
-    Ok(Completion {
+    Ok(ChatCompletion {
         id: completion_id(&response.id),
         object: "chat.completion",
         created: response.created_at,
         model: response.model.clone(),
-        choices: vec![OutChoice {
+        choices: vec![Choice {
             index: 0,
             message: Some(message),
             delta: None,
             logprobs: None,
-            finish_reason: Some(finish_reason(response)),
+            finish_reason: Some(Cow::Borrowed(finish_reason(response))),
         }],
         usage: Some(Some(usage(response.usage.unwrap_or_default()))),
+        error: None,
     })
 }
 

@@ -3,17 +3,22 @@
 //! asked for, then `data: [DONE]`. A failure mid-stream is one `data: {"error": …}` frame (what
 //! the OpenAI SDKs raise on) and the stream ends without `[DONE]`.
 
+use std::borrow::Cow;
+
 use bytes::{Bytes, BytesMut};
 use futures::Stream;
 use serde::Serialize;
+use serde_json::Value;
 
 use super::{
     request::ChatOptions,
     response::{completion_id, failure, finish_reason, usage},
-    wire::{Completion, OutChoice, OutFunction, OutMessage, OutToolCall},
 };
 use crate::{
-    api::{ErrorBody, ErrorObject, EventBody, Item, ResponseResource, StreamEvent},
+    api::{
+        ErrorBody, ErrorObject, EventBody, Item, ResponseResource, StreamEvent,
+        chat_completions::{ChatCompletion, Choice, Delta, FunctionDelta, ToolCallDelta},
+    },
     engine::EventStream,
     stream::sse::DONE_FRAME,
 };
@@ -65,13 +70,13 @@ impl ChunkTranslator {
                 item: Item::FunctionCall(call),
                 ..
             } => {
-                let index = self.calls.len();
+                let index = chunk_index(self.calls.len());
                 self.calls.push(call.id.clone().unwrap_or_default());
-                let fragment = OutToolCall {
+                let fragment = ToolCallDelta {
                     index: Some(index),
                     id: Some(call.call_id.clone()),
                     kind: Some("function"),
-                    function: OutFunction {
+                    function: FunctionDelta {
                         name: Some(call.name.clone()),
                         arguments: String::new(),
                     },
@@ -82,11 +87,11 @@ impl ChunkTranslator {
                 let Some(index) = self.calls.iter().position(|id| id == item_id) else {
                     return;
                 };
-                let fragment = OutToolCall {
-                    index: Some(index),
+                let fragment = ToolCallDelta {
+                    index: Some(chunk_index(index)),
                     id: None,
                     kind: None,
-                    function: OutFunction {
+                    function: FunctionDelta {
                         name: None,
                         arguments: delta.clone(),
                     },
@@ -97,9 +102,9 @@ impl ChunkTranslator {
                 self.chunk(out, delta_text(None, Some(delta.clone())), None);
             }
             EventBody::RefusalDelta { delta, .. } => {
-                let message = OutMessage {
+                let message = Delta {
                     refusal: Some(Some(delta.clone())),
-                    ..OutMessage::default()
+                    ..Delta::default()
                 };
                 self.chunk(out, message, None);
             }
@@ -120,9 +125,9 @@ impl ChunkTranslator {
 
     fn finish(&mut self, response: &ResponseResource, out: &mut BytesMut) {
         self.model.clone_from(&response.model);
-        self.chunk(out, OutMessage::default(), Some(finish_reason(response)));
+        self.chunk(out, Delta::default(), Some(finish_reason(response)));
         if self.options.include_usage {
-            let chunk = Completion {
+            let chunk = ChatCompletion {
                 choices: Vec::new(),
                 usage: Some(Some(usage(response.usage.unwrap_or_default()))),
                 ..self.envelope()
@@ -131,25 +136,26 @@ impl ChunkTranslator {
         }
     }
 
-    fn envelope(&self) -> Completion {
-        Completion {
+    fn envelope(&self) -> ChatCompletion {
+        ChatCompletion {
             id: self.id.clone(),
             object: "chat.completion.chunk",
             created: self.created,
             model: self.model.clone(),
             choices: Vec::new(),
             usage: self.options.include_usage.then_some(None),
+            error: None,
         }
     }
 
-    fn chunk(&self, out: &mut BytesMut, delta: OutMessage, finish: Option<&'static str>) {
-        let chunk = Completion {
-            choices: vec![OutChoice {
+    fn chunk(&self, out: &mut BytesMut, delta: Delta, finish: Option<&'static str>) {
+        let chunk = ChatCompletion {
+            choices: vec![Choice {
                 index: 0,
                 message: None,
                 delta: Some(delta),
                 logprobs: None,
-                finish_reason: finish,
+                finish_reason: finish.map(Cow::Borrowed),
             }],
             ..self.envelope()
         };
@@ -157,19 +163,25 @@ impl ChunkTranslator {
     }
 }
 
-fn delta_text(role: Option<&'static str>, content: Option<String>) -> OutMessage {
-    OutMessage {
+fn delta_text(role: Option<&'static str>, content: Option<String>) -> Delta {
+    Delta {
         role,
-        content: content.map(Some),
-        ..OutMessage::default()
+        content: content.map(Value::String),
+        ..Delta::default()
     }
 }
 
-fn delta_calls(fragment: OutToolCall) -> OutMessage {
-    OutMessage {
+fn delta_calls(fragment: ToolCallDelta) -> Delta {
+    Delta {
         tool_calls: Some(vec![fragment]),
-        ..OutMessage::default()
+        ..Delta::default()
     }
+}
+
+/// A call's position as the wire's `index`; a turn never has 2^32 calls, so saturating is
+/// only a guard.
+fn chunk_index(position: usize) -> u32 {
+    u32::try_from(position).unwrap_or(u32::MAX)
 }
 
 fn write_data(out: &mut BytesMut, value: &impl Serialize) {

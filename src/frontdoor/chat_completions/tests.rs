@@ -4,14 +4,11 @@
 use bytes::BytesMut;
 use serde_json::{Value, json};
 
-use super::{
-    ChatOptions, ChunkTranslator, into_completion, into_create_response,
-    wire::ChatCompletionRequest,
-};
-use crate::api::{ResponseResource, StreamEvent};
+use super::{ChatOptions, ChunkTranslator, into_completion, into_create_response};
+use crate::api::{ResponseResource, StreamEvent, chat_completions::ChatRequest};
 
 fn translate(body: Value) -> Result<(Value, ChatOptions), crate::GatewayError> {
-    let chat: ChatCompletionRequest = serde_json::from_value(body).unwrap();
+    let chat: ChatRequest = serde_json::from_value(body).unwrap();
     into_create_response(chat).map(|(request, options)| {
         let mut value = serde_json::to_value(request).unwrap();
         // Only the fields that were set.

@@ -7,7 +7,6 @@ mod response;
 mod stream;
 mod translate;
 mod transport;
-mod wire;
 
 #[cfg(test)]
 mod tests;
@@ -18,11 +17,12 @@ pub use response::parse_response;
 pub use stream::AzureStream;
 pub use translate::build_request;
 pub use transport::AzureClient;
-pub use wire::ChatRequest;
-use wire::ErrorDetail;
 
 use super::upstream_error;
-use crate::error::{UpstreamError, UpstreamErrorKind};
+use crate::{
+    api::chat_completions::ErrorDetail,
+    error::{UpstreamError, UpstreamErrorKind},
+};
 
 /// Maps a non-2xx Chat Completions answer (OpenAI or Azure envelope) to an upstream error.
 ///

@@ -4,9 +4,11 @@
 
 use serde_json::Value;
 
-use super::wire::{ChatCompletion, ChatUsage, ErrorDetail, content_text};
 use crate::{
-    api::Usage,
+    api::{
+        Usage,
+        chat_completions::{ChatCompletion, ChatUsage, ErrorDetail, content_text},
+    },
     error::GatewayError,
     providers::Call,
     stream::{Finish, ResponseEmitter},
@@ -30,16 +32,15 @@ pub fn parse_response(
     }
     let choice = completion
         .choices
-        .unwrap_or_default()
         .into_iter()
-        .find(|c| c.index.unwrap_or(0) == 0)
+        .find(|c| c.index == 0)
         .ok_or_else(|| {
             crate::providers::upstream_error::protocol(
                 provider,
                 "chat completion without choices".to_owned(),
             )
         })?;
-    out.set_model(completion.model.as_deref().unwrap_or_default());
+    out.set_model(&completion.model);
     out.start();
     let finish = finish_of(choice.finish_reason.as_deref()).unwrap_or(Finish::Completed);
     let message = choice.message.unwrap_or_default();
@@ -49,13 +50,13 @@ pub fn parse_response(
     if let Some(content) = &message.content {
         out.text_delta(&content_text(content));
     }
-    if let Some(refusal) = &message.refusal {
+    if let Some(refusal) = message.refusal.flatten().as_deref() {
         out.refusal_delta(refusal);
     }
     let calls = message.tool_calls.unwrap_or_default();
     let count = calls.len();
     for (n, call) in calls.into_iter().enumerate() {
-        let function = call.function.unwrap_or_default();
+        let function = call.function;
         let call_id = match call.id.filter(|id| !id.is_empty()) {
             Some(id) => id,
             None => synthetic_call_id(&out.response().id, n),
@@ -66,11 +67,11 @@ pub fn parse_response(
             out,
             &call_id,
             function.name.as_deref().unwrap_or_default(),
-            function.arguments.as_deref().unwrap_or_default(),
+            &function.arguments,
             keep_open,
         );
     }
-    if let Some(usage) = completion.usage {
+    if let Some(usage) = completion.usage.flatten() {
         out.set_usage(usage_of(usage));
     }
     out.finish(finish);
@@ -124,15 +125,9 @@ pub(super) fn finish_of(reason: Option<&str>) -> Option<Finish> {
 /// Chat Completions usage → ours.
 pub(super) fn usage_of(usage: ChatUsage) -> Usage {
     Usage::new(
-        usage.prompt_tokens.unwrap_or(0),
-        usage.completion_tokens.unwrap_or(0),
-        usage
-            .prompt_tokens_details
-            .and_then(|d| d.cached_tokens)
-            .unwrap_or(0),
-        usage
-            .completion_tokens_details
-            .and_then(|d| d.reasoning_tokens)
-            .unwrap_or(0),
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.prompt_tokens_details.cached_tokens,
+        usage.completion_tokens_details.reasoning_tokens,
     )
 }

@@ -7,11 +7,9 @@ use std::collections::BTreeMap;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use super::{
-    response::{emit_call, finish_of, synthetic_call_id, usage_of},
-    wire::{ChatCompletion, Delta, ErrorDetail, content_text},
-};
+use super::response::{emit_call, finish_of, synthetic_call_id, usage_of};
 use crate::{
+    api::chat_completions::{ChatCompletion, Delta, ErrorDetail, content_text},
     error::GatewayError,
     providers::{Call, StreamTranslator},
     stream::{Finish, ResponseEmitter},
@@ -69,17 +67,17 @@ impl AzureStream {
             self.close_live(out);
             out.text_delta(&content);
         }
-        if let Some(refusal) = delta.refusal.as_deref()
+        if let Some(refusal) = delta.refusal.flatten()
             && !refusal.is_empty()
         {
             self.close_live(out);
-            out.refusal_delta(refusal);
+            out.refusal_delta(&refusal);
         }
         for fragment in delta.tool_calls.into_iter().flatten() {
             let index = fragment
                 .index
                 .unwrap_or_else(|| self.index_without_one(fragment.id.as_deref()));
-            let function = fragment.function.unwrap_or_default();
+            let function = fragment.function;
             let state = self.calls.entry(index).or_default();
             if let Some(id) = fragment.id.filter(|id| !id.is_empty()) {
                 state.id.get_or_insert(id);
@@ -89,7 +87,7 @@ impl AzureStream {
             {
                 state.name = name;
             }
-            let piece = function.arguments.unwrap_or_default();
+            let piece = function.arguments;
             match state.phase {
                 Phase::Done => {
                     tracing::debug!(index, "Arguments for an already closed tool call ignored.");
@@ -237,11 +235,10 @@ impl StreamTranslator for AzureStream {
                 super::in_band_error(&self.provider, &ErrorDetail::from_value(error)).into(),
             );
         }
-        let choices = chunk.choices.unwrap_or_default();
         // Azure's prompt-filter pre-chunk and the usage chunk carry no choices: no events.
-        if let Some(choice) = choices.into_iter().find(|c| c.index.unwrap_or(0) == 0) {
+        if let Some(choice) = chunk.choices.into_iter().find(|c| c.index == 0) {
             // The model first, so `response.created` already names the one that answers.
-            out.set_model(chunk.model.as_deref().unwrap_or_default());
+            out.set_model(&chunk.model);
             out.start();
             if let Some(delta) = choice.delta.or(choice.message) {
                 self.on_delta(delta, out);
@@ -251,7 +248,7 @@ impl StreamTranslator for AzureStream {
                 self.finish = Some(finish);
             }
         }
-        if let Some(usage) = chunk.usage {
+        if let Some(usage) = chunk.usage.flatten() {
             out.set_usage(usage_of(usage));
         }
         Ok(())

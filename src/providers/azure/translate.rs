@@ -1,16 +1,19 @@
 //! Pure Open Responses → Chat Completions request translation: `build_request` (request settings
 //! + resolved history → `ChatRequest`). Mapping: docs/providers/mapping.md §1–§4, CC column.
 
-use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
-use super::wire::{
-    AssistantMessage, ChatContent, ChatFunction, ChatFunctionCall, ChatMessage, ChatPart,
-    ChatRequest, ChatTool, ChatToolCall, FileData, ImageUrl, StreamOptions,
-};
+use serde_json::{Value, json};
+
 use crate::{
     api::{
         ContentPart, FunctionOutput, Item, MessageContent, MessageItem, Role, TextFormat, Tool,
         ToolChoice, ToolChoiceMode, ToolChoiceObject,
+        chat_completions::{
+            AssistantMessage, ChatContent, ChatFunction, ChatFunctionCall, ChatMessage, ChatPart,
+            ChatRequest, ChatTool, ChatToolCall, FileData, ImageUrl, JsonSchema, ResponseFormat,
+            StreamOptions,
+        },
     },
     config::ProviderConfig,
     error::GatewayError,
@@ -49,8 +52,8 @@ pub fn build_request(
     let text = request.text.as_ref();
     let top_logprobs = request.top_logprobs.filter(|n| *n > 0);
     Ok(ChatRequest {
-        model: call.model.to_owned(),
-        messages,
+        model: Some(call.model.to_owned()),
+        messages: Some(messages),
         max_completion_tokens: request.max_output_tokens,
         temperature: request.temperature,
         top_p: request.top_p,
@@ -75,8 +78,9 @@ pub fn build_request(
         service_tier: request.service_tier.clone(),
         stream: call.stream.then_some(true),
         stream_options: call.stream.then_some(StreamOptions {
-            include_usage: true,
+            include_usage: Some(true),
         }),
+        ..ChatRequest::default()
     })
 }
 
@@ -98,9 +102,11 @@ fn push_item(
             };
             // Calls join the assistant turn they belong to (its text, or the previous call).
             match messages.last_mut() {
-                Some(ChatMessage::Assistant(turn)) => turn.tool_calls.push(tool_call),
+                Some(ChatMessage::Assistant(turn)) => {
+                    turn.tool_calls.get_or_insert_with(Vec::new).push(tool_call);
+                }
                 _ => messages.push(ChatMessage::Assistant(AssistantMessage {
-                    tool_calls: vec![tool_call],
+                    tool_calls: Some(vec![tool_call]),
                     ..AssistantMessage::default()
                 })),
             }
@@ -252,9 +258,9 @@ fn assistant_turn(
         }
     }
     Ok(AssistantMessage {
-        content: (!text.is_empty()).then_some(text),
+        content: (!text.is_empty()).then_some(ChatContent::Text(text)),
         refusal,
-        tool_calls: Vec::new(),
+        tool_calls: None,
     })
 }
 
@@ -264,9 +270,9 @@ fn pad_empty_assistant_turns(messages: &mut [ChatMessage]) {
         if let ChatMessage::Assistant(turn) = message
             && turn.content.is_none()
             && turn.refusal.is_none()
-            && turn.tool_calls.is_empty()
+            && turn.tool_calls.as_ref().is_none_or(Vec::is_empty)
         {
-            turn.content = Some(String::new());
+            turn.content = Some(ChatContent::Text(String::new()));
         }
     }
 }
@@ -303,13 +309,13 @@ fn chat_tool(tool: &Tool) -> Option<ChatTool> {
         return None;
     };
     Some(ChatTool {
-        kind: "function",
-        function: ChatFunction {
+        kind: Cow::Borrowed("function"),
+        function: Some(ChatFunction {
             name: function.name.clone(),
             description: function.description.clone(),
             parameters: function.parameters.clone(),
             strict: function.strict,
-        },
+        }),
     })
 }
 
@@ -333,29 +339,22 @@ fn tool_choice(choice: &ToolChoice) -> Value {
     }
 }
 
-fn response_format(format: &TextFormat) -> Option<Value> {
+fn response_format(format: &TextFormat) -> Option<ResponseFormat> {
     match format {
         TextFormat::Text => None,
-        TextFormat::JsonObject => Some(json!({"type": "json_object"})),
+        TextFormat::JsonObject => Some(ResponseFormat::JsonObject),
         TextFormat::JsonSchema {
             name,
             description,
             schema,
             strict,
-        } => {
-            let mut spec = Map::new();
-            let name = name.as_deref().unwrap_or("response");
-            spec.insert("name".to_owned(), json!(name));
-            if let Some(description) = description {
-                spec.insert("description".to_owned(), json!(description));
-            }
-            if let Some(schema) = schema {
-                spec.insert("schema".to_owned(), schema.clone());
-            }
-            if let Some(strict) = strict {
-                spec.insert("strict".to_owned(), json!(strict));
-            }
-            Some(json!({"type": "json_schema", "json_schema": spec}))
-        }
+        } => Some(ResponseFormat::JsonSchema {
+            json_schema: JsonSchema {
+                name: name.as_deref().unwrap_or("response").to_owned(),
+                description: description.clone(),
+                schema: schema.clone(),
+                strict: *strict,
+            },
+        }),
     }
 }
