@@ -64,10 +64,10 @@ fi
 log "Building ($PROFILE): gateway + bench binaries."
 if [ "$PROFILE" = release ]; then
   cargo build --release --locked -p llm-gateway -p gateway-bench --bins
-  BIN=target/release
+  BIN=${CARGO_TARGET_DIR:-target}/release
 else
   cargo build --locked -p llm-gateway -p gateway-bench --bins
-  BIN=target/debug
+  BIN=${CARGO_TARGET_DIR:-target}/debug
 fi
 
 OUT=target/bench
