@@ -5,59 +5,53 @@ use serde_json::Value;
 
 /// Every JSON pointer in `body` whose value equals `wanted`.
 pub fn pointers_to(body: &Value, wanted: &Value) -> Vec<String> {
-    let mut found = Vec::new();
-    walk(body, String::new(), &mut |at, value| {
-        if value == wanted {
-            found.push(at.to_owned());
-        }
-    });
-    found
+    pointers_where(body, |value| value == wanted)
 }
 
 /// Every JSON pointer in `body` whose value is a string that starts with `prefix`.
 pub fn pointers_to_text_starting(body: &Value, prefix: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    walk(body, String::new(), &mut |at, value| {
-        if value.as_str().is_some_and(|text| text.starts_with(prefix)) {
-            found.push(at.to_owned());
-        }
-    });
-    found
+    pointers_where(body, |value| {
+        value.as_str().is_some_and(|text| text.starts_with(prefix))
+    })
 }
 
 /// Every JSON pointer in `body` whose value is a string that contains `needle`.
 pub fn pointers_to_text_containing(body: &Value, needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    walk(body, String::new(), &mut |at, value| {
-        if value.as_str().is_some_and(|text| text.contains(needle)) {
-            found.push(at.to_owned());
-        }
-    });
-    found
+    pointers_where(body, |value| {
+        value.as_str().is_some_and(|text| text.contains(needle))
+    })
 }
 
 /// Every JSON pointer in `body` at which an object has the key `key`.
 pub fn pointers_with_key(body: &Value, key: &str) -> Vec<String> {
+    pointers_where(body, |value| {
+        value.as_object().is_some_and(|map| map.contains_key(key))
+    })
+    .into_iter()
+    .map(|at| format!("{at}/{key}"))
+    .collect()
+}
+
+/// Every JSON pointer in `body` whose value satisfies `test`, in document order.
+pub fn pointers_where(body: &Value, test: impl Fn(&Value) -> bool) -> Vec<String> {
     let mut found = Vec::new();
-    walk(body, String::new(), &mut |at, value| {
-        if value.as_object().is_some_and(|map| map.contains_key(key)) {
-            found.push(format!("{at}/{key}"));
-        }
-    });
+    walk(body, String::new(), &test, &mut found);
     found
 }
 
-fn walk(body: &Value, at: String, visit: &mut dyn FnMut(&str, &Value)) {
-    visit(&at, body);
+fn walk(body: &Value, at: String, test: &impl Fn(&Value) -> bool, found: &mut Vec<String>) {
+    if test(body) {
+        found.push(at.clone());
+    }
     match body {
         Value::Object(map) => {
             for (key, child) in map {
-                walk(child, format!("{at}/{key}"), visit);
+                walk(child, format!("{at}/{key}"), test, found);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                walk(child, format!("{at}/{i}"), visit);
+                walk(child, format!("{at}/{i}"), test, found);
             }
         }
         _ => {}
