@@ -32,7 +32,10 @@ use crate::{
     config::Config,
     error::GatewayError,
     fleet::{FleetActor, FleetProvider, FleetStatus},
-    providers::{Provider, http::build_client},
+    providers::{
+        Provider,
+        http::{HttpClient, build_client},
+    },
     routing::RoutingRules,
 };
 
@@ -139,20 +142,20 @@ impl Engine {
     }
 }
 
-/// Upstream HTTP clients (connection pools), one per distinct connect timeout: reqwest sets
-/// it per client.
+/// Upstream HTTP clients (connection pools), one per distinct connect timeout (reqwest sets
+/// it per client), each one per thread (`HttpClient::per_thread`).
 #[derive(Default)]
-pub(crate) struct Clients(HashMap<std::time::Duration, reqwest::Client>);
+pub(crate) struct Clients(HashMap<std::time::Duration, HttpClient>);
 
 impl Clients {
     fn for_timeout(
         &mut self,
         connect_timeout: std::time::Duration,
-    ) -> Result<reqwest::Client, GatewayError> {
+    ) -> Result<HttpClient, GatewayError> {
         if let Some(client) = self.0.get(&connect_timeout) {
             return Ok(client.clone());
         }
-        let client = build_client(connect_timeout)?;
+        let client = HttpClient::per_thread(connect_timeout, build_client(connect_timeout)?);
         self.0.insert(connect_timeout, client.clone());
         Ok(client)
     }

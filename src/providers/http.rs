@@ -1,8 +1,8 @@
-//! Shared transport pieces: one reqwest client, POST with timeouts, the one capped body reader,
-//! upstream SSE → `DataStream` with its idle timeout. Provider transports stay a few lines each;
-//! how a failure reads is `upstream_error`'s.
+//! Shared transport pieces: the upstream client (one per thread), POST with timeouts, the one
+//! capped body reader, upstream SSE → `DataStream` with its idle timeout. Provider transports stay
+//! a few lines each; how a failure reads is `upstream_error`'s.
 
-use std::time::Duration;
+use std::{cell::RefCell, time::Duration};
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -32,6 +32,59 @@ pub fn build_client(connect_timeout: Duration) -> Result<reqwest::Client, Gatewa
         .tcp_keepalive(Duration::from_secs(30))
         .build()
         .map_err(|e| GatewayError::Internal(format!("cannot build HTTP client: {e}")))
+}
+
+/// An upstream client handle. Built by the engine, it gives each thread its own client (and so its
+/// own connection pool): hyper runs a pooled connection's task on the runtime that opened it, so
+/// one client shared by every actix worker made most requests cross threads twice. From a plain
+/// `reqwest::Client` (tests), that client is used everywhere.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    shared: reqwest::Client,
+    /// Set: each thread uses its own `build_client(connect_timeout)`.
+    per_thread: Option<Duration>,
+}
+
+thread_local! {
+    /// This thread's upstream clients, one per connect timeout.
+    static LOCAL_CLIENTS: RefCell<Vec<(Duration, reqwest::Client)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl From<reqwest::Client> for HttpClient {
+    fn from(shared: reqwest::Client) -> Self {
+        Self {
+            shared,
+            per_thread: None,
+        }
+    }
+}
+
+impl HttpClient {
+    /// One client per thread, each built with `connect_timeout` on its first use there;
+    /// `shared` (built the same way) serves where a thread's own cannot be had.
+    pub fn per_thread(connect_timeout: Duration, shared: reqwest::Client) -> Self {
+        Self {
+            shared,
+            per_thread: Some(connect_timeout),
+        }
+    }
+
+    /// The client for the calling thread.
+    pub fn get(&self) -> reqwest::Client {
+        let Some(connect_timeout) = self.per_thread else {
+            return self.shared.clone();
+        };
+        let local = LOCAL_CLIENTS.try_with(|clients| {
+            let mut clients = clients.try_borrow_mut().ok()?;
+            if let Some((_, client)) = clients.iter().find(|(t, _)| *t == connect_timeout) {
+                return Some(client.clone());
+            }
+            let client = build_client(connect_timeout).ok()?;
+            clients.push((connect_timeout, client.clone()));
+            Some(client)
+        });
+        local.ok().flatten().unwrap_or_else(|| self.shared.clone())
+    }
 }
 
 /// Bytes a URL path segment may carry as they are: RFC 3986 unreserved characters. Everything
@@ -85,7 +138,7 @@ pub fn key_header(config: &ProviderConfig, value: &str) -> Result<HeaderValue, G
 
 /// POSTs `body` as JSON and returns the reply; a non-2xx status is parsed by `parse_error`.
 pub async fn post_json(
-    http: &reqwest::Client,
+    http: &HttpClient,
     config: &ProviderConfig,
     url: &str,
     mut headers: HeaderMap,
@@ -96,6 +149,7 @@ pub async fn post_json(
     let provider = config.name.as_str();
     crate::telemetry::propagation::inject(&mut headers);
     let send = http
+        .get()
         .post(url)
         .headers(headers)
         .header(reqwest::header::CONTENT_TYPE, "application/json")

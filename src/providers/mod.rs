@@ -93,7 +93,8 @@ enum ProviderClient {
 
 impl Provider {
     /// Builds the client for `config`, sharing `http` (connection pool).
-    pub fn new(config: ProviderConfig, http: reqwest::Client) -> Self {
+    pub fn new(config: ProviderConfig, http: impl Into<http::HttpClient>) -> Self {
+        let http = http.into();
         let client = match config.kind {
             ProviderKind::OpenAi => {
                 ProviderClient::OpenAi(openai::OpenAiClient::new(&config, http))

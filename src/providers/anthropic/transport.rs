@@ -9,25 +9,25 @@ use crate::{
     error::GatewayError,
     providers::{
         Call, UpstreamReply,
-        http::{key_header, post_json},
+        http::{HttpClient, key_header, post_json},
     },
 };
 
 /// Sends Messages requests for one configured Anthropic instance.
 #[derive(Debug, Clone)]
 pub struct AnthropicClient {
-    http: reqwest::Client,
+    http: HttpClient,
     url: String,
 }
 
 impl AnthropicClient {
     /// A client for `config`, sharing `http` (connection pool).
-    pub fn new(config: &ProviderConfig, http: reqwest::Client) -> Self {
+    pub fn new(config: &ProviderConfig, http: impl Into<HttpClient>) -> Self {
         let base = config.base_url.trim_end_matches('/');
         // Tolerate a base URL configured with the version segment already on it.
         let base = base.strip_suffix("/v1").unwrap_or(base);
         Self {
-            http,
+            http: http.into(),
             url: format!("{base}/v1/messages"),
         }
     }

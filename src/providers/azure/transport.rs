@@ -23,13 +23,13 @@ const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 
 /// The Azure OpenAI upstream client (classic deployment-scoped Chat Completions).
 pub struct AzureClient {
-    http: reqwest::Client,
+    http: http::HttpClient,
 }
 
 impl AzureClient {
     /// A client for `config`, sending through the shared `http` pool.
-    pub fn new(_config: &ProviderConfig, http: reqwest::Client) -> Self {
-        Self { http }
+    pub fn new(_config: &ProviderConfig, http: impl Into<http::HttpClient>) -> Self {
+        Self { http: http.into() }
     }
 
     /// One attempt: JSON or SSE depending on `call.stream`.

@@ -27,13 +27,13 @@ const KEY_REASONS: [&str; 3] = [
 /// The Gemini upstream client.
 #[derive(Debug, Clone)]
 pub struct GeminiClient {
-    http: reqwest::Client,
+    http: http::HttpClient,
 }
 
 impl GeminiClient {
     /// A client sending through the shared `http` pool.
-    pub fn new(_config: &ProviderConfig, http: reqwest::Client) -> Self {
-        Self { http }
+    pub fn new(_config: &ProviderConfig, http: impl Into<http::HttpClient>) -> Self {
+        Self { http: http.into() }
     }
 
     /// One attempt: `generateContent`, or `streamGenerateContent?alt=sse` when `call.stream`.

@@ -34,16 +34,16 @@ pub const LEGACY_PREFIX: &str = "openai:";
 
 /// The OpenAI upstream client.
 pub struct OpenAiClient {
-    http: reqwest::Client,
+    http: http::HttpClient,
     url: String,
 }
 
 impl OpenAiClient {
     /// A client for `config`, sending through the shared `http` pool.
-    pub fn new(config: &ProviderConfig, http: reqwest::Client) -> Self {
+    pub fn new(config: &ProviderConfig, http: impl Into<http::HttpClient>) -> Self {
         let base = config.base_url.trim_end_matches('/');
         Self {
-            http,
+            http: http.into(),
             url: format!("{base}/responses"),
         }
     }
