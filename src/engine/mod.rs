@@ -8,7 +8,6 @@ mod dispatch;
 mod drain;
 mod failover;
 mod history;
-mod keepalive;
 mod record;
 mod redis_store;
 pub mod reload;
@@ -25,7 +24,6 @@ pub use background::Background;
 pub use dispatch::{EventStream, Execution, Notes};
 pub use drain::{CLOSE_MARGIN, DetachedTicket, Drain, DrainTicket};
 pub use history::{ConversationStore, StoredResponse, assign_input_ids};
-pub use keepalive::{KEEPALIVE_FRAME, with_keepalive};
 pub use validate::validate_request;
 
 use crate::{

@@ -66,7 +66,7 @@ pub fn event_stream(events: EventStream) -> HttpResponse {
         .content_type("text/event-stream")
         .insert_header(("cache-control", "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(events.into_sse())
+        .streaming(super::sse::body(events))
 }
 
 #[cfg(test)]

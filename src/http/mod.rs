@@ -14,6 +14,7 @@ mod models;
 mod render;
 pub mod request_id;
 mod responses;
+pub mod sse;
 mod stored;
 mod usage;
 mod websocket;

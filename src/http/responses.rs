@@ -37,7 +37,7 @@ pub async fn create(
             ok.content_type("text/event-stream")
                 .insert_header(("cache-control", "no-cache"))
                 .insert_header(("x-accel-buffering", "no"))
-                .streaming(body.into_sse())
+                .streaming(super::sse::body(body))
         }
         Err(err) => render_error(&id, &err),
     };

@@ -1,10 +1,10 @@
 //! A response after its first byte: the live stream that pulls upstream on demand, turns
 //! failures, an idle upstream, a cancel or the drain into `error` + `response.failed`, and
-//! stores the response before its last events leave; and the [`EventStream`] handlers render.
+//! stores the response before its last events leave; and the [`EventStream`] the HTTP layer
+//! renders (`http::sse`).
 
 use std::{sync::Arc, time::Duration};
 
-use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use gateway_actors::{Permit, ReportOutcome};
 use tracing::Instrument;
@@ -15,7 +15,6 @@ use crate::{
     engine::{Engine, attempt::LiveStream},
     error::GatewayError,
     observability::RequestObserver,
-    stream::sse::{DONE_FRAME, write_event},
 };
 
 /// Everything a live streamed response owns; dropping it releases the permit and the upstream call.
@@ -168,20 +167,13 @@ impl EventStream {
         self.inner.next().await
     }
 
-    /// The events as SSE frames, ending with `data: [DONE]`, with a `: keep-alive` comment
-    /// whenever no event flowed for `server.keepalive`.
-    pub fn into_sse(self) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
-        let keepalive = self.keepalive;
-        let frames = self.inner.map(|batch| {
-            let mut chunk = BytesMut::with_capacity(512 * batch.len());
-            for event in &batch {
-                write_event(event, &mut chunk);
-            }
-            Ok(chunk.freeze())
-        });
-        let frames = frames.chain(futures::stream::once(async {
-            Ok(Bytes::from_static(DONE_FRAME))
-        }));
-        crate::engine::with_keepalive(frames, keepalive)
+    /// The SSE keep-alive period (`server.keepalive`) the renderer applies.
+    pub fn keepalive(&self) -> Option<Duration> {
+        self.keepalive
+    }
+
+    /// The batches, for a renderer (`http::sse`).
+    pub fn into_batches(self) -> impl Stream<Item = Vec<StreamEvent>> {
+        self.inner
     }
 }

@@ -1,12 +1,35 @@
-//! SSE keep-alive: while no event flows for `keepalive`, an SSE comment (`: keep-alive`) goes
-//! out, so proxies and clients with read timeouts keep a long-thinking stream open. Only the
-//! `/v1/responses` SSE rendering uses it; WebSocket and Chat Completions renderings read the
+//! The `/v1/responses` SSE body (and a background response's): an [`EventStream`]'s batches as
+//! SSE frames ending with `data: [DONE]`, and the keep-alive — while no event flows for
+//! `server.keepalive`, an SSE comment (`: keep-alive`) goes out, so proxies and clients with read
+//! timeouts keep a long-thinking stream open. WebSocket and Chat Completions renderings read the
 //! event stream directly and are not affected.
 
 use std::{pin::Pin, time::Duration};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
+
+use crate::{
+    engine::EventStream,
+    stream::sse::{DONE_FRAME, write_event},
+};
+
+/// The events as SSE frames, ending with `data: [DONE]`, with a `: keep-alive` comment whenever
+/// no event flowed for the engine's `server.keepalive`.
+pub fn body(events: EventStream) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+    let keepalive = events.keepalive();
+    let frames = events.into_batches().map(|batch| {
+        let mut chunk = BytesMut::with_capacity(512 * batch.len());
+        for event in &batch {
+            write_event(event, &mut chunk);
+        }
+        Ok(chunk.freeze())
+    });
+    let frames = frames.chain(futures::stream::once(async {
+        Ok(Bytes::from_static(DONE_FRAME))
+    }));
+    with_keepalive(frames, keepalive)
+}
 
 /// The comment frame (ignored by every SSE parser).
 pub const KEEPALIVE_FRAME: &[u8] = b": keep-alive\n\n";
