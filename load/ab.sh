@@ -2,7 +2,7 @@
 # Interleaved A/B of two gateway binaries against one bench-mock (issue 21): A B A B …, each run a
 # fresh gateway process with load/bench.sh's plain config, medians per metric and the ratio B ÷ A.
 #
-#   load/ab.sh BIN_A BIN_B [ROUNDS]    e.g. load/ab.sh /work/perf-bins/gateway-A gateway-B 4
+#   load/ab.sh BIN_A BIN_B [ROUNDS]    e.g. load/ab.sh /tmp/ab/gateway-A gateway-B 4
 #
 # Per gateway run and path (OpenAI, Anthropic): `wrk -t2 -c64` (req/s, p99, the gateway's CPU per
 # request), `wrk -t1 -c1` (p50), `bench-driver stream` (TTFT and per-chunk p50, the gateway's CPU
