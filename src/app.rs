@@ -34,6 +34,11 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
         drain.clone(),
     ));
     let mut server = HttpServer::new(move || {
+        // Runs once on each worker thread as it starts: its upstream clients are built here,
+        // not on its first request.
+        for provider in &gateway.current().config.providers {
+            crate::providers::http::warm_thread(provider.connect_timeout);
+        }
         App::new()
             .app_data(gateway.clone())
             .app_data(bodies.clone())
