@@ -1,4 +1,5 @@
-//! Shared helpers for the provider unit tests: fixture files and raw `.http` error responses.
+//! Shared helpers for the provider unit tests: fixture files, raw `.http` error responses, sealed
+//! envelopes and a started emitter.
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
@@ -71,4 +72,20 @@ pub fn reveal(value: &mut serde_json::Value, kind: crate::api::ProviderKind, mod
         Value::Array(items) => items.iter_mut().for_each(|v| reveal(v, kind, model)),
         _ => {}
     }
+}
+
+/// An emitter for `request` as the gateway starts one (response `resp_test`, created at 1),
+/// naming `model`; `record` keeps the events (streams) or not (JSON answers).
+pub fn emitter(
+    request: &crate::api::CreateResponse,
+    model: &str,
+    record: bool,
+) -> crate::stream::ResponseEmitter {
+    let ctx = crate::stream::ResponseContext {
+        response_id: "resp_test".into(),
+        created_at: 1,
+        now: || 2,
+    };
+    let skeleton = crate::api::ResponseResource::in_progress(request, &ctx.response_id, model, 1);
+    crate::stream::ResponseEmitter::new(skeleton, &ctx, record)
 }

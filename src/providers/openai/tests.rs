@@ -5,10 +5,10 @@ use serde_json::json;
 
 use super::{OpenAiStream, build_request, parse_error, parse_response};
 use crate::{
-    api::{CreateResponse, Item, ResponseResource, ResponseStatus, StreamEvent},
+    api::{CreateResponse, Item, ResponseStatus, StreamEvent},
     error::UpstreamErrorKind,
     providers::{Call, StreamTranslator, test_support},
-    stream::{ResponseContext, ResponseEmitter, SseDecoder},
+    stream::{ResponseEmitter, SseDecoder},
 };
 
 fn fixture(name: &str) -> String {
@@ -16,16 +16,7 @@ fn fixture(name: &str) -> String {
 }
 
 fn emitter(request: &CreateResponse, record: bool) -> ResponseEmitter {
-    let ctx = ResponseContext {
-        response_id: "resp_t".into(),
-        created_at: 1,
-        now: || 2,
-    };
-    ResponseEmitter::new(
-        ResponseResource::in_progress(request, "resp_t", "gpt-4o", 1),
-        &ctx,
-        record,
-    )
+    test_support::emitter(request, "gpt-4o", record)
 }
 
 fn call<'a>(request: &'a CreateResponse, input: &'a [Item], stream: bool) -> Call<'a> {

@@ -14,7 +14,7 @@ use crate::{
     api::{CreateResponse, Item, ResponseResource},
     config::{Config, ProviderConfig},
     providers::Call,
-    stream::{ResponseContext, ResponseEmitter},
+    stream::ResponseEmitter,
 };
 
 fn fixture_dir() -> PathBuf {
@@ -65,13 +65,7 @@ fn call<'a>(request: &'a CreateResponse, input: &'a [Item], stream: bool) -> Cal
 }
 
 fn emitter(request: &CreateResponse) -> ResponseEmitter {
-    let ctx = ResponseContext {
-        response_id: "resp_test".into(),
-        created_at: 1,
-        now: || 2,
-    };
-    let skeleton = ResponseResource::in_progress(request, &ctx.response_id, "model", 1);
-    ResponseEmitter::new(skeleton, &ctx, true)
+    crate::providers::test_support::emitter(request, "model", true)
 }
 
 /// The parts of a response a translator decides.

@@ -18,7 +18,7 @@ use crate::{
     config::{ProviderConfig, Secret},
     error::GatewayError,
     providers::{Call, StreamTranslator},
-    stream::{ResponseContext, ResponseEmitter, SseDecoder},
+    stream::{ResponseEmitter, SseDecoder},
 };
 
 fn fixture(path: &str) -> Vec<u8> {
@@ -47,13 +47,7 @@ fn call<'a>(request: &'a CreateResponse, input: &'a [Item], stream: bool) -> Cal
 }
 
 fn emitter(request: &CreateResponse) -> ResponseEmitter {
-    let ctx = ResponseContext {
-        response_id: "resp_test".into(),
-        created_at: 1,
-        now: || 2,
-    };
-    let skeleton = ResponseResource::in_progress(request, &ctx.response_id, "gpt-4o", 1);
-    ResponseEmitter::new(skeleton, &ctx, true)
+    crate::providers::test_support::emitter(request, "gpt-4o", true)
 }
 
 fn config(base_url: &str) -> ProviderConfig {

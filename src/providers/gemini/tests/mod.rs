@@ -15,7 +15,7 @@ use crate::{
     api::{CreateResponse, Item, ProviderKind, ResponseResource},
     config::{ProviderConfig, Secret},
     providers::Call,
-    stream::{ResponseContext, ResponseEmitter},
+    stream::ResponseEmitter,
 };
 
 /// The request id used by every test call (synthesized call ids derive from it).
@@ -44,13 +44,7 @@ fn call<'a>(request: &'a CreateResponse, input: &'a [Item], model: &'a str) -> C
 }
 
 fn emitter(request: &CreateResponse, record: bool) -> ResponseEmitter {
-    let ctx = ResponseContext {
-        response_id: "resp_test".into(),
-        created_at: 1,
-        now: || 2,
-    };
-    let skeleton = ResponseResource::in_progress(request, &ctx.response_id, "model", 1);
-    ResponseEmitter::new(skeleton, &ctx, record)
+    crate::providers::test_support::emitter(request, "model", record)
 }
 
 /// The parts of a response a translator decides.
