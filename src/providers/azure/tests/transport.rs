@@ -1,16 +1,9 @@
 //! `AzureClient::send` end to end against a scripted HTTP/1.1 server on 127.0.0.1.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use futures::StreamExt;
-use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
+use serde_json::json;
 
 use super::{call, config, emitter, fixture, request, summary};
 use crate::{
@@ -18,90 +11,12 @@ use crate::{
     providers::{
         StreamTranslator, UpstreamReply,
         azure::{AzureClient, AzureStream, parse_response},
+        test_support::{http_reply, serve},
     },
 };
 
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Value,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Serves `replies` (raw head lines + body), one per connection, recording each request.
-async fn serve(replies: Vec<(String, Vec<u8>)>) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        for (head, body) in replies {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut buf = Vec::new();
-            let (header_end, length) = loop {
-                let mut chunk = [0u8; 4096];
-                let n = socket.read(&mut chunk).await.unwrap();
-                buf.extend_from_slice(&chunk[..n]);
-                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
-                    let length = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .map_or(0, |v| v.trim().parse().unwrap());
-                    break (end + 4, length);
-                }
-            };
-            while buf.len() < header_end + length {
-                let mut chunk = [0u8; 4096];
-                let n = socket.read(&mut chunk).await.unwrap();
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            let head_text = String::from_utf8_lossy(&buf[..header_end]).to_string();
-            let mut lines = head_text.lines();
-            let target = lines
-                .next()
-                .unwrap()
-                .split_whitespace()
-                .nth(1)
-                .unwrap()
-                .to_owned();
-            let headers = lines
-                .filter_map(|l| l.split_once(':'))
-                .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
-                .collect();
-            let sent = serde_json::from_slice(&buf[header_end..header_end + length]).unwrap();
-            log.lock().unwrap().push(Seen {
-                target,
-                headers,
-                body: sent,
-            });
-            let reply = format!(
-                "{head}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            socket.write_all(reply.as_bytes()).await.unwrap();
-            socket.write_all(&body).await.unwrap();
-            socket.shutdown().await.unwrap();
-        }
-    });
-    (base, seen)
-}
-
-fn ok(content_type: &str, body: Vec<u8>) -> (String, Vec<u8>) {
-    (
-        format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}"),
-        body,
-    )
+fn ok(content_type: &str, body: Vec<u8>) -> Vec<u8> {
+    http_reply("200 OK", "", content_type, &body)
 }
 
 #[tokio::test]
@@ -158,25 +73,26 @@ async fn json_and_stream_round_trips_use_the_deployment_url() {
         "{\"location\":\"Seattle, WA\"}"
     );
 
-    let seen = seen.lock().unwrap().clone();
+    let seen = seen.requests().await;
     assert_eq!(seen.len(), 2);
     for (n, request) in seen.iter().enumerate() {
+        let body = request.json();
         assert_eq!(
-            request.target,
+            request.target(),
             "/openai/deployments/dep-4o/chat/completions?api-version=2024-10-21"
         );
         assert_eq!(request.header("api-key"), Some("test-key"));
         assert_eq!(request.header("x-ms-client-request-id"), Some("req_1"));
         assert_eq!(request.header("authorization"), None);
-        assert_eq!(request.body["model"], "gpt-4o");
+        assert_eq!(body["model"], "gpt-4o");
         assert_eq!(
-            request.body["messages"][0],
+            body["messages"][0],
             json!({"role": "system", "content": "Talk like a pirate."})
         );
-        assert_eq!(request.body.get("stream").is_some(), n == 1);
+        assert_eq!(body.get("stream").is_some(), n == 1);
     }
     assert_eq!(
-        seen[1].body["stream_options"],
+        seen[1].json()["stream_options"],
         json!({"include_usage": true})
     );
 }
@@ -186,7 +102,13 @@ async fn rate_limits_keep_status_and_retry_after() {
     let raw = String::from_utf8(fixture("azure-openai/error_429_rate_limit.http")).unwrap();
     let (head, body) = raw.split_once("\n\n").unwrap();
     let head = head.lines().collect::<Vec<_>>().join("\r\n");
-    let (base, _) = serve(vec![(head, body.as_bytes().to_vec())]).await;
+    let mut reply = format!(
+        "{head}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(body.as_bytes());
+    let (base, _) = serve(vec![reply]).await;
     let mut config = config(&base);
     config.deployments.clear();
     let client = AzureClient::new(&config, reqwest::Client::new());
@@ -203,7 +125,7 @@ async fn rate_limits_keep_status_and_retry_after() {
 
 #[tokio::test]
 async fn unreachable_upstream_is_a_connect_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let config = config(&base);
