@@ -183,6 +183,26 @@ pub fn parse_sse(body: &str) -> Vec<(String, Value)> {
     out
 }
 
+/// The JSON events of an SSE body that carries OpenAI's dialect beyond the spec: `sequence_number`
+/// is 0, 1, 2, …, and every event validates against its spec schema unless `beyond_spec` says it
+/// carries a type the spec does not define (the caller checks those itself).
+pub fn assert_dialect_events(body: &str, beyond_spec: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let events: Vec<Value> = parse_sse(body)
+        .into_iter()
+        .map(|(_, data)| data)
+        .filter(Value::is_object)
+        .collect();
+    let spec = SpecValidator::get();
+    for (seq, event) in events.iter().enumerate() {
+        assert_eq!(event["sequence_number"], seq, "{event}");
+        if !beyond_spec(event) {
+            let kind = event["type"].as_str().unwrap();
+            spec.assert_valid(spec.event_schema_name(kind).unwrap(), event);
+        }
+    }
+    events
+}
+
 const TERMINAL: [&str; 3] = [
     "response.completed",
     "response.incomplete",
