@@ -232,20 +232,24 @@ fn serve(
     let watch_config = config.server.watch_config;
     actix_web::rt::System::new().block_on(async move {
         let running = llm_gateway::app::start(config)?;
-        tracing::info!(address = %running.addr, providers = ?providers, config_hash = %hash, "Gateway listening.");
         llm_gateway::engine::reload::publish_config_hash(None, &hash);
-        // SIGHUP: re-read and validate the file; a valid one is applied at once.
+        let config_hash = hash.clone();
+        // SIGHUP: re-read and validate the file; a valid one is applied at once. Installed
+        // before the line below, so whoever waits for it may signal or edit at once.
         #[cfg(unix)]
-        let watch = path.clone().filter(|_| watch_config);
-        actix_web::rt::spawn(llm_gateway::engine::reload::on_sighup(
-            running.gateway.clone(),
-            move || load_hashed(path.as_deref()),
-            hash,
-            set_level,
-            watch,
-        ));
+        {
+            let watch = path.clone().filter(|_| watch_config);
+            actix_web::rt::spawn(llm_gateway::engine::reload::on_sighup(
+                running.gateway.clone(),
+                move || load_hashed(path.as_deref()),
+                hash,
+                set_level,
+                watch,
+            ));
+        }
         #[cfg(not(unix))]
-        drop(set_level);
+        drop((set_level, path, hash));
+        tracing::info!(address = %running.addr, providers = ?providers, config_hash = %config_hash, "Gateway listening.");
         // SIGTERM/SIGINT: not ready at once, stop accepting, drain for `shutdown_timeout`.
         actix_web::rt::spawn(running.drain.clone().on_signals(
             running.server.handle(),

@@ -282,51 +282,65 @@ pub async fn apply(
     }
 }
 
-/// How often a watched config file's modification time is read (`server.watch_config`).
+/// How often a watched config file is read (`server.watch_config`).
 const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The modification time of `path` (`None` when it cannot be read).
-fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+/// The [`config_hash`] of the file at `path` now (`None` when it cannot be read). Content, not
+/// the modification time: two saves within one timestamp tick still differ, and a `touch` that
+/// changes nothing does not reload.
+fn file_hash(path: &std::path::Path) -> Option<String> {
+    std::fs::read(path).ok().map(|bytes| config_hash(&bytes))
 }
 
 /// Reloads on every SIGHUP and, with `watch` (`server.watch_config` and a config file), when
-/// that file's modification time changes; `load` re-reads the configuration.
+/// that file's content differs from the one `hash` was taken of; `load` re-reads the
+/// configuration. The SIGHUP handler is installed when this is called, not when the returned
+/// future first runs: once the caller says it is listening, a SIGHUP reloads rather than
+/// ending the process, and an edit saved right after that is seen.
 #[cfg(unix)]
-pub async fn on_sighup(
+pub fn on_sighup(
     handle: Arc<EngineHandle>,
     load: impl Fn() -> Result<(Config, String), String>,
     mut hash: String,
     set_log_level: SetLogLevel,
     watch: Option<std::path::PathBuf>,
-) {
+) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut hangups = match signal(SignalKind::hangup()) {
-        Ok(hangups) => hangups,
-        Err(err) => {
-            tracing::error!(error = %err, "Cannot listen for SIGHUP; configuration reload is off.");
-            return;
-        }
-    };
-    let mut seen = watch.as_deref().and_then(modified);
-    let mut tick = tokio::time::interval(WATCH_EVERY);
-    loop {
-        tokio::select! {
-            signal = hangups.recv() => {
-                if signal.is_none() {
-                    return;
-                }
-                tracing::info!("SIGHUP: reloading the configuration.");
+    let hangups = signal(SignalKind::hangup());
+    async move {
+        let mut hangups = match hangups {
+            Ok(hangups) => hangups,
+            Err(err) => {
+                tracing::error!(error = %err, "Cannot listen for SIGHUP; configuration reload is off.");
+                return;
             }
-            _ = tick.tick(), if watch.is_some() => {
-                let now = watch.as_deref().and_then(modified);
-                if now == seen {
-                    continue;
+        };
+        // The file as last seen: the one the running configuration was read from.
+        let mut seen = Some(hash.clone());
+        let mut tick = tokio::time::interval(WATCH_EVERY);
+        loop {
+            tokio::select! {
+                signal = hangups.recv() => {
+                    if signal.is_none() {
+                        return;
+                    }
+                    tracing::info!("SIGHUP: reloading the configuration.");
                 }
-                seen = now;
-                tracing::info!("The config file changed: reloading the configuration.");
+                _ = tick.tick(), if watch.is_some() => {
+                    let now = watch.as_deref().and_then(file_hash);
+                    if now.is_none() || now == seen {
+                        continue;
+                    }
+                    seen = now;
+                    tracing::info!("The config file changed: reloading the configuration.");
+                }
             }
+            let applied = apply(&handle, load(), &hash, set_log_level.as_ref()).await;
+            if applied != hash {
+                // Read from the file just now (a SIGHUP's reload included): nothing new to watch.
+                seen = Some(applied.clone());
+            }
+            hash = applied;
         }
-        hash = apply(&handle, load(), &hash, set_log_level.as_ref()).await;
     }
 }
