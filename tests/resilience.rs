@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{
     gateway::{TestGateway, get, post_responses, start_gateway},
-    mock_upstream::{Behaviour, MockUpstream},
+    mock_upstream::{Behaviour, MockOptions, MockUpstream},
     spec::{assert_valid_error_body, assert_valid_response},
 };
 use futures::StreamExt;
@@ -132,7 +132,11 @@ async fn all_candidates_failing_returns_the_last_error() {
 
 #[actix_web::test]
 async fn full_queue_answers_429_at_once_with_retry_after() {
-    let mock = MockUpstream::start();
+    // The slot holder answers after 2 s: the refusal must come while it still holds the slot.
+    let mock = MockUpstream::start_with(MockOptions {
+        slow_delay: Duration::from_secs(2),
+        ..MockOptions::default()
+    });
     let base = mock.base_url();
     let gw = start_gateway(&format!(
         "providers:\n  openai:\n    api_key: k\n    base_url: {base}/v1\n    max_concurrency: 1\n    max_queue: 0\n"
@@ -150,13 +154,9 @@ async fn full_queue_answers_429_at_once_with_retry_after() {
     });
     // The slow request holds the only slot once the upstream has it.
     mock.wait_for_hits("/v1/responses", 1).await;
-    let started = std::time::Instant::now();
     let refused = post_responses(&gw, &json!({"model":"gpt-4o","input":"hi"})).await;
     assert_eq!(refused.status, 429, "{}", refused.text);
-    assert!(
-        started.elapsed() < Duration::from_millis(250),
-        "refused without waiting"
-    );
+    assert!(!slow.is_finished(), "refused without waiting for the slot");
     assert!(refused.header("retry-after").is_some());
     assert_eq!(refused.json()["error"]["code"], "provider_queue_full");
     assert_eq!(slow.await.unwrap(), 200);
