@@ -316,7 +316,7 @@ pub fn on_sighup(
             }
         };
         // The file as last seen: the one the running configuration was read from.
-        let mut seen = Some(hash.clone());
+        let mut seen = hash.clone();
         let mut tick = tokio::time::interval(WATCH_EVERY);
         loop {
             tokio::select! {
@@ -327,18 +327,17 @@ pub fn on_sighup(
                     tracing::info!("SIGHUP: reloading the configuration.");
                 }
                 _ = tick.tick(), if watch.is_some() => {
-                    let now = watch.as_deref().and_then(file_hash);
-                    if now.is_none() || now == seen {
-                        continue;
+                    match watch.as_deref().and_then(file_hash) {
+                        Some(now) if now != seen => seen = now,
+                        _ => continue,
                     }
-                    seen = now;
                     tracing::info!("The config file changed: reloading the configuration.");
                 }
             }
             let applied = apply(&handle, load(), &hash, set_log_level.as_ref()).await;
             if applied != hash {
                 // Read from the file just now (a SIGHUP's reload included): nothing new to watch.
-                seen = Some(applied.clone());
+                seen = applied.clone();
             }
             hash = applied;
         }
