@@ -36,11 +36,6 @@ impl ToolNames {
         self.by_flat.get(flat)
     }
 
-    /// Whether any name needs mapping back.
-    pub fn is_empty(&self) -> bool {
-        self.by_flat.is_empty()
-    }
-
     /// The flattened name given to `name` (in `namespace`), if it was flattened.
     pub fn flat_name(&self, namespace: Option<&str>, name: &str) -> Option<&str> {
         self.flat_of

@@ -64,14 +64,6 @@ impl ResponseEmitter {
         self.push(body);
     }
 
-    /// Whether a function call is open (for translators that stream arguments by index).
-    pub fn has_open_function_call(&self) -> bool {
-        matches!(
-            self.open,
-            Some(OpenItem::FunctionCall { .. } | OpenItem::CustomToolCall { .. })
-        )
-    }
-
     /// A complete function call in one step.
     pub fn function_call(&mut self, call_id: &str, name: &str, arguments: &str) {
         self.start_function_call(call_id, name);

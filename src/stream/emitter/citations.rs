@@ -30,7 +30,7 @@ impl ResponseEmitter {
 
     /// Adds `annotation` (a `url_citation`, indices in characters of the open text part) to
     /// the open output text part; without one there is nothing to annotate and it is skipped.
-    pub fn annotate_text(&mut self, annotation: Value) {
+    fn annotate_text(&mut self, annotation: Value) {
         let Some(OpenItem::Message {
             index,
             id,
