@@ -179,9 +179,8 @@ fn main() -> ExitCode {
     {
         tracing::info!(endpoint = %endpoint, service = %config.tracing.service_name, "Exporting traces over OTLP/HTTP.");
     }
-    let providers: Vec<_> = config.providers.iter().map(|p| p.name.clone()).collect();
     log_startup(&config);
-    let result = serve(config, path, hash, set_level, providers);
+    let result = serve(config, path, hash, set_level);
     // Exports the spans still queued (bounded by the export timeout), then writes the last lines.
     drop(telemetry);
     drop(flush);
@@ -225,8 +224,8 @@ fn serve(
     path: Option<PathBuf>,
     hash: String,
     set_level: llm_gateway::engine::reload::SetLogLevel,
-    providers: Vec<String>,
 ) -> Result<(), String> {
+    let providers: Vec<_> = config.providers.iter().map(|p| p.name.clone()).collect();
     let grace = config.server.shutdown_timeout;
     let delay = config.server.shutdown_delay;
     let watch_config = config.server.watch_config;
