@@ -53,7 +53,9 @@ pub struct Choice {
     /// The increment (chunks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delta: Option<Delta>,
-    /// Written as `null` (this gateway returns none); never read.
+    /// Written as `null` (this gateway returns none); never read, so an upstream's token lists
+    /// (sent on every chunk when `top_logprobs` is asked for) are skipped, not built.
+    #[serde(skip_deserializing)]
     pub logprobs: Option<Value>,
     /// `stop`, `length`, `tool_calls`, `content_filter`, `function_call`; `null` on chunks
     /// before the last. Borrowed when written.
