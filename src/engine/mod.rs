@@ -32,7 +32,7 @@ use crate::{
     fleet::{FleetActor, FleetProvider, FleetStatus},
     providers::{
         Provider,
-        http::{HttpClient, build_client},
+        http::HttpClient,
     },
     routing::RoutingRules,
 };
@@ -153,7 +153,7 @@ impl Clients {
         if let Some(client) = self.0.get(&connect_timeout) {
             return Ok(client.clone());
         }
-        let client = HttpClient::per_thread(connect_timeout, build_client(connect_timeout)?);
+        let client = HttpClient::per_thread(connect_timeout)?;
         self.0.insert(connect_timeout, client.clone());
         Ok(client)
     }

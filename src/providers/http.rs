@@ -22,7 +22,8 @@ use crate::{
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// An upstream HTTP client (connection pool, HTTP/2 where offered, no proxies) giving up on a
-/// TCP/TLS connect after `connect_timeout`. Provider instances with the same timeout share one.
+/// TCP/TLS connect after `connect_timeout`. Provider instances with the same timeout share one
+/// [`HttpClient`] (a client per thread).
 pub fn build_client(connect_timeout: Duration) -> Result<reqwest::Client, GatewayError> {
     reqwest::Client::builder()
         .connect_timeout(connect_timeout)
@@ -60,13 +61,13 @@ impl From<reqwest::Client> for HttpClient {
 }
 
 impl HttpClient {
-    /// One client per thread, each built with `connect_timeout` on its first use there;
-    /// `shared` (built the same way) serves where a thread's own cannot be had.
-    pub fn per_thread(connect_timeout: Duration, shared: reqwest::Client) -> Self {
-        Self {
-            shared,
+    /// One client per thread, each built with `connect_timeout` on its first use there; one
+    /// more, built now, serves where a thread's own cannot be had.
+    pub fn per_thread(connect_timeout: Duration) -> Result<Self, GatewayError> {
+        Ok(Self {
+            shared: build_client(connect_timeout)?,
             per_thread: Some(connect_timeout),
-        }
+        })
     }
 
     /// The client for the calling thread.
