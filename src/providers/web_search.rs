@@ -1,7 +1,7 @@
 //! OpenAI's hosted `web_search` tool on upstreams with a search of their own (Anthropic's server
 //! web search tool, Gemini's Google Search grounding): which tools qualify, the options that carry
-//! over, and the Open Responses shapes their results become (`web_search_call` items and
-//! `url_citation` annotations).
+//! over; the Open Responses shapes their results become (`web_search_call` items and
+//! `url_citation` annotations) are the emitter's (`stream::emitter`, `citations.rs`).
 //!
 //! `web_search_call` items sent back in a later request are left out for these upstreams: the
 //! search already happened and its outcome is in the assistant text that follows. Anthropic only

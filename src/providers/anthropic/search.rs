@@ -1,6 +1,6 @@
 //! Anthropic's server web search in both directions: the `web_search` tool → the dated server
 //! tool, and `server_tool_use` / `web_search_tool_result` blocks → `web_search_call` items, text
-//! citations → `url_citation` annotations (`providers::web_search` holds the shared shapes).
+//! citations → `url_citation` annotations (`providers::web_search` holds what qualifies; the emitter writes the shapes).
 
 use serde_json::Value;
 
