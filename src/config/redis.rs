@@ -101,23 +101,40 @@ impl RedisStoreConfig {
         redis::Client::open(info.set_redis_settings(settings))
     }
 
-    /// A connection manager for `purpose` (named in errors) with these timeouts and one retry:
-    /// no caller waits on Redis longer than `command_timeout` per attempt. Connects on first
-    /// use (inside a tokio runtime).
+    /// Connection-manager settings with these timeouts and one retry: no caller waits on Redis
+    /// longer than `command_timeout` per attempt.
+    pub fn manager_config(&self) -> redis::aio::ConnectionManagerConfig {
+        redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.connect_timeout))
+            .set_response_timeout(Some(self.command_timeout))
+            .set_number_of_retries(1)
+    }
+
+    /// A connection manager for `purpose` (named in errors) with [`Self::manager_config`].
+    /// Connects on first use (inside a tokio runtime).
     pub fn manager(
         &self,
         purpose: &str,
     ) -> Result<redis::aio::ConnectionManager, crate::error::GatewayError> {
-        let internal = |what: String| crate::error::GatewayError::Internal(what);
-        let client = self
-            .client()
-            .map_err(|e| internal(format!("{purpose} Redis URL: {e}")))?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(Some(self.command_timeout))
-            .set_number_of_retries(1);
-        redis::aio::ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| internal(format!("cannot set up Redis for {purpose}: {e}")))
+        let client = self.client().map_err(|e| {
+            crate::error::GatewayError::Internal(format!("{purpose} Redis URL: {e}"))
+        })?;
+        self.manager_with(client, purpose)
+    }
+
+    /// [`Self::manager`] over a client the caller already has.
+    pub fn manager_with(
+        &self,
+        client: redis::Client,
+        purpose: &str,
+    ) -> Result<redis::aio::ConnectionManager, crate::error::GatewayError> {
+        redis::aio::ConnectionManager::new_lazy_with_config(client, self.manager_config()).map_err(
+            |e| {
+                crate::error::GatewayError::Internal(format!(
+                    "cannot set up Redis for {purpose}: {e}"
+                ))
+            },
+        )
     }
 }
 

@@ -30,10 +30,7 @@ use crate::{
     config::Config,
     error::GatewayError,
     fleet::{FleetActor, FleetProvider, FleetStatus},
-    providers::{
-        Provider,
-        http::HttpClient,
-    },
+    providers::{Provider, http::HttpClient},
     routing::RoutingRules,
 };
 

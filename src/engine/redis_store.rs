@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 
 use super::{
     StoredResponse,
@@ -32,9 +32,8 @@ impl RedisStore {
         let client = config
             .client()
             .map_err(|e| GatewayError::Internal(format!("conversations.redis_url: {e}")))?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.connect_timeout))
-            .set_response_timeout(Some(config.command_timeout))
+        let manager_config = config
+            .manager_config()
             .set_number_of_retries(CONNECT_RETRIES)
             .set_max_delay(MAX_RECONNECT_DELAY);
         let manager = ConnectionManager::new_lazy_with_config(client, manager_config)

@@ -116,7 +116,7 @@ impl FleetActor {
         let client = redis
             .client()
             .map_err(|e| GatewayError::Internal(format!("fleet Redis URL: {e}")))?;
-        let manager = redis.manager("the fleet")?;
+        let manager = redis.manager_with(client.clone(), "the fleet")?;
         let gates: Vec<Arc<ProviderGate>> = providers.values().map(|p| p.gate.clone()).collect();
         let actor = Self {
             redis: manager,
