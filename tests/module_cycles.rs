@@ -12,14 +12,26 @@ use std::{
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
-/// The source without test modules and comment lines.
-fn code(path: &Path) -> String {
-    let text = fs::read_to_string(path).unwrap();
-    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// The source without comment lines and without the items under `#[cfg(test)]` (a `mod x;`
+/// line, or an item up to its closing brace); what follows them still counts.
+fn without_tests(text: &str) -> String {
+    let mut kept = Vec::new();
+    let mut lines = text.lines().filter(|l| !l.trim_start().starts_with("//"));
+    while let Some(line) = lines.next() {
+        if line.trim() != "#[cfg(test)]" {
+            kept.push(line);
+            continue;
+        }
+        // Skip the gated item: brace depth back to zero, or a line ending in `;` outside braces.
+        let mut depth = 0i64;
+        for item in lines.by_ref() {
+            depth += item.matches('{').count() as i64 - item.matches('}').count() as i64;
+            if depth <= 0 && (item.trim_end().ends_with(';') || item.trim_end().ends_with('}')) {
+                break;
+            }
+        }
+    }
+    kept.join("\n")
 }
 
 /// The first segments named after `prefix::` in `code`: in use trees (`prefix::{a::b, c}`
@@ -106,10 +118,16 @@ fn graph(root: &Path, crate_level: bool) -> Graph {
         let Some(from) = module_of(root, file) else {
             continue;
         };
-        if file.components().any(|c| c.as_os_str() == "tests") {
+        // Test-only files: `tests/` folders, `tests.rs` and `test_support.rs`.
+        let test_only = file.components().any(|c| c.as_os_str() == "tests")
+            || matches!(
+                file.file_stem().and_then(|s| s.to_str()),
+                Some("tests" | "test_support")
+            );
+        if test_only {
             continue;
         }
-        let code = code(file);
+        let code = without_tests(&fs::read_to_string(file).unwrap());
         let at_root = file.parent() == Some(root);
         let mut names = BTreeSet::new();
         if crate_level {
@@ -221,4 +239,10 @@ fn the_parser_sees_use_trees_and_paths() {
     graph.entry("a".into()).or_default().insert("b".into());
     graph.entry("b".into()).or_default().insert("a".into());
     assert_eq!(cycles(&graph).len(), 1, "a two-module cycle is found");
+    let gated = "#[cfg(test)]\nmod tests;\nuse crate::a::X;\n#[cfg(test)]\nmod t {\n    use crate::b::Y;\n}\nuse crate::c::Z;";
+    assert_eq!(
+        referenced(&without_tests(gated), "crate"),
+        BTreeSet::from(["a".into(), "c".into()]),
+        "test items are left out, what follows them is not"
+    );
 }
