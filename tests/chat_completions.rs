@@ -6,7 +6,7 @@
 mod common;
 
 use common::{
-    gateway::{Reply, TestGateway, get, post_raw, providers_yaml, start_gateway},
+    gateway::{Reply, TestGateway, get, post_raw, providers_yaml, start_gateway, system_text_at},
     json::pointers_to,
     mock_upstream::MockUpstream,
     spec::{assert_valid_error_body, parse_sse},
@@ -87,15 +87,9 @@ async fn json_completions_from_every_provider() {
         assert!(reply.header("x-request-id").is_some());
         // The system message reached each provider's place for system text.
         let sent = mock.last_request().unwrap().body;
-        let instructions_at = match provider {
-            "openai" => "/input/0/content",
-            "azureopenai" => "/messages/0/content",
-            "anthropic" => "/system",
-            _ => "/systemInstruction/parts/0/text",
-        };
         assert_eq!(
             pointers_to(&sent, &json!("Be brief.")),
-            [instructions_at],
+            [system_text_at(provider, 0)],
             "{provider}: {sent}"
         );
     }

@@ -7,7 +7,9 @@ mod common;
 mod ws_client;
 
 use common::{
-    gateway::{TestGateway, get, post_raw, post_responses, providers_yaml, start_gateway},
+    gateway::{
+        TestGateway, get, post_raw, post_responses, providers_yaml, start_gateway, system_text_at,
+    },
     json::pointers_to_text_starting,
     mock_upstream::MockUpstream,
     spec::{SpecValidator, assert_valid_error_body},
@@ -80,14 +82,8 @@ async fn compaction_round_trips_through_each_provider() {
         assert_eq!(next.status, 200, "{provider}: {}", next.text);
         let sent = mock.last_request().unwrap().body;
         // A system message after the kept user messages, in each provider's place for it.
-        let summary_at = match provider {
-            "openai" => "/input/2/content",
-            "azureopenai" => "/messages/2/content",
-            "anthropic" => "/system",
-            _ => "/systemInstruction/parts/0/text",
-        };
         let found = pointers_to_text_starting(&sent, "Summary of the earlier conversation:");
-        assert_eq!(found, [summary_at], "{provider}: {sent}");
+        assert_eq!(found, [system_text_at(provider, 2)], "{provider}: {sent}");
         let opaque = pointers_to_text_starting(&sent, "gateway:v1:");
         assert!(
             opaque.is_empty(),

@@ -28,6 +28,18 @@ impl TestGateway {
     }
 }
 
+/// Where `provider`'s upstream request carries system text sent as message `message` of the
+/// conversation (OpenAI and Azure keep it in place; Anthropic and Gemini lift it out), as a
+/// JSON pointer.
+pub fn system_text_at(provider: &str, message: usize) -> String {
+    match provider {
+        "openai" => format!("/input/{message}/content"),
+        "azureopenai" => format!("/messages/{message}/content"),
+        "anthropic" => "/system".to_owned(),
+        _ => "/systemInstruction/parts/0/text".to_owned(),
+    }
+}
+
 /// YAML provider blocks for `providers` (any of openai, azureopenai, anthropic, google) at `mock`.
 pub fn providers_yaml(mock: &MockUpstream, providers: &[&str], extra: &str) -> String {
     let base = mock.base_url();
