@@ -125,7 +125,7 @@ async fn custom_tool_calls_stream_as_custom_tool_call_items() {
         .await;
         assert_eq!(reply.status, 200, "{provider}: {}", reply.text);
         // The dialect's events are checked below with `assert_valid_dialect_response`.
-        let events = assert_dialect_events(&reply.text, |event| {
+        let events = assert_dialect_events(provider, &reply.text, |event| {
             let kind = event["type"].as_str().unwrap_or_default();
             kind.starts_with("response.custom_tool_call_input.")
                 || event["item"]["type"] == "custom_tool_call"

@@ -114,7 +114,7 @@ async fn searches_and_citations_stream() {
         )
         .await;
         assert_eq!(reply.status, 200, "{provider}: {}", reply.text);
-        let events = assert_dialect_events(&reply.text, |event| {
+        let events = assert_dialect_events(provider, &reply.text, |event| {
             event["item"]["type"] == "web_search_call" || event["type"] == "response.completed"
         });
         for event in &events {

@@ -185,8 +185,13 @@ pub fn parse_sse(body: &str) -> Vec<(String, Value)> {
 
 /// The JSON events of an SSE body that carries OpenAI's dialect beyond the spec: `sequence_number`
 /// is 0, 1, 2, …, and every event validates against its spec schema unless `beyond_spec` says it
-/// carries a type the spec does not define (the caller checks those itself).
-pub fn assert_dialect_events(body: &str, beyond_spec: impl Fn(&Value) -> bool) -> Vec<Value> {
+/// carries a type the spec does not define (the caller checks those itself). `what` (the provider)
+/// heads every failure.
+pub fn assert_dialect_events(
+    what: &str,
+    body: &str,
+    beyond_spec: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
     let events: Vec<Value> = parse_sse(body)
         .into_iter()
         .map(|(_, data)| data)
@@ -194,10 +199,15 @@ pub fn assert_dialect_events(body: &str, beyond_spec: impl Fn(&Value) -> bool) -
         .collect();
     let spec = SpecValidator::get();
     for (seq, event) in events.iter().enumerate() {
-        assert_eq!(event["sequence_number"], seq, "{event}");
+        assert_eq!(event["sequence_number"], seq, "{what}: {event}");
         if !beyond_spec(event) {
             let kind = event["type"].as_str().unwrap();
-            spec.assert_valid(spec.event_schema_name(kind).unwrap(), event);
+            let schema = spec
+                .event_schema_name(kind)
+                .unwrap_or_else(|| panic!("{what}: {event}"));
+            if let Err(errors) = spec.validate(schema, event) {
+                panic!("{what}: {event} does not validate against {schema}: {errors:#?}");
+            }
         }
     }
     events
