@@ -8,7 +8,7 @@ mod common;
 
 use common::{
     gateway::{post_responses, providers_yaml, start_gateway},
-    json::{pointers_to, pointers_with_key},
+    json::{pointer_between, pointers_to, pointers_with_key},
     mock_upstream::{Behaviour, MockUpstream},
     spec::{assert_dialect_events, assert_valid_error_body, assert_valid_response},
 };
@@ -203,7 +203,7 @@ struct Shape(&'static str, &'static str);
 
 impl Shape {
     fn matches(&self, pointer: &str) -> bool {
-        pointer.starts_with(self.0) && pointer.ends_with(self.1)
+        pointer_between(pointer, self.0, self.1)
     }
 }
 

@@ -9,7 +9,7 @@ mod common;
 
 use common::{
     gateway::{post_responses, providers_yaml, start_gateway},
-    json::pointers_to,
+    json::{pointer_between, pointers_to},
     mock_upstream::MockUpstream,
     spec::{assert_dialect_events, assert_valid_response, assert_valid_sse_stream},
 };
@@ -186,20 +186,21 @@ async fn past_searches_in_the_input_are_left_out() {
         .await;
         assert_eq!(reply.status, 200, "{provider}: {}", reply.text);
         assert_valid_response(&reply.json());
-        let upstream = mock.last_request().unwrap().body.to_string();
+        let sent = mock.last_request().unwrap().body;
+        let upstream = sent.to_string();
         assert!(
             !upstream.contains("euro 2024 winner"),
             "{provider}: {upstream}"
         );
         // The answer stays in the conversation, as the assistant's text.
-        let spain = pointers_to(&mock.last_request().unwrap().body, &json!("Spain."));
+        let spain = pointers_to(&sent, &json!("Spain."));
         let turn = if provider == "anthropic" {
             "/messages/"
         } else {
             "/contents/"
         };
         assert!(
-            spain.len() == 1 && spain[0].starts_with(turn) && spain[0].ends_with("/text"),
+            spain.len() == 1 && pointer_between(&spain[0], turn, "/text"),
             "{provider}: {spain:?} in {upstream}"
         );
     }

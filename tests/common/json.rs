@@ -3,6 +3,12 @@
 
 use serde_json::Value;
 
+/// Whether JSON pointer `pointer` starts with `start` and ends with `end` (any segments between):
+/// where a value sits when its index in a list may vary.
+pub fn pointer_between(pointer: &str, start: &str, end: &str) -> bool {
+    pointer.starts_with(start) && pointer.ends_with(end)
+}
+
 /// Every JSON pointer in `body` whose value equals `wanted`.
 pub fn pointers_to(body: &Value, wanted: &Value) -> Vec<String> {
     pointers_where(body, |value| value == wanted)
