@@ -1,7 +1,7 @@
 //! Tool calls: a non-streaming request that offers function tools is answered with a call to the
 //! first one, in the provider's own shape (the Open Responses compliance suite's tool-calling
-//! case, run by hand against the gateway in front of this mock; see docs/agents.md). Requests
-//! without tools never parse their body here.
+//! case, run by hand against the gateway in front of this mock; see docs/api.md, "The official
+//! compliance suite"). Requests without tools never parse their body here.
 
 use bytes::Bytes;
 use serde_json::{Value, json};
