@@ -2,7 +2,7 @@
 # Interleaved A/B of two gateway binaries against one bench-mock (issue 21): A B A B …, each run a
 # fresh gateway process with load/bench.sh's plain config, medians per metric and the ratio B ÷ A.
 #
-#   load/ab.sh BIN_A BIN_B [ROUNDS]    e.g. load/ab.sh /tmp/ab/gateway-A gateway-B 4
+#   load/ab.sh BIN_A BIN_B [ROUNDS]    e.g. load/ab.sh /tmp/ab/gateway-A /tmp/ab/gateway-B 4
 #
 # Per gateway run and path (OpenAI, Anthropic): `wrk -t2 -c64` (req/s, p99, the gateway's CPU per
 # request), `wrk -t1 -c1` (p50), `bench-driver stream` (TTFT and per-chunk p50, the gateway's CPU
@@ -13,6 +13,8 @@
 # BENCH_PORT_BASE (default 18400; uses +0 and +4). Needs wrk. Raw figures: target/ab/raw.kv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+die() { echo "ab: $*" >&2; exit 1; }
+source load/common.sh
 
 [ $# -ge 2 ] || { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2; }
 A=$(realpath "$1") B=$(realpath "$2") ROUNDS=${3:-3}
@@ -20,63 +22,33 @@ DURATION=${AB_DURATION:-5} PATHS=${AB_PATHS:-openai anthropic} STREAMS=${AB_STRE
 BIN=${BENCH_BIN:-${CARGO_TARGET_DIR:-target}/release}
 BASE=${BENCH_PORT_BASE:-18400}
 MOCK=$BASE GW=$((BASE + 4))
-for f in "$A" "$B" "$BIN/bench-mock" "$BIN/bench-driver"; do [ -x "$f" ] || { echo "ab: no $f" >&2; exit 1; }; done
-command -v wrk >/dev/null || { echo "ab: needs wrk (apt-get install -y wrk)" >&2; exit 1; }
+for f in "$A" "$B" "$BIN/bench-mock" "$BIN/bench-driver"; do [ -x "$f" ] || die "no $f"; done
+command -v wrk >/dev/null || die "needs wrk (apt-get install -y wrk)"
+for path in $PATHS; do
+  case $path in openai | anthropic) ;; *) die "AB_PATHS: $path is neither openai nor anthropic" ;; esac
+done
 
 OUT=target/ab WORK=$(mktemp -d "${TMPDIR:-/tmp}/gateway-ab.XXXXXX")
 mkdir -p "$OUT"; : >"$OUT/raw.kv"
-PIDS=()
-cleanup() {
+MOCK_PID="" GW_PID=""
+cleanup() { # stops what is still running (a gateway already stopped is not signalled again), keeps the logs
   local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  for pid in $GW_PID $MOCK_PID; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  cp "$WORK"/*.log "$OUT"/ 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { for _ in $(seq 1 1000); do answers "$1" && return 0; sleep 0.01; done; echo "ab: port $1" >&2; exit 1; }
-for port in $MOCK $GW; do if answers "$port"; then echo "ab: port $port in use" >&2; exit 1; fi; done
+for port in $MOCK $GW; do if answers "$port"; then die "port $port in use; set BENCH_PORT_BASE"; fi; done
 ulimit -n "$(ulimit -Hn)"
 
-cat >"$WORK/gateway.yaml" <<EOF
-server:
-  address: "127.0.0.1:$GW"
-  shutdown_timeout: "1s"
-  shutdown_delay: "0s"
-providers:
-  openai:
-    api_key: "bench-key"
-    base_url: "http://127.0.0.1:$MOCK/v1"
-    max_concurrency: 20000
-    max_queue: 20000
-  anthropic:
-    api_key: "bench-key"
-    base_url: "http://127.0.0.1:$MOCK"
-    max_concurrency: 20000
-    max_queue: 20000
-log:
-  level: "info"
-EOF
-body() { [ "$1" = openai ] && echo '{"model":"gpt-4o-mini","input":"Hello!"}' || echo '{"model":"claude-sonnet-4-5","input":"Hello!"}'; }
-for path in $PATHS; do
-  cat >"$WORK/$path.lua" <<EOF
-wrk.method = "POST"
-wrk.body = [[$(body "$path")]]
-wrk.headers["Content-Type"] = "application/json"
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT p50=%d p99=%d rps=%d requests=%d errors=%d\n",
-    latency:percentile(50), latency:percentile(99), summary.requests / (summary.duration / 1e6),
-    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read
-    + summary.errors.write + summary.errors.timeout))
-end
-EOF
-done
+gateway_yaml "$WORK/gateway.yaml" "$MOCK" "$GW"
+body() { [ "$1" = openai ] && echo "$GW_OA" || echo "$GW_AN"; }
+for path in $PATHS; do lua_for "$WORK/$path.lua" "$(body "$path")"; done
 
 "$BIN/bench-mock" --listen "127.0.0.1:$MOCK" --chunks 10 --interval-ms 2 >"$WORK/mock.log" 2>&1 &
-PIDS+=($!)
+MOCK_PID=$!
 wait_port "$MOCK"
-ENV=(env -u OPENAI_API_KEY -u AZURE_OPENAI_API_KEY -u AZURE_OPENAI_ENDPOINT -u AZURE_OPENAI_DEPLOYMENT_ID
-  -u ANTHROPIC_API_KEY -u GOOGLE_API_KEY -u RUST_LOG -u GATEWAY_CONFIG)
 # CPU time of the process's live threads, in ns (schedstat: finer than /proc/<pid>/stat's ticks).
 ticks() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'; }
 kv() { sed -n 's/^RESULT //p' <<<"$1" | tr ' ' '\n' | grep -E "^($2)=" || true; }
@@ -86,8 +58,8 @@ emit() { # variant path metric value
 
 run_one() { # variant binary round
   local variant=$1 bin=$2 pid out t0 t1 reqs
-  "${ENV[@]}" "$bin" --config "$WORK/gateway.yaml" >"$WORK/gw-$variant-$3.log" 2>&1 &
-  pid=$!; PIDS+=("$pid")
+  "${GATEWAY_ENV[@]}" "$bin" --config "$WORK/gateway.yaml" >"$WORK/gw-$variant-$3.log" 2>&1 &
+  pid=$!; GW_PID=$pid
   wait_port "$GW"
   for path in $PATHS; do
     local url="http://127.0.0.1:$GW/v1/responses"
@@ -98,22 +70,23 @@ run_one() { # variant binary round
     reqs=$(kv "$out" requests | cut -d= -f2)
     emit "$variant" "$path" rps_64 "$(kv "$out" rps | cut -d= -f2)"
     emit "$variant" "$path" p99_64_us "$(kv "$out" p99 | cut -d= -f2)"
-    emit "$variant" "$path" cpu_us_per_req "$(awk -v t=$((t1 - t0)) -v n="${reqs:-1}" -v hz=1e9 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+    emit "$variant" "$path" cpu_us_per_req "$(awk -v t=$((t1 - t0)) -v n="${reqs:-1}" 'BEGIN { printf "%.1f", t / 1e3 / n }')"
     emit "$variant" "$path" errors_64 "$(kv "$out" errors | cut -d= -f2)"
     out=$(wrk -t1 -c1 -d"${DURATION}s" -s "$WORK/$path.lua" "$url" 2>&1)
     emit "$variant" "$path" p50_1_us "$(kv "$out" p50 | cut -d= -f2)"
     if [ "$STREAMS" -gt 0 ]; then
       t0=$(ticks "$pid")
-      out=$("$BIN/bench-driver" stream --url "$url" --body "$(body "$path" | sed 's/}$/,"stream":true}/')" \
+      out=$("$BIN/bench-driver" stream --url "$url" --body "$(streaming "$(body "$path")")" \
         --streams "$STREAMS" --warmup 10 --chunks 10 2>>"$WORK/driver.log")
       t1=$(ticks "$pid")
-      emit "$variant" "$path" stream_cpu_us "$(awk -v t=$((t1 - t0)) -v n="$((STREAMS + 10))" -v hz=1e9 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+      emit "$variant" "$path" stream_cpu_us "$(awk -v t=$((t1 - t0)) -v n="$((STREAMS + 10))" 'BEGIN { printf "%.1f", t / 1e3 / n }')"
       for m in ttft_p50 chunk_p50 errors; do
         emit "$variant" "$path" "stream_${m}" "$(tr ' ' '\n' <<<"$out" | sed -n "s/^$m=//p")"
       done
     fi
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  GW_PID=""
 }
 
 for round in $(seq 1 "$ROUNDS"); do

@@ -54,6 +54,7 @@ fi
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+source load/common.sh
 
 missing=()
 for tool in wrk nginx cargo; do command -v "$tool" >/dev/null || missing+=("$tool"); done
@@ -94,15 +95,9 @@ fi
 
 BASE=${BENCH_PORT_BASE:-18400}
 MOCK=$BASE SLOW=$((BASE + 1)) NGX=$((BASE + 2)) NGX_SLOW=$((BASE + 3)) GW=$((BASE + 4)) GW_START=$((BASE + 5))
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in $MOCK $SLOW $NGX $NGX_SLOW $GW $GW_START; do
   if answers "$port"; then die "port $port is in use; set BENCH_PORT_BASE"; fi
 done
-wait_port() {
-  local i
-  for i in $(seq 1 1000); do answers "$1" && return 0; sleep 0.01; done
-  die "nothing listens on port $1 (logs in $OUT)"
-}
 start() { # name command… ; sets LAST_PID
   local name=$1; shift
   "$@" >"$WORK/$name.log" 2>&1 &
@@ -129,27 +124,7 @@ gateway_config() { # file upstream_port listen_port [variant]
 quotas:
   api_keys: { bench: { rpm: 100000000 } }" ;;
   esac
-  cat >"$1" <<EOF
-server:
-  address: "127.0.0.1:$3"
-  shutdown_timeout: "1s"
-  shutdown_delay: "0s"
-providers:
-  openai:
-    api_key: "bench-key"
-    base_url: "http://127.0.0.1:$2/v1"
-    max_concurrency: 20000
-    max_queue: 20000
-$openai_extra
-  anthropic:
-    api_key: "bench-key"
-    base_url: "http://127.0.0.1:$2"
-    max_concurrency: 20000
-    max_queue: 20000
-log:
-  level: "info"
-$tail
-EOF
+  gateway_yaml "$1" "$2" "$3" "$openai_extra" "$tail"
 }
 BENCH_KEY=sk-bench-0123456789abcdef
 AUTH_YAML="
@@ -163,9 +138,6 @@ redis:
   key_prefix: \"$REDIS_PREFIX\"
 conversations:
   store: memory"
-# The gateway sees no provider keys from this shell (they would add providers or override ours).
-GATEWAY_ENV=(env -u OPENAI_API_KEY -u AZURE_OPENAI_API_KEY -u AZURE_OPENAI_ENDPOINT
-  -u AZURE_OPENAI_DEPLOYMENT_ID -u ANTHROPIC_API_KEY -u GOOGLE_API_KEY -u RUST_LOG -u GATEWAY_CONFIG)
 start_gateway() { # upstream_port [variant]
   gateway_config "$WORK/gateway.yaml" "$1" "$GW" "${2:-plain}"
   start gateway "${GATEWAY_ENV[@]}" "$BIN/gateway" --config "$WORK/gateway.yaml"
@@ -199,14 +171,12 @@ http {
 }
 EOF
 
-# Request bodies: the provider's own format for direct/nginx, Open Responses for the gateway.
+# Request bodies: the provider's own format for direct/nginx (the gateway's, GW_OA and GW_AN, are
+# Open Responses, in load/common.sh).
 OA_PATH=/v1/responses
 OA_BODY='{"model":"gpt-4o-mini","input":"Hello!"}'
 AN_PATH=/v1/messages
 AN_BODY='{"model":"claude-sonnet-4-5","max_tokens":1024,"messages":[{"role":"user","content":"Hello!"}]}'
-GW_OA='{"model":"gpt-4o-mini","input":"Hello!"}'
-GW_AN='{"model":"claude-sonnet-4-5","input":"Hello!"}'
-streaming() { printf '%s' "${1%\}},\"stream\":true}"; }
 target_url() { # target path fast|slow
   local direct=$MOCK nginx=$NGX
   if [ "$3" = slow ]; then direct=$SLOW nginx=$NGX_SLOW; fi
@@ -224,23 +194,6 @@ body_for() { # target path(openai|anthropic)
 }
 path_for() { [ "$1" = openai ] && echo "$OA_PATH" || echo "$AN_PATH"; }
 
-lua_for() { # file body [authorization]
-  local auth=""
-  if [ -n "${3:-}" ]; then auth="wrk.headers[\"Authorization\"] = \"$3\""; fi
-  cat >"$1" <<EOF
-wrk.method = "POST"
-wrk.body = [[$2]]
-wrk.headers["Content-Type"] = "application/json"
-$auth
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT p50=%d p90=%d p99=%d max=%d rps=%d requests=%d errors=%d\n",
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    summary.requests / (summary.duration / 1e6), summary.requests,
-    e.status + e.connect + e.read + e.write + e.timeout))
-end
-EOF
-}
 wrk_run() { # key conns url lua
   local threads=1 out
   [ "$2" -gt 1 ] && threads=2
