@@ -62,11 +62,7 @@ pub fn stream_query(query: &str) -> Result<Option<Option<u64>>, GatewayError> {
 
 /// The events as an SSE response.
 pub fn event_stream(events: EventStream) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("cache-control", "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(super::sse::body(events))
+    super::sse::respond(&mut HttpResponse::Ok(), super::sse::body(events))
 }
 
 #[cfg(test)]

@@ -44,11 +44,7 @@ pub async fn create(
             Execution::Stream(events) => {
                 let mut ok = HttpResponse::Ok();
                 super::responses::note_headers(&mut ok, events.notes());
-                Ok(ok
-                    .content_type("text/event-stream")
-                    .insert_header(("cache-control", "no-cache"))
-                    .insert_header(("x-accel-buffering", "no"))
-                    .streaming(into_sse(events, options)))
+                Ok(super::sse::respond(&mut ok, into_sse(events, options)))
             }
         }
     }

@@ -25,7 +25,7 @@ pub async fn create(
             Err(err)
         }
     };
-    let mut response = match result {
+    let response = match result {
         Ok(Execution::Json(response, notes)) => {
             let mut ok = HttpResponse::Ok();
             note_headers(&mut ok, &notes);
@@ -34,20 +34,11 @@ pub async fn create(
         Ok(Execution::Stream(body)) => {
             let mut ok = HttpResponse::Ok();
             note_headers(&mut ok, body.notes());
-            ok.content_type("text/event-stream")
-                .insert_header(("cache-control", "no-cache"))
-                .insert_header(("x-accel-buffering", "no"))
-                .streaming(super::sse::body(body))
+            super::sse::respond(&mut ok, super::sse::body(body))
         }
         Err(err) => render_error(&id, &err),
     };
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("x-request-id"),
-            value,
-        );
-    }
-    response
+    super::render::with_request_id(response, &id)
 }
 
 /// Names the tool types the chosen upstream could not serve and that were left out

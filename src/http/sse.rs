@@ -1,4 +1,5 @@
-//! The `/v1/responses` SSE body (and a background response's): an [`EventStream`]'s batches as
+//! SSE answers: the response headers every SSE answer carries, and the `/v1/responses` body (and a
+//! background response's): an [`EventStream`]'s batches as
 //! SSE frames ending with `data: [DONE]`, and the keep-alive — while no event flows for
 //! `server.keepalive`, an SSE comment (`: keep-alive`) goes out, so proxies and clients with read
 //! timeouts keep a long-thinking stream open. WebSocket and Chat Completions renderings read the
@@ -13,6 +14,23 @@ use crate::{
     engine::EventStream,
     stream::sse::{DONE_FRAME, write_event},
 };
+
+/// `builder`'s response streaming `body` as SSE: the content type, no caching, and no buffering
+/// by a proxy in between (`x-accel-buffering`, which nginx honours).
+pub fn respond<S, E>(
+    builder: &mut actix_web::HttpResponseBuilder,
+    body: S,
+) -> actix_web::HttpResponse
+where
+    S: Stream<Item = Result<Bytes, E>> + 'static,
+    E: Into<Box<dyn std::error::Error>> + 'static,
+{
+    builder
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body)
+}
 
 /// The events as SSE frames, ending with `data: [DONE]`, with a `: keep-alive` comment whenever
 /// no event flowed for the engine's `server.keepalive`.
