@@ -259,22 +259,20 @@ fn refusal(
 ) -> GatewayError {
     let retry_after = local::wait_of(&refused, window.ends_in);
     let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let per_minute = |what: &str, limit: Option<u64>| {
+        (
+            "quota_exceeded",
+            format!(
+                "Rate limit reached for {} on {what} per minute (limit {}). Please try again in {}s.",
+                subject.id,
+                limit.unwrap_or(0),
+                secs.max(1)
+            ),
+        )
+    };
     let (code, message) = match refused {
-        Refused::Requests(_) | Refused::Tokens(_) => {
-            let (what, limit) = match refused {
-                Refused::Requests(_) => ("requests", subject.limits.rpm),
-                _ => ("tokens", subject.limits.tpm),
-            };
-            (
-                "quota_exceeded",
-                format!(
-                    "Rate limit reached for {} on {what} per minute (limit {}). Please try again in {}s.",
-                    subject.id,
-                    limit.unwrap_or(0),
-                    secs.max(1)
-                ),
-            )
-        }
+        Refused::Requests(_) => per_minute("requests", subject.limits.rpm),
+        Refused::Tokens(_) => per_minute("tokens", subject.limits.tpm),
         Refused::Budget => (
             "budget_exceeded",
             format!(
