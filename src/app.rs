@@ -16,7 +16,7 @@ pub struct Running {
     /// `drain.shutdown(..)` drains gracefully; the server itself ignores signals.
     pub drain: crate::engine::Drain,
     /// The gateway requests start on; `reload` swaps it (SIGHUP in the binary).
-    pub gateway: std::sync::Arc<crate::engine::reload::EngineHandle>,
+    pub engine: std::sync::Arc<crate::engine::reload::EngineHandle>,
 }
 
 /// Starts actors and binds the HTTP server (must run inside an actix System).
@@ -80,6 +80,6 @@ pub fn start(config: Config) -> Result<Running, GatewayError> {
         addr,
         server: server.run(),
         drain,
-        gateway: handle,
+        engine: handle,
     })
 }

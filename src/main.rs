@@ -239,7 +239,7 @@ fn serve(
         {
             let watch = path.clone().filter(|_| watch_config);
             actix_web::rt::spawn(llm_gateway::engine::reload::on_sighup(
-                running.gateway.clone(),
+                running.engine.clone(),
                 move || load_hashed(path.as_deref()),
                 hash,
                 set_level,

@@ -153,7 +153,7 @@ impl Engine {
                 let mut stream = EventStream::new(LiveResponse {
                     live,
                     permit,
-                    gateway: self.clone(),
+                    engine: self.clone(),
                     request: Arc::new(request),
                     input: Arc::new(input),
                     owner: caller.owner.clone(),

@@ -34,9 +34,9 @@ pub struct ReloadOutcome {
 
 impl EngineHandle {
     /// A handle serving `gateway`.
-    pub fn new(gateway: Engine) -> Self {
+    pub fn new(engine: Engine) -> Self {
         Self {
-            current: RwLock::new(Arc::new(gateway)),
+            current: RwLock::new(Arc::new(engine)),
             reloading: tokio::sync::Mutex::new(()),
         }
     }

@@ -1,4 +1,4 @@
-//! The `Current` extractor: the gateway (configuration, providers, routes) a request runs on,
+//! The `Current` extractor: the engine (configuration, providers, routes) a request runs on,
 //! taken once when it starts, so a reload never changes it mid-request.
 
 use std::{ops::Deref, sync::Arc};
@@ -10,11 +10,11 @@ use crate::{
     error::GatewayError,
 };
 
-/// The gateway current when the request started.
+/// The engine current when the request started.
 pub struct Current(pub Arc<Engine>);
 
 impl Current {
-    /// The gateway current for `req` (`None` outside the App).
+    /// The engine current for `req` (`None` outside the App).
     pub fn of(req: &HttpRequest) -> Option<Arc<Engine>> {
         req.app_data::<web::Data<EngineHandle>>()
             .map(|handle| handle.current())

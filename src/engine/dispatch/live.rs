@@ -21,7 +21,7 @@ use crate::{
 pub(super) struct LiveResponse {
     pub(super) live: LiveStream,
     pub(super) permit: Permit,
-    pub(super) gateway: Engine,
+    pub(super) engine: Engine,
     pub(super) request: Arc<CreateResponse>,
     pub(super) input: Arc<Vec<Item>>,
     /// The caller that owns the stored result.
@@ -62,7 +62,7 @@ impl LiveResponse {
             } = &mut self.live;
             let next = tokio::select! {
                 // The drain's grace period is over: close the stream cleanly.
-                () = self.gateway.drain.closed() => Some(Err(GatewayError::ShuttingDown)),
+                () = self.engine.drain.closed() => Some(Err(GatewayError::ShuttingDown)),
                 () = crate::engine::background::cancelled(self.cancel.as_mut()) => Some(Err(GatewayError::Cancelled)),
                 next = data.next() => next,
             };
@@ -103,7 +103,7 @@ impl LiveResponse {
         self.done = true;
         let response = self.live.emitter.response().clone();
         // Stored before the final events leave, so an immediate follow-up finds it.
-        self.gateway
+        self.engine
             .store(&self.owner, &self.request, &self.input, &response)
             .instrument(self.observer.span().clone())
             .await;
@@ -141,7 +141,7 @@ impl EventStream {
     }
 
     pub(super) fn new(live: LiveResponse) -> Self {
-        let keepalive = live.gateway.config.server.keepalive;
+        let keepalive = live.engine.config.server.keepalive;
         let notes = Notes {
             dropped_tools: live.live.emitter.dropped_tools().to_vec(),
             rate_limits: None,

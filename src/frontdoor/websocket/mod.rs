@@ -53,7 +53,7 @@ enum TurnEnd {
 
 /// One WebSocket connection's state.
 pub struct Connection {
-    gateway: Engine,
+    engine: Engine,
     /// Who authenticated the upgrade; owns every turn of the connection.
     caller: Caller,
     id: String,
@@ -63,9 +63,9 @@ pub struct Connection {
 
 impl Connection {
     /// A connection of `caller` whose turns are logged as `<id>_<n>`.
-    pub fn new(gateway: Engine, id: String, caller: Caller) -> Self {
+    pub fn new(engine: Engine, id: String, caller: Caller) -> Self {
         Self {
-            gateway,
+            engine,
             caller,
             id,
             turns: 0,
@@ -123,7 +123,7 @@ impl Connection {
         };
         let stored = prepared.request.store != Some(false);
         let mut events = match self
-            .gateway
+            .engine
             .create_response(prepared.request, request_id, &self.caller)
             .await
         {
@@ -203,7 +203,7 @@ impl Connection {
             let (stored_base, mut input) = turn.context();
             input.extend(new_input.iter().cloned());
             let input = self
-                .gateway
+                .engine
                 .conversations
                 .resolve_input(stored_base, input, &self.caller.owner)
                 .await?;

@@ -31,7 +31,7 @@ impl Connection {
         // for a generating turn, not only when a later turn chains from the warm-up.
         if let Prefix::Stored(id) = &prepared.prefix {
             let known = self
-                .gateway
+                .engine
                 .conversations
                 .resolve_input(Some(id), Vec::new(), &self.caller.owner)
                 .await;
