@@ -150,21 +150,23 @@ impl Engine {
             }
             Attempt::Stream(live) => {
                 observer.first_byte();
-                let mut stream = EventStream::new(LiveResponse {
-                    live,
-                    permit,
-                    engine: self.clone(),
-                    request: Arc::new(request),
-                    input: Arc::new(input),
-                    owner: caller.owner.clone(),
-                    request_id,
-                    provider,
-                    upstream_model,
-                    observer: observer.detach(),
-                    cancel,
-                    done: false,
-                });
-                stream.notes.rate_limits = rate_limits;
+                let stream = EventStream::new(
+                    LiveResponse {
+                        live,
+                        permit,
+                        engine: self.clone(),
+                        request: Arc::new(request),
+                        input: Arc::new(input),
+                        owner: caller.owner.clone(),
+                        request_id,
+                        provider,
+                        upstream_model,
+                        observer: observer.detach(),
+                        cancel,
+                        done: false,
+                    },
+                    rate_limits,
+                );
                 Ok(Execution::Stream(stream))
             }
         }

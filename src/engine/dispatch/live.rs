@@ -15,6 +15,7 @@ use crate::{
     engine::{Engine, attempt::LiveStream},
     error::GatewayError,
     observability::RequestObserver,
+    rate_limits::RateLimits,
 };
 
 /// Everything a live streamed response owns; dropping it releases the permit and the upstream call.
@@ -123,7 +124,7 @@ pub struct EventStream {
     /// SSE keep-alive period (`server.keepalive`).
     keepalive: Option<Duration>,
     /// Tool types left out upstream, the caller's rate limits.
-    pub(super) notes: Notes,
+    notes: Notes,
 }
 
 impl EventStream {
@@ -140,11 +141,12 @@ impl EventStream {
         }
     }
 
-    pub(super) fn new(live: LiveResponse) -> Self {
+    /// The live response's events; `rate_limits` is what its caller is told of theirs.
+    pub(super) fn new(live: LiveResponse, rate_limits: Option<RateLimits>) -> Self {
         let keepalive = live.engine.config.server.keepalive;
         let notes = Notes {
             dropped_tools: live.live.emitter.dropped_tools().to_vec(),
-            rate_limits: None,
+            rate_limits,
         };
         let stream = futures::stream::unfold(live, |mut live| async move {
             let batch = live.next_batch().await?;
