@@ -16,8 +16,8 @@ pub use request::{
     StreamOptions,
 };
 pub use response::{
-    ChatCompletion, ChatUsage, Choice, CompletionDetails, Delta, ErrorDetail, FunctionDelta,
-    PromptDetails, ToolCallDelta, content_text,
+    ChatCompletion, ChatUsage, Choice, CompletionDetails, Delta, FunctionDelta, PromptDetails,
+    ToolCallDelta,
 };
 
 use serde::{Deserialize, Deserializer};

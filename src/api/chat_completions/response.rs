@@ -2,7 +2,7 @@
 //! read from Azure OpenAI and compatible upstreams. Reading is tolerant (unknown fields ignored,
 //! `null` accepted wherever upstreams send it); fields the reading side never looked at (`id`,
 //! `object`, `created`, a call's `type`, a message's `role`) are write-only, so an odd value
-//! there cannot fail a read. Also the lenient reading of upstream error envelopes.
+//! there cannot fail a read.
 
 use std::borrow::Cow;
 
@@ -69,8 +69,8 @@ pub struct Delta {
     /// `assistant` (on the message and the first delta); written only.
     #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub role: Option<&'static str>,
-    /// Text: a string, or (read from some compatible upstreams) text parts, see
-    /// [`content_text`]; written as a string, or `null` on a message that only calls tools.
+    /// Text: a string, or (read from some compatible upstreams) text parts, which the Azure
+    /// upstream joins; written as a string, or `null` on a message that only calls tools.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<Value>,
     /// Refusal text (`Some(None)` writes `null`; a `null` read is `None`).
@@ -156,67 +156,4 @@ pub struct CompletionDetails {
     /// Tokens spent reasoning.
     #[serde(deserialize_with = "nullable")]
     pub reasoning_tokens: u64,
-}
-/// The `error` object of an error body or frame, read leniently: `code` is a string on OpenAI,
-/// `"429"` on Azure and sometimes a number elsewhere; a bare string error becomes the message.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ErrorDetail {
-    /// Human-readable message.
-    pub message: Option<String>,
-    /// Category (`invalid_request_error`, `insufficient_quota`, …; `null` on Azure).
-    pub kind: Option<String>,
-    /// The upstream parameter at fault.
-    pub param: Option<String>,
-    /// Machine-readable code (`content_filter`, `429`, `rate_limit_exceeded`, …).
-    pub code: Option<String>,
-}
-
-impl ErrorDetail {
-    /// Reads an `error` value (object or string).
-    pub fn from_value(value: &Value) -> Self {
-        let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
-        match value {
-            Value::String(message) => Self {
-                message: Some(message.clone()),
-                ..Self::default()
-            },
-            Value::Object(_) => Self {
-                message: text("message"),
-                kind: text("type"),
-                param: text("param"),
-                code: match value.get("code") {
-                    Some(Value::String(code)) => Some(code.clone()),
-                    Some(Value::Number(code)) => Some(code.to_string()),
-                    _ => None,
-                },
-            },
-            _ => Self::default(),
-        }
-    }
-
-    /// Reads the `error` of a JSON error body, if it has one.
-    pub fn from_body(body: &[u8]) -> Option<Self> {
-        let value: Value = serde_json::from_slice(body).ok()?;
-        value
-            .get("error")
-            .filter(|e| !e.is_null())
-            .map(Self::from_value)
-    }
-}
-
-/// The text of a `content` value: a string, or the `text` of each part of an array.
-pub fn content_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .filter(|p| {
-                p.get("type")
-                    .and_then(Value::as_str)
-                    .is_none_or(|t| t == "text")
-            })
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect(),
-        _ => String::new(),
-    }
 }

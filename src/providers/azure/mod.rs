@@ -7,6 +7,7 @@ mod response;
 mod stream;
 mod translate;
 mod transport;
+mod wire;
 
 #[cfg(test)]
 mod tests;
@@ -18,11 +19,9 @@ pub use stream::AzureStream;
 pub use translate::build_request;
 pub use transport::AzureClient;
 
+use self::wire::ErrorDetail;
 use super::upstream_error;
-use crate::{
-    api::chat_completions::ErrorDetail,
-    error::{UpstreamError, UpstreamErrorKind},
-};
+use crate::error::{UpstreamError, UpstreamErrorKind};
 
 /// Maps a non-2xx Chat Completions answer (OpenAI or Azure envelope) to an upstream error.
 ///

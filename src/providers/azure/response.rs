@@ -4,10 +4,11 @@
 
 use serde_json::Value;
 
+use super::wire::{ErrorDetail, content_text};
 use crate::{
     api::{
         Usage,
-        chat_completions::{ChatCompletion, ChatUsage, ErrorDetail, content_text},
+        chat_completions::{ChatCompletion, ChatUsage},
     },
     error::GatewayError,
     providers::Call,

@@ -7,9 +7,12 @@ use std::collections::BTreeMap;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use super::response::{emit_call, finish_of, synthetic_call_id, usage_of};
+use super::{
+    response::{emit_call, finish_of, synthetic_call_id, usage_of},
+    wire::{ErrorDetail, content_text},
+};
 use crate::{
-    api::chat_completions::{ChatCompletion, Delta, ErrorDetail, content_text},
+    api::chat_completions::{ChatCompletion, Delta},
     error::GatewayError,
     providers::{Call, StreamTranslator},
     stream::{Finish, ResponseEmitter},
