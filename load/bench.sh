@@ -104,7 +104,12 @@ start() { # name command… ; sets LAST_PID
   LAST_PID=$!
   PIDS+=("$LAST_PID")
 }
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+stop() { # pid: stopped now, and no longer signalled on exit (the pid may be reused by then)
+  kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true
+  local kept=() pid
+  for pid in "${PIDS[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
+  PIDS=("${kept[@]}")
+}
 kb() { awk -v f="$2" '$1 == f":" { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 declare -A R
